@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { readConnection } from './api/connection.js';
+import { ConfigError, EtError, errorMessage } from './errors.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
+import { scrub } from './redact.js';
+import { EXIT, runImport } from './run.js';
+import { DEFAULT_USER, Sandbox, parseSessions } from './sandbox/server.js';
+
+export interface Io {
+  env: NodeJS.ProcessEnv;
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  /** For tests: aborts a run as a signal would. */
+  signal?: AbortSignal;
+}
+
+const EPILOG = `Exit codes:
+  0  every row updated, unchanged, would_update or skipped
+  1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed)
+  2  the run was aborted midway (the input broke off)
+  3  nothing could be done: bad usage or config, unreadable input, login refused, API unreachable
+  4  interrupted (SIGINT/SIGTERM): rows in flight finished and the report was written
+
+Connection (same variables as the Ender Turing Python SDK):
+  ET_URL           https://company.enderturing.com (may carry user:password@ and ?ssl_verify=)
+  ET_AUTH_KEY      user name            ET_AUTH_SECRET  password (or ET_AUTH_SECRET_FILE)
+  ET_API_VERSION   default v1           ET_SSL_VERIFY   default true`;
+
+/** Parses arguments and runs a command. Returns the exit code; never calls process.exit. */
+export async function main(argv: string[], io: Io = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let code: number = EXIT.OK;
+  const fail = (err: unknown): number => {
+    const msg = err instanceof EtError || err instanceof Error ? err.message : String(err);
+    io.stderr.write(`et-import: ${err instanceof ConfigError ? '' : 'error: '}${scrub(msg)}\n`);
+    return EXIT.FATAL;
+  };
+  const parser = yargs()
+    .scriptName('et-import')
+    .usage('$0 <command> [options]\n\nAttach CRM export data to Ender Turing conversations.')
+    .command(
+      'run',
+      'import CSV/XLSX rows as metadata on the matching sessions',
+      (y) =>
+        y
+          .option('input', { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'CRM export(s): .csv, .tsv, .txt or .xlsx' })
+          .option('mapping', { alias: 'm', type: 'string', demandOption: true, describe: 'mapping config (YAML or JSON), see config/mapping.example.yaml' })
+          .option('url', { type: 'string', describe: 'API base URL (overrides ET_URL)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'do everything but the PUT; rows that would change are would_update' })
+          .option('concurrency', { type: 'number', default: 8, describe: 'rows in flight at once' })
+          .option('report-dir', { type: 'string', describe: 'where results.csv, failed.csv and summary.json go [default: reports/<UTC timestamp>/]' })
+          .option('page-size', { type: 'number', default: 100, describe: 'sessions per search page' })
+          .option('max-candidates', { type: 'number', default: 1000, describe: 'most search hits examined for one key before the row fails' })
+          .option('timeout', { type: 'number', default: 30, describe: 'seconds per HTTP request' })
+          .option('retries', { type: 'number', default: 3, describe: 'retries of a request that failed with 408/429/5xx or a network error' })
+          .option('insecure', { type: 'boolean', default: false, describe: 'do not verify the TLS certificate (same as ET_SSL_VERIFY=false)' })
+          .option('ca-file', { type: 'string', describe: 'PEM file of a private certificate authority' })
+          .option('api-version', { type: 'string', describe: 'API version in the path (overrides ET_API_VERSION) [default: v1]' })
+          .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines on stderr' })
+          .check((a) => {
+            for (const k of ['concurrency', 'page-size', 'max-candidates', 'timeout'] as const) {
+              const v = a[k];
+              if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a whole number of at least 1`);
+            }
+            if (!Number.isInteger(a.retries) || a.retries < 0) throw new Error('--retries must be a whole number of at least 0');
+            return true;
+          }),
+      async (a) => {
+        const logger = createLogger(a['log-level'] as LogLevel);
+        const connection = readConnection(io.env, { url: a.url, insecure: a.insecure, caFile: a['ca-file'], apiVersion: a['api-version'] });
+        if (!connection.sslVerify) logger.warn({ url: connection.baseUrl }, 'TLS certificate verification is OFF (ET_SSL_VERIFY=false / --insecure)');
+        const controller = new AbortController();
+        io.signal?.addEventListener('abort', () => controller.abort());
+        const detach = attachSignals(controller, logger.warn.bind(logger));
+        try {
+          const result = await runImport({
+            inputs: a.input,
+            mapping: a.mapping,
+            connection,
+            concurrency: a.concurrency,
+            dryRun: a['dry-run'],
+            pageSize: a['page-size'],
+            maxCandidates: a['max-candidates'],
+            timeoutMs: a.timeout * 1000,
+            retries: a.retries,
+            logger,
+            signal: controller.signal,
+            out: io.stderr,
+            ...(a['report-dir'] !== undefined && { reportDir: a['report-dir'] }),
+          });
+          code = result.exitCode;
+        } finally {
+          detach();
+        }
+      },
+    )
+    .command(
+      'sandbox',
+      'serve a local stand-in of the Ender Turing API (for trying the tool and for tests)',
+      (y) =>
+        y
+          .option('port', { type: 'number', default: 4010, describe: 'port to listen on; 0 picks a free one' })
+          .option('host', { type: 'string', default: '127.0.0.1' })
+          .option('sessions', { type: 'string', describe: 'JSON file: [session, ...] or { "sessions": [...], "users": [...] }' })
+          .option('user', { type: 'string', default: DEFAULT_USER.username, describe: 'login accepted by the sandbox' })
+          .option('password', { type: 'string', describe: `its password (or ET_SANDBOX_PASSWORD) [default: ${DEFAULT_USER.password}]` })
+          .option('token-ttl', { type: 'number', default: 3600, describe: 'token lifetime in seconds' })
+          .option('latency', { type: 'number', default: 0, describe: 'ms added before each API answer' })
+          .option('max-page-size', { type: 'number', default: 100, describe: 'largest `limit` accepted by GET /sessions' }),
+      async (a) => {
+        let seed: ReturnType<typeof parseSessions> = { sessions: [] };
+        if (a.sessions) {
+          let doc: unknown;
+          try {
+            doc = JSON.parse(await readFile(a.sessions, 'utf8'));
+          } catch (err) {
+            throw new EtError('E_INPUT', `${a.sessions}: cannot read the sessions file (${errorMessage(err)})`);
+          }
+          seed = parseSessions(doc);
+          if ('error' in seed) throw new EtError('E_INPUT', `${a.sessions}: ${seed.error}`);
+        }
+        const users = seed.users ?? [{ username: a.user, password: a.password ?? io.env.ET_SANDBOX_PASSWORD ?? DEFAULT_USER.password }];
+        const sandbox = new Sandbox({ sessions: seed.sessions, users, tokenTtlSeconds: a['token-ttl'], latencyMs: a.latency, maxPageSize: a['max-page-size'] });
+        const url = await sandbox.listen(a.port, a.host);
+        io.stdout.write(`sandbox listening on ${url} (${sandbox.store.size} sessions; user ${users[0]!.username})\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          io.signal?.addEventListener('abort', stop);
+        });
+        await sandbox.close();
+      },
+    )
+    .demandCommand(1, 'name a command: run or sandbox')
+    .strict()
+    .epilog(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new EtError('E_USAGE', msg);
+    })
+    .help()
+    .version();
+
+  try {
+    await parser.parseAsync(argv);
+    return code;
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+/** First SIGINT/SIGTERM: stop reading and finish in-flight rows; a second one exits at once. */
+function attachSignals(controller: AbortController, warn: (obj: object, msg: string) => void): () => void {
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`et-import: second ${sig}: exiting now\n`);
+      process.exit(EXIT.INTERRUPTED);
+    }
+    warn({ signal: sig }, 'stopping: finishing rows in flight and writing the report (send again to exit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`et-import: error: ${scrub(errorMessage(err))}\n`);
+      process.exit(EXIT.FATAL);
+    },
+  );
+}

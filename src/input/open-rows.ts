@@ -1,0 +1,22 @@
+import { extname } from 'node:path';
+import { InputError } from '../errors.js';
+import type { InputSpec } from '../mapping/types.js';
+import { openCsv } from './csv.js';
+import { openXlsx } from './xlsx.js';
+import type { RowSource } from './types.js';
+
+const REFUSED: Record<string, string> = {
+  '.xls': 'old-style .xls workbooks are not supported; open it and save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)',
+  '.xlsb': 'binary .xlsb workbooks are not supported; save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)',
+  '.ods': 'OpenDocument .ods spreadsheets are not supported; save it as .xlsx or as CSV (UTF-8)',
+  '.numbers': 'Numbers files are not supported; export it as .xlsx or as CSV (UTF-8)',
+};
+
+/** Opens an export by its extension: .csv/.txt/.tsv as CSV, .xlsx/.xlsm as Excel. */
+export async function openRows(file: string, spec: InputSpec = {}): Promise<RowSource> {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.xlsx' || ext === '.xlsm') return openXlsx(file, { sheet: spec.sheet });
+  if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return openCsv(file, { delimiter: spec.delimiter ?? (ext === '.tsv' ? '\t' : undefined) });
+  const refused = REFUSED[ext];
+  throw new InputError(file, refused ?? `unknown file type "${ext || '(none)'}"; expected .csv, .tsv, .txt or .xlsx`);
+}

@@ -1,0 +1,22 @@
+/** One cell as read from the file: CSV gives strings, XLSX gives typed values. */
+export type Cell = string | number | boolean | Date | null;
+
+export interface SourceRow {
+  /** The row number as a spreadsheet application shows it (the header row is row 1, or `headerRow`). */
+  row: number;
+  cells: Cell[];
+  /** A problem with the row's shape (too few or too many cells); the row is reported invalid. */
+  shapeError?: string;
+}
+
+export interface RowSource {
+  file: string;
+  format: 'csv' | 'xlsx';
+  header: string[];
+  /** Each data row once, in file order, read lazily: nothing is held beyond the current row. */
+  rows: AsyncIterable<SourceRow>;
+  /** Releases the file; safe to call more than once and after the rows are exhausted. */
+  close(): Promise<void>;
+  /** What was detected or chosen, for `summary.json` and `inspect`. */
+  details: Record<string, string | number>;
+}

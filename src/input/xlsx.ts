@@ -1,0 +1,177 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import ExcelJS from 'exceljs';
+import { InputError } from '../errors.js';
+import type { Cell, RowSource, SourceRow } from './types.js';
+
+export interface XlsxOptions {
+  /** Sheet name, or 1-based number in workbook order; the first visible sheet when not set. */
+  sheet?: string | number | undefined;
+}
+
+type ExcelRow = { number: number; values: unknown[] | Record<string, unknown> };
+type SheetReader = AsyncIterable<ExcelRow> & { name: string; state?: string; id: number | string };
+
+export async function openXlsx(file: string, options: XlsxOptions = {}): Promise<RowSource> {
+  await checkSignature(file);
+  const stream = createReadStream(file);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
+    sharedStrings: 'cache',
+    styles: 'cache', // needed to tell dates from numbers
+    hyperlinks: 'ignore',
+    worksheets: 'emit',
+    entries: 'ignore',
+  });
+  const sheets = (reader as unknown as AsyncIterable<SheetReader>)[Symbol.asyncIterator]();
+  const fail = (err: unknown): never => {
+    stream.destroy();
+    if (err instanceof InputError) throw err;
+    throw new InputError(file, `not a readable .xlsx workbook (${(err as Error).message}); save it again from the spreadsheet application as "Excel Workbook (.xlsx)"`, { cause: err });
+  };
+
+  // Find the sheet: streaming gives sheets one by one, so count them as they come.
+  let sheet: SheetReader | undefined;
+  let position = 0;
+  const seen: string[] = [];
+  try {
+    for (let next = await sheets.next(); !next.done; next = await sheets.next()) {
+      const ws = next.value;
+      position++;
+      seen.push(ws.name);
+      const wanted = options.sheet;
+      const hit = wanted === undefined ? ws.state !== 'hidden' && ws.state !== 'veryHidden' : typeof wanted === 'number' ? position === wanted : ws.name === wanted || ws.name.trim().toLowerCase() === wanted.trim().toLowerCase();
+      if (hit) {
+        sheet = ws;
+        break;
+      }
+      // skip this sheet's rows so the stream moves on
+      for await (const _ of ws) void _;
+    }
+  } catch (err) {
+    fail(err);
+  }
+  if (!sheet) {
+    stream.destroy();
+    throw new InputError(file, options.sheet === undefined ? 'the workbook has no visible sheet' : `sheet ${JSON.stringify(options.sheet)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`);
+  }
+  const sheetName = sheet.name;
+  const rowIterator = sheet[Symbol.asyncIterator]();
+
+  let header: string[] | undefined;
+  let headerRow = 0;
+  try {
+    for (let next = await rowIterator.next(); !next.done; next = await rowIterator.next()) {
+      const cells = rowCells(next.value);
+      if (cells.every(isEmpty)) continue;
+      header = trimTrailingEmpty(cells).map((c) => cellText(c).trim());
+      headerRow = next.value.number;
+      break;
+    }
+  } catch (err) {
+    fail(err);
+  }
+  if (!header) {
+    stream.destroy();
+    throw new InputError(file, `sheet "${sheetName}" is empty; expected a header row`);
+  }
+  const width = header.length;
+
+  async function* rows(): AsyncGenerator<SourceRow> {
+    try {
+      while (true) {
+        let next: IteratorResult<ExcelRow>;
+        try {
+          next = await rowIterator.next();
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        if (next.done) return;
+        const cells = rowCells(next.value);
+        if (cells.every(isEmpty)) continue;
+        const out: SourceRow = { row: next.value.number, cells: cells.slice(0, width) };
+        while (out.cells.length < width) out.cells.push(null);
+        const extra = trimTrailingEmpty(cells).length;
+        if (extra > width) out.shapeError = `has ${extra} cells but the header has ${width}`;
+        yield out;
+      }
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  return {
+    file,
+    format: 'xlsx',
+    header,
+    rows: rows(),
+    close: async () => {
+      stream.destroy();
+    },
+    details: { format: 'xlsx', sheet: sheetName, headerRow },
+  };
+}
+
+async function checkSignature(file: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(file, code === 'ENOENT' ? 'file not found' : `cannot open the file (${code ?? 'error'})`, { cause: err });
+  }
+  const buf = Buffer.alloc(8);
+  let bytesRead: number;
+  try {
+    ({ bytesRead } = await handle.read(buf, 0, 8, 0));
+  } finally {
+    await handle.close();
+  }
+  if (bytesRead === 0) throw new InputError(file, 'the file is empty (0 bytes)');
+  if (buf.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
+    throw new InputError(file, 'this is an old-style .xls workbook or a password-protected .xlsx; remove the password and save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)');
+  }
+  if (!buf.subarray(0, 2).equals(Buffer.from('PK'))) {
+    throw new InputError(file, 'not an .xlsx workbook (it is not a zip archive); save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)');
+  }
+}
+
+function rowCells(row: ExcelRow): Cell[] {
+  // exceljs rows are 1-based: values[0] is always empty
+  const values = Array.isArray(row.values) ? row.values : [];
+  const out: Cell[] = [];
+  for (let i = 1; i < values.length; i++) out.push(toCell(values[i]));
+  return out;
+}
+
+/** Reduces exceljs cell values (rich text, hyperlinks, formulas, errors) to a plain value. */
+export function toCell(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date) return v;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.richText)) return (o.richText as { text?: string }[]).map((r) => r.text ?? '').join('');
+    if ('formula' in o || 'sharedFormula' in o) return toCell(o.result);
+    if ('hyperlink' in o || 'text' in o) return toCell(o.text);
+    if (typeof o.error === 'string') return o.error;
+  }
+  return String(v);
+}
+
+function isEmpty(c: Cell): boolean {
+  return c === null || (typeof c === 'string' && c.trim() === '');
+}
+
+function trimTrailingEmpty(cells: Cell[]): Cell[] {
+  let end = cells.length;
+  while (end > 0 && isEmpty(cells[end - 1]!)) end--;
+  return cells.slice(0, end);
+}
+
+/** Text of a cell as a user would read it; whole numbers are written as whole digits. */
+export function cellText(c: Cell): string {
+  if (c === null) return '';
+  if (typeof c === 'number') return Number.isInteger(c) ? (Math.abs(c) < 1e21 ? c.toFixed(0) : BigInt(c).toString()) : String(c);
+  if (c instanceof Date) return c.toISOString();
+  return String(c);
+}

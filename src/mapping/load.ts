@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import type { Mapping } from './types.js';
+import { closest, validateMapping } from './validate.js';
+
+/** Reads and checks a mapping file (YAML or JSON). Throws ConfigError with every problem found. */
+export async function loadMapping(file: string): Promise<Mapping> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, [{ path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'error'})` }]);
+  }
+  return parseMapping(text, file);
+}
+
+export function parseMapping(text: string, file: string): Mapping {
+  let doc: unknown;
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(file, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
+    }
+  } else {
+    const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    if (parsed.errors.length > 0) {
+      throw new ConfigError(
+        file,
+        parsed.errors.map((e) => ({ path: '', message: `not valid YAML${e.linePos?.[0] ? ` (line ${e.linePos[0].line})` : ''}: ${e.message.split('\n')[0]}` })),
+      );
+    }
+    doc = parsed.toJS();
+  }
+  const { mapping, issues } = validateMapping(doc, file);
+  if (!mapping) throw new ConfigError(file, issues);
+  return mapping;
+}
+
+export interface ColumnPlan {
+  keyIndex: number;
+  /** Column index for each field, in `mapping.fields` order. */
+  fieldIndexes: number[];
+}
+
+/**
+ * Finds each configured column in a file's header: exactly first, then trimmed and
+ * case-insensitively when that is unambiguous. Returns every missing column as an issue,
+ * listing the columns that do exist.
+ */
+export function planColumns(mapping: Mapping, header: string[], inputFile: string): { plan?: ColumnPlan; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const find = (column: string, path: string): number => {
+    let idx = header.indexOf(column);
+    if (idx >= 0) return idx;
+    const norm = column.trim().toLowerCase();
+    const loose = header.flatMap((h, i) => (h.trim().toLowerCase() === norm ? [i] : []));
+    if (loose.length === 1) return loose[0]!;
+    if (loose.length > 1) {
+      issues.push({ path, message: `column "${column}" matches ${loose.length} columns of ${inputFile} when case is ignored (${loose.map((i) => JSON.stringify(header[i])).join(', ')}); write it exactly` });
+      return -1;
+    }
+    const guess = closest(column, header);
+    issues.push({
+      path,
+      message: `column "${column}" is not in ${inputFile}${guess ? ` (did you mean "${guess}"?)` : ''}; its columns are: ${header.map((h) => JSON.stringify(h)).join(', ')}`,
+    });
+    idx = -1;
+    return idx;
+  };
+  const keyIndex = find(mapping.match.column, 'match.column');
+  const fieldIndexes = mapping.fields.map((f) => find(f.column, `fields.${f.name}.column`));
+  return issues.length > 0 ? { issues } : { plan: { keyIndex, fieldIndexes }, issues };
+}

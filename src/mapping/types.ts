@@ -1,0 +1,58 @@
+export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'list'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export const MERGE_POLICIES = ['replace', 'append', 'keep'] as const;
+export type MergePolicy = (typeof MERGE_POLICIES)[number];
+
+export const MATCH_BY = ['external_id', 'audio_filename'] as const;
+export type MatchBy = (typeof MATCH_BY)[number];
+
+export const ON_MULTIPLE = ['fail', 'newest'] as const;
+export type OnMultiple = (typeof ON_MULTIPLE)[number];
+
+/** A scalar that can be sent as (part of) a metadata value. */
+export type Scalar = string | number | boolean;
+export type MetadataValue = Scalar | Scalar[];
+
+export interface FieldSpec {
+  /** The metadata key written to the session. */
+  name: string;
+  column: string;
+  type: FieldType;
+  merge: MergePolicy;
+  required: boolean;
+  min?: number;
+  max?: number;
+  maxLength?: number;
+  pattern?: RegExp;
+  enum?: Scalar[];
+  /** Cell text -> value to send (e.g. "Yes" -> 1). Looked up exactly, then case-insensitively. */
+  values?: Map<string, Scalar>;
+  /** list only: the separator between items in one cell. */
+  separator: string;
+}
+
+export interface MatchSpec {
+  column: string;
+  by: MatchBy;
+  /** Session fields, one of which must equal the key exactly for a search hit to count. */
+  sessionFields: string[];
+  onMultiple: OnMultiple;
+  /** Session field holding the conversation's start time, used by `onMultiple: newest`. */
+  newestField: string;
+}
+
+export interface InputSpec {
+  /** CSV delimiter; detected among , ; tab | when not set. */
+  delimiter?: string;
+  /** XLSX sheet by name or 1-based number; the first sheet when not set. */
+  sheet?: string | number;
+}
+
+export interface Mapping {
+  /** The file the mapping was read from, for messages. */
+  file: string;
+  match: MatchSpec;
+  fields: FieldSpec[];
+  input: InputSpec;
+}

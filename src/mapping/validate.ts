@@ -1,0 +1,273 @@
+import type { ConfigIssue } from '../errors.js';
+import {
+  FIELD_TYPES,
+  MATCH_BY,
+  MERGE_POLICIES,
+  ON_MULTIPLE,
+  type FieldSpec,
+  type FieldType,
+  type Mapping,
+  type MatchSpec,
+  type InputSpec,
+  type Scalar,
+} from './types.js';
+
+/** Session fields that hold the conversation's identity; a mapping must not overwrite them. */
+export const RESERVED_METADATA_KEYS = new Set(['id', '__proto__', 'constructor', 'prototype']);
+
+const TOP_KEYS = ['match', 'fields', 'input'];
+const MATCH_KEYS = ['column', 'by', 'sessionFields', 'onMultiple', 'newestField'];
+const INPUT_KEYS = ['delimiter', 'sheet'];
+const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator'];
+
+const DEFAULT_SESSION_FIELDS: Record<MatchSpec['by'], string[]> = {
+  external_id: ['external_id'],
+  audio_filename: ['file_name'],
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/**
+ * Checks a parsed mapping document in three steps (structure, defaults, cross-field rules) and
+ * returns every problem at once, each with its path, or the checked mapping.
+ */
+export function validateMapping(doc: unknown, file: string): { mapping?: Mapping; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+
+  if (!isObj(doc)) {
+    add('', 'expected a mapping object with `match` and `fields`');
+    return { issues };
+  }
+  checkKeys(doc, TOP_KEYS, '', add);
+
+  const match = checkMatch(doc.match, add);
+  const fields = checkFields(doc.fields, add);
+  const input = checkInput(doc.input, add);
+
+  if (match && fields) {
+    for (const f of fields) {
+      for (const sf of match.sessionFields) {
+        if (f.name === sf) add(`fields.${f.name}`, `"${f.name}" is a session field used for matching (match.sessionFields); it cannot be written as metadata`);
+      }
+    }
+  }
+  if (issues.length > 0 || !match || !fields || !input) return { issues };
+  return { mapping: { file, match, fields, input }, issues };
+}
+
+function checkMatch(raw: unknown, add: (p: string, m: string) => void): MatchSpec | undefined {
+  if (raw === undefined) {
+    add('match', 'is required: which column holds the key, and how it is matched');
+    return undefined;
+  }
+  if (!isObj(raw)) {
+    add('match', 'expected an object with `column` and `by`');
+    return undefined;
+  }
+  checkKeys(raw, MATCH_KEYS, 'match', add);
+  let ok = true;
+  const column = nonEmptyString(raw.column, 'match.column', add);
+  if (column === undefined) ok = false;
+  const by = oneOf(raw.by ?? 'external_id', MATCH_BY, 'match.by', add);
+  if (by === undefined) ok = false;
+  const onMultiple = oneOf(raw.onMultiple ?? 'fail', ON_MULTIPLE, 'match.onMultiple', add);
+  if (onMultiple === undefined) ok = false;
+  let sessionFields: string[] | undefined = by ? DEFAULT_SESSION_FIELDS[by] : undefined;
+  if (raw.sessionFields !== undefined) {
+    if (!Array.isArray(raw.sessionFields) || raw.sessionFields.length === 0 || !raw.sessionFields.every((s) => typeof s === 'string' && s.trim() !== '')) {
+      add('match.sessionFields', 'expected a non-empty list of session field names, e.g. [external_id]');
+      ok = false;
+    } else {
+      sessionFields = raw.sessionFields.map((s: string) => s.trim());
+    }
+  }
+  const newestField = raw.newestField === undefined ? 'start_time' : nonEmptyString(raw.newestField, 'match.newestField', add);
+  if (newestField === undefined) ok = false;
+  if (!ok || !column || !by || !onMultiple || !sessionFields || !newestField) return undefined;
+  return { column, by, sessionFields, onMultiple, newestField };
+}
+
+function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpec | undefined {
+  if (raw === undefined) return {};
+  if (!isObj(raw)) {
+    add('input', 'expected an object, e.g. { delimiter: ";" }');
+    return undefined;
+  }
+  checkKeys(raw, INPUT_KEYS, 'input', add);
+  const out: InputSpec = {};
+  if (raw.delimiter !== undefined) {
+    const d = raw.delimiter === '\\t' ? '\t' : raw.delimiter;
+    if (typeof d !== 'string' || d.length !== 1 || d === '"' || d === '\n' || d === '\r') add('input.delimiter', 'expected one character, e.g. "," ";" "\\t" or "|"');
+    else out.delimiter = d;
+  }
+  if (raw.sheet !== undefined) {
+    if (typeof raw.sheet === 'string' && raw.sheet.trim() !== '') out.sheet = raw.sheet;
+    else if (typeof raw.sheet === 'number' && Number.isInteger(raw.sheet) && raw.sheet >= 1) out.sheet = raw.sheet;
+    else add('input.sheet', 'expected a sheet name or a sheet number starting at 1');
+  }
+  return out;
+}
+
+function checkFields(raw: unknown, add: (p: string, m: string) => void): FieldSpec[] | undefined {
+  if (raw === undefined) {
+    add('fields', 'is required: at least one metadata field mapped from a column');
+    return undefined;
+  }
+  if (!isObj(raw) || Object.keys(raw).length === 0) {
+    add('fields', 'expected an object of metadata keys, e.g. { csi: { column: CSAT, type: integer } }');
+    return undefined;
+  }
+  const out: FieldSpec[] = [];
+  let ok = true;
+  for (const [name, spec] of Object.entries(raw)) {
+    const f = checkField(name, spec, add);
+    if (f) out.push(f);
+    else ok = false;
+  }
+  return ok ? out : undefined;
+}
+
+function checkField(name: string, raw: unknown, add: (p: string, m: string) => void): FieldSpec | undefined {
+  const path = `fields.${name}`;
+  let problems = 0;
+  const addc = (p: string, m: string) => {
+    problems++;
+    add(p, m);
+  };
+  if (name.trim() === '' || RESERVED_METADATA_KEYS.has(name)) {
+    addc(path, `"${name}" cannot be used as a metadata key`);
+  }
+  // `csi: CSAT` is shorthand for `csi: { column: CSAT }`
+  const spec: Obj | undefined = typeof raw === 'string' ? { column: raw } : isObj(raw) ? raw : undefined;
+  if (!spec) {
+    addc(path, 'expected an object such as { column: CSAT, type: integer } or a column name');
+    return undefined;
+  }
+  checkKeys(spec, FIELD_KEYS, path, addc);
+  const column = nonEmptyString(spec.column, `${path}.column`, addc);
+  const type = oneOf(spec.type ?? 'string', FIELD_TYPES, `${path}.type`, addc) as FieldType | undefined;
+  const merge = oneOf(spec.merge ?? 'replace', MERGE_POLICIES, `${path}.merge`, addc);
+  if (merge === 'append' && type !== undefined && type !== 'list') addc(`${path}.merge`, `"append" needs type: list (this field is ${type})`);
+
+  const num = (key: 'min' | 'max' | 'maxLength') => {
+    const v = spec[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || (key === 'maxLength' && (!Number.isInteger(v) || v < 1))) {
+      addc(`${path}.${key}`, key === 'maxLength' ? 'expected a whole number of at least 1' : 'expected a number');
+      return undefined;
+    }
+    return v;
+  };
+  const min = num('min');
+  const max = num('max');
+  const maxLength = num('maxLength');
+  if (min !== undefined && max !== undefined && min > max) addc(`${path}.min`, `min (${min}) is greater than max (${max})`);
+  if ((min !== undefined || max !== undefined) && type !== 'integer' && type !== 'number') addc(`${path}.${min !== undefined ? 'min' : 'max'}`, `min/max apply to integer and number fields (this field is ${type})`);
+
+  let pattern: RegExp | undefined;
+  if (spec.pattern !== undefined) {
+    if (typeof spec.pattern !== 'string') addc(`${path}.pattern`, 'expected a regular expression as a string');
+    else {
+      try {
+        pattern = new RegExp(spec.pattern, 'u');
+      } catch (err) {
+        addc(`${path}.pattern`, `not a valid regular expression: ${(err as Error).message}`);
+      }
+    }
+  }
+  let enumValues: Scalar[] | undefined;
+  if (spec.enum !== undefined) {
+    if (!Array.isArray(spec.enum) || spec.enum.length === 0 || !spec.enum.every(isScalar)) addc(`${path}.enum`, 'expected a non-empty list of allowed values');
+    else enumValues = spec.enum;
+  }
+  let values: Map<string, Scalar> | undefined;
+  if (spec.values !== undefined) {
+    if (!isObj(spec.values) || Object.keys(spec.values).length === 0) addc(`${path}.values`, 'expected an object mapping cell text to the value to send, e.g. { "Yes": 1, "No": 0 }');
+    else {
+      values = new Map();
+      for (const [k, v] of Object.entries(spec.values)) {
+        if (!isScalar(v)) addc(`${path}.values.${k}`, 'expected a string, number or boolean');
+        else if (type === 'integer' && !(typeof v === 'number' && Number.isInteger(v))) addc(`${path}.values.${k}`, `expected an integer, because the field is type: integer (got ${JSON.stringify(v)})`);
+        else if (type === 'number' && typeof v !== 'number') addc(`${path}.values.${k}`, `expected a number, because the field is type: number (got ${JSON.stringify(v)})`);
+        else if (type === 'boolean' && typeof v !== 'boolean') addc(`${path}.values.${k}`, `expected true or false, because the field is type: boolean (got ${JSON.stringify(v)})`);
+        else values.set(k, v);
+      }
+    }
+  }
+  let separator = ';';
+  if (spec.separator !== undefined) {
+    if (typeof spec.separator !== 'string' || spec.separator === '') addc(`${path}.separator`, 'expected a non-empty string');
+    else separator = spec.separator;
+    if (type !== 'list') addc(`${path}.separator`, `separator applies to list fields (this field is ${type})`);
+  }
+  let required = false;
+  if (spec.required !== undefined) {
+    if (typeof spec.required !== 'boolean') addc(`${path}.required`, 'expected true or false');
+    else required = spec.required;
+  }
+  if (problems > 0 || !column || !type || !merge) return undefined;
+  const f: FieldSpec = { name, column, type, merge, required, separator };
+  if (min !== undefined) f.min = min;
+  if (max !== undefined) f.max = max;
+  if (maxLength !== undefined) f.maxLength = maxLength;
+  if (pattern) f.pattern = pattern;
+  if (enumValues) f.enum = enumValues;
+  if (values) f.values = values;
+  return f;
+}
+
+function checkKeys(obj: Obj, allowed: string[], path: string, add: (p: string, m: string) => void): void {
+  for (const key of Object.keys(obj)) {
+    if (allowed.includes(key)) continue;
+    const guess = closest(key, allowed);
+    add(path ? `${path}.${key}` : key, `unknown key${guess ? ` (did you mean "${guess}"?)` : ''}; allowed: ${allowed.join(', ')}`);
+  }
+}
+
+function nonEmptyString(v: unknown, path: string, add: (p: string, m: string) => void): string | undefined {
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string' || v.trim() === '') {
+    add(path, v === undefined ? 'is required' : `expected a non-empty string, got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  return v.trim();
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string, add: (p: string, m: string) => void): T | undefined {
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  const guess = typeof v === 'string' ? closest(v, allowed) : undefined;
+  add(path, `expected one of ${allowed.join(' | ')}, got ${JSON.stringify(v)}${guess ? ` (did you mean "${guess}"?)` : ''}`);
+  return undefined;
+}
+
+/** The candidate nearest to `word` by edit distance, if it is near enough to be a likely typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const w = word.toLowerCase();
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,81 @@
+import type { ApiClient } from '../api/client.js';
+import { isUuid } from '../api/client.js';
+import { ApiError } from '../errors.js';
+import type { MatchSpec } from '../mapping/types.js';
+import { baseName } from './mapper.js';
+
+export type Session = Record<string, unknown> & { id: string };
+
+export type Resolution =
+  | { kind: 'matched'; session: Session }
+  | { kind: 'unmatched'; searched: number }
+  | { kind: 'ambiguous'; ids: string[] };
+
+export interface ResolveOptions {
+  pageSize: number;
+  /** Stop paging a loose search after this many hits; the row fails rather than guessing. */
+  maxCandidates: number;
+}
+
+/**
+ * Finds the one session a key belongs to. `search_query` is a loose search, so every hit is
+ * checked: it counts only if one of `match.sessionFields` equals the key exactly (audio file
+ * names: both sides reduced to the base name without directory and extension).
+ */
+export async function resolveSession(client: ApiClient, match: MatchSpec, lookup: string, options: ResolveOptions): Promise<Resolution> {
+  const filters = `search_query,${lookup}`;
+  const hits = new Map<string, Session>();
+  let seen = 0;
+  for (let skip = 0; ; ) {
+    const page = await client.searchSessions(filters, skip, options.pageSize);
+    for (const item of page.items) {
+      if (isExactHit(item, match, lookup)) {
+        const id = item.id;
+        if (!isUuid(id)) throw new ApiError('E_BAD_SESSION_ID', `search for ${JSON.stringify(lookup)} returned a session whose id is not a UUID (${JSON.stringify(String(id).slice(0, 80))})`);
+        hits.set(id, item as Session);
+      }
+    }
+    seen += page.items.length;
+    skip += page.items.length;
+    if (page.items.length === 0 || seen >= page.total) break;
+    if (seen >= options.maxCandidates) {
+      throw new ApiError('E_TOO_MANY_CANDIDATES', `search for ${JSON.stringify(lookup)} found ${page.total} candidate sessions, more than --max-candidates ${options.maxCandidates}; use a more specific key`);
+    }
+  }
+  const found = [...hits.values()];
+  if (found.length === 0) return { kind: 'unmatched', searched: seen };
+  if (found.length === 1) return { kind: 'matched', session: found[0]! };
+  if (match.onMultiple === 'newest') {
+    const newest = pickNewest(found, match.newestField);
+    if (newest) return { kind: 'matched', session: newest };
+  }
+  return { kind: 'ambiguous', ids: found.map((s) => s.id) };
+}
+
+export function isExactHit(item: Record<string, unknown>, match: MatchSpec, lookup: string): boolean {
+  for (const field of match.sessionFields) {
+    const v = item[field];
+    if (typeof v !== 'string' && typeof v !== 'number') continue;
+    const text = String(v);
+    if ((match.by === 'audio_filename' ? baseName(text) : text) === lookup) return true;
+  }
+  return false;
+}
+
+/** The session with the latest start time, or undefined when that is not one clear session. */
+function pickNewest(sessions: Session[], field: string): Session | undefined {
+  let best: Session | undefined;
+  let bestT = -Infinity;
+  let tie = false;
+  for (const s of sessions) {
+    const v = s[field];
+    const t = typeof v === 'string' || typeof v === 'number' ? new Date(v).getTime() : NaN;
+    if (Number.isNaN(t)) return undefined;
+    if (t > bestT) {
+      best = s;
+      bestT = t;
+      tie = false;
+    } else if (t === bestT) tie = true;
+  }
+  return tie ? undefined : best;
+}

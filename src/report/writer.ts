@@ -1,0 +1,131 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { Cell } from '../input/types.js';
+import { cellText } from '../input/xlsx.js';
+import { scrub, scrubValue } from '../redact.js';
+import { csvLine } from './csv-line.js';
+import { OK_STATUSES, emptyCounts, type Counts, type Status } from './statuses.js';
+
+export interface RowResult {
+  file: string;
+  row: number;
+  key: string;
+  status: Status;
+  sessionId?: string | undefined;
+  changed?: string[] | undefined;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+}
+
+export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message'];
+/** Added to each row of failed.csv; ignored by the mapping when the file is fed back in. */
+export const ERROR_COLUMN = 'et_import_error';
+
+interface FailedFile {
+  name: string;
+  header: string[];
+  errorIndex: number;
+  stream: WriteStream;
+  inputs: string[];
+}
+
+/**
+ * The run's report: results.csv (every row, in the order rows finish), failed.csv (the rows that
+ * did not end well, in the input's own columns plus the error), summary.json. `close()` always
+ * flushes, also when the run throws or is interrupted.
+ */
+export class ReportWriter {
+  readonly dir: string;
+  readonly counts: Counts = emptyCounts();
+  private results!: WriteStream;
+  private failed = new Map<string, FailedFile>();
+  private closed = false;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static async create(dir: string): Promise<ReportWriter> {
+    await mkdir(dir, { recursive: true });
+    const w = new ReportWriter(dir);
+    w.results = createWriteStream(join(dir, 'results.csv'));
+    w.results.write(csvLine(RESULT_COLUMNS));
+    return w;
+  }
+
+  /** Records a row's final status; `header` and `cells` are the input row, kept for failed.csv. */
+  async record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> {
+    this.counts[result.status]++;
+    this.counts.total++;
+    const ok = this.results.write(
+      csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage)]),
+    );
+    if (!OK_STATUSES.has(result.status) && header && cells) this.writeFailed(result, header, cells);
+    if (!ok) await once(this.results, 'drain');
+  }
+
+  private writeFailed(result: RowResult, header: string[], cells: Cell[]): void {
+    const signature = header.join('\u0000');
+    let f = this.failed.get(signature);
+    if (!f) {
+      const name = this.failed.size === 0 ? 'failed.csv' : `failed-${this.failed.size + 1}.csv`;
+      const existing = header.indexOf(ERROR_COLUMN);
+      const fullHeader = existing >= 0 ? header : [...header, ERROR_COLUMN];
+      f = { name, header: fullHeader, errorIndex: existing >= 0 ? existing : header.length, stream: createWriteStream(join(this.dir, name)), inputs: [] };
+      f.stream.write(csvLine(fullHeader));
+      this.failed.set(signature, f);
+    }
+    if (!f.inputs.includes(result.file)) f.inputs.push(result.file);
+    const line = f.header.map((_, i) => (i === f.errorIndex ? `${result.status}: ${scrub(result.errorMessage ?? '')}` : cellToText(cells[i] ?? null)));
+    f.stream.write(csvLine(line));
+  }
+
+  /** Which failed-rows file holds which input files, for summary.json. */
+  failedFiles(): { file: string; inputs: string[] }[] {
+    return [...this.failed.values()].map((f) => ({ file: f.name, inputs: f.inputs }));
+  }
+
+  async writeSummary(summary: Record<string, unknown>): Promise<void> {
+    await writeFile(join(this.dir, 'summary.json'), `${JSON.stringify(scrubValue(summary), null, 2)}\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const streams = [this.results, ...[...this.failed.values()].map((f) => f.stream)];
+    await Promise.all(
+      streams.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.end(() => resolve());
+          }),
+      ),
+    );
+  }
+}
+
+/** Cell text for failed.csv: what a user would type back in (dates at midnight as YYYY-MM-DD). */
+function cellToText(c: Cell): string {
+  if (c instanceof Date) {
+    const iso = c.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  return cellText(c);
+}
+
+/** The per-status table printed on stderr at the end of a run. */
+export function formatSummaryTable(counts: Counts, extra: { durationMs: number; reportDir: string }): string {
+  const rows: [string, string][] = [];
+  for (const [k, v] of Object.entries(counts)) if (k !== 'total' && v > 0) rows.push([k, String(v)]);
+  rows.push(['total', String(counts.total)]);
+  const w = Math.max(...rows.map(([k]) => k.length), 6);
+  const n = Math.max(...rows.map(([, v]) => v.length), 4);
+  const line = (a: string, b: string) => `  ${a.padEnd(w)}  ${b.padStart(n)}`;
+  const out = [line('status', 'rows'), line('-'.repeat(w), '-'.repeat(n)), ...rows.map(([a, b]) => line(a, b))];
+  const secs = extra.durationMs / 1000;
+  const rate = secs > 0 ? Math.round(counts.total / secs) : counts.total;
+  out.push('', `  ${counts.total} rows in ${secs.toFixed(1)} s (${rate} rows/s); report: ${extra.reportDir}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,342 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { SessionStore, toApiItem, type SandboxSession } from './store.js';
+
+export interface SandboxUser {
+  username: string;
+  password: string;
+}
+
+export interface SandboxOptions {
+  sessions?: SandboxSession[];
+  users?: SandboxUser[];
+  /** Token lifetime in seconds (default 3600). */
+  tokenTtlSeconds?: number;
+  /** Largest `limit` accepted by GET /sessions; larger answers 422 (default 100). */
+  maxPageSize?: number;
+  /** Added before every API answer, ms (default 0). */
+  latencyMs?: number;
+  apiVersion?: string;
+  /** Requests kept for GET /admin/requests (default 10,000). */
+  requestLogSize?: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+  body?: unknown;
+}
+
+export interface SandboxStats {
+  requests: Record<string, number>;
+  putsPerSession: Record<string, number>;
+  logins: number;
+  overlappingWrites: number;
+  peakInFlight: number;
+}
+
+export const DEFAULT_USER: SandboxUser = { username: 'demo@example.com', password: 'demo-password' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_BODY = 1024 * 1024;
+
+/**
+ * A local stand-in for the Ender Turing API, following what the public reference says:
+ * form login with expiring tokens, a loose `search_query` search with paging, PUT metadata that
+ * replaces the keys it is given and keeps the others. Admin endpoints (no auth, under /admin)
+ * load sessions and read them back, and count what clients did.
+ */
+export class Sandbox {
+  readonly store: SessionStore;
+  readonly options: Required<Omit<SandboxOptions, 'sessions'>>;
+  private server: Server | undefined;
+  private tokens = new Map<string, number>();
+  private log: RequestRecord[] = [];
+  private writing = new Map<string, number>();
+  private inFlight = 0;
+  stats: SandboxStats = emptyStats();
+
+  constructor(options: SandboxOptions = {}) {
+    this.store = new SessionStore(options.sessions ?? []);
+    this.options = {
+      users: options.users ?? [DEFAULT_USER],
+      tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+      maxPageSize: options.maxPageSize ?? 100,
+      latencyMs: options.latencyMs ?? 0,
+      apiVersion: options.apiVersion ?? 'v1',
+      requestLogSize: options.requestLogSize ?? 10_000,
+    };
+  }
+
+  /** Starts listening; port 0 picks a free port. Resolves to the base URL. */
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) send(res, 500, { detail: `sandbox error: ${(err as Error).message}` });
+      });
+    });
+    server.keepAliveTimeout = 30_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const addr = this.server?.address() as AddressInfo | null;
+    if (!addr) throw new Error('sandbox is not listening');
+    return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  /** Invalidates every issued token: the next API call of each client gets a 401. */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  requests(): RequestRecord[] {
+    return this.log;
+  }
+
+  resetStats(): void {
+    this.log = [];
+    this.stats = emptyStats();
+  }
+
+  private record(req: IncomingMessage, path: string, query: URLSearchParams, status: number, body?: unknown): void {
+    const key = `${req.method} ${routeName(path)} ${status}`;
+    this.stats.requests[key] = (this.stats.requests[key] ?? 0) + 1;
+    const rec: RequestRecord = { method: req.method ?? '', path, query: Object.fromEntries(query), status };
+    if (body !== undefined) rec.body = body;
+    this.log.push(rec);
+    if (this.log.length > this.options.requestLogSize) this.log.splice(0, this.log.length - this.options.requestLogSize);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const path = url.pathname;
+    if (path.startsWith('/admin/')) return this.handleAdmin(req, res, path, url.searchParams);
+
+    this.inFlight++;
+    this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.inFlight);
+    try {
+      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+      const prefix = `/api/${this.options.apiVersion}`;
+      const route = path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
+      const reply = (status: number, body: unknown, logged?: unknown) => {
+        this.record(req, path, url.searchParams, status, logged);
+        send(res, status, body);
+      };
+
+      if (route === '/login/access-token' && req.method === 'POST') {
+        const type = req.headers['content-type'] ?? '';
+        const raw = await readBody(req);
+        if (!type.startsWith('application/x-www-form-urlencoded')) return reply(422, { detail: 'expected a form-encoded body (application/x-www-form-urlencoded)' });
+        const form = new URLSearchParams(raw.toString('utf8'));
+        const user = this.options.users.find((u) => u.username === form.get('username') && safeEqual(u.password, form.get('password') ?? ''));
+        if (!user) return reply(400, { detail: 'Incorrect email or password' });
+        const token = randomBytes(24).toString('base64url');
+        this.tokens.set(token, Date.now() + this.options.tokenTtlSeconds * 1000);
+        this.stats.logins++;
+        return reply(200, { access_token: token, token_type: 'bearer', expires_in: this.options.tokenTtlSeconds });
+      }
+      if (route === undefined || !(route === '/sessions' || /^\/sessions\/[^/]+\/metadata$/.test(route))) {
+        await readBody(req).catch(() => undefined);
+        return reply(404, { detail: 'Not Found' });
+      }
+      if (!this.authorized(req)) {
+        await readBody(req).catch(() => undefined);
+        return reply(401, { detail: 'Could not validate credentials' });
+      }
+
+      if (route === '/sessions' && req.method === 'GET') {
+        const result = this.search(url.searchParams);
+        return 'error' in result ? reply(422, { detail: result.error }) : reply(200, result);
+      }
+      const m = /^\/sessions\/([^/]+)\/metadata$/.exec(route);
+      if (m && req.method === 'PUT') {
+        const id = decodeURIComponent(m[1]!);
+        const raw = await readBody(req);
+        if (!UUID.test(id)) return reply(422, { detail: `session_id: value is not a valid uuid` });
+        const session = this.store.get(id);
+        if (!session) return reply(404, { detail: 'Session not found' });
+        // a session marked locked refuses writes, so users can rehearse a row that fails
+        if (session.locked === true) return reply(403, { detail: 'Session is locked and its metadata cannot be changed' });
+        let body: unknown;
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          return reply(422, { detail: 'body is not valid JSON' });
+        }
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) return reply(422, { detail: 'body must be a JSON object' });
+        return await this.write(id, async () => {
+          for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+            if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+            session.metadata[k] = v;
+          }
+          this.stats.putsPerSession[id] = (this.stats.putsPerSession[id] ?? 0) + 1;
+          reply(200, session.metadata, body);
+        });
+      }
+      return reply(405, { detail: 'Method Not Allowed' });
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Counts a write that starts while another write to the same session is still in progress. */
+  private async write(id: string, fn: () => Promise<void>): Promise<void> {
+    const n = this.writing.get(id) ?? 0;
+    if (n > 0) this.stats.overlappingWrites++;
+    this.writing.set(id, n + 1);
+    try {
+      // hold the write open a moment so that overlapping writers can be seen
+      await sleep(1);
+      await fn();
+    } finally {
+      const left = (this.writing.get(id) ?? 1) - 1;
+      if (left === 0) this.writing.delete(id);
+      else this.writing.set(id, left);
+    }
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const m = /^bearer\s+(\S+)$/i.exec(header);
+    if (!m) return false;
+    const expires = this.tokens.get(m[1]!);
+    if (expires === undefined) return false;
+    if (Date.now() >= expires) {
+      this.tokens.delete(m[1]!);
+      return false;
+    }
+    return true;
+  }
+
+  private search(params: URLSearchParams): { total: number; items: Record<string, unknown>[] } | { error: string } {
+    const skip = params.has('skip') ? Number(params.get('skip')) : 0;
+    const limit = params.has('limit') ? Number(params.get('limit')) : 50;
+    if (!Number.isInteger(skip) || skip < 0) return { error: 'skip: expected a whole number of at least 0' };
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxPageSize) return { error: `limit: expected a whole number from 1 to ${this.options.maxPageSize}` };
+    let hits: SandboxSession[] | undefined;
+    const filters = params.get('filters') ?? '';
+    for (const pair of filters === '' ? [] : filters.split('\u00b1')) {
+      const comma = pair.indexOf(',');
+      if (comma < 0) return { error: `filters: ${JSON.stringify(pair)} is not a name,value pair` };
+      const name = pair.slice(0, comma);
+      const value = pair.slice(comma + 1);
+      if (name === 'search_query') {
+        const found = this.store.search(value);
+        hits = hits ? hits.filter((h) => found.includes(h)) : found;
+      } else if (name === 'types') {
+        const types = value.split(',');
+        hits = (hits ?? this.store.all()).filter((h) => types.includes(String(h.type)));
+      } else {
+        return { error: `filters: unknown filter ${JSON.stringify(name)}` };
+      }
+    }
+    hits ??= [...this.store.all()];
+    hits.sort((a, b) => String(b.start_time ?? '').localeCompare(String(a.start_time ?? '')) || a.id.localeCompare(b.id));
+    return { total: hits.length, items: hits.slice(skip, skip + limit).map(toApiItem) };
+  }
+
+  private async handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    if (path === '/admin/sessions' && req.method === 'GET') return send(res, 200, this.store.all());
+    if (path === '/admin/sessions' && req.method === 'POST') {
+      const raw = await readBody(req, 512 * 1024 * 1024);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return send(res, 422, { detail: 'body is not valid JSON' });
+      }
+      const sessions = parseSessions(parsed);
+      if ('error' in sessions) return send(res, 422, { detail: sessions.error });
+      try {
+        if (query.get('mode') === 'append') this.store.add(sessions.sessions);
+        else this.store.load(sessions.sessions);
+      } catch (err) {
+        return send(res, 422, { detail: (err as Error).message });
+      }
+      return send(res, 200, { loaded: sessions.sessions.length, total: this.store.size });
+    }
+    const one = /^\/admin\/sessions\/([^/]+)$/.exec(path);
+    if (one && req.method === 'GET') {
+      const s = this.store.get(decodeURIComponent(one[1]!));
+      return s ? send(res, 200, s) : send(res, 404, { detail: 'Session not found' });
+    }
+    if (path === '/admin/stats' && req.method === 'GET') return send(res, 200, this.stats);
+    if (path === '/admin/requests' && req.method === 'GET') return send(res, 200, this.log);
+    if (path === '/admin/requests' && req.method === 'DELETE') {
+      this.resetStats();
+      return send(res, 200, { cleared: true });
+    }
+    if (path === '/admin/revoke-tokens' && req.method === 'POST') {
+      this.revokeTokens();
+      return send(res, 200, { revoked: true });
+    }
+    return send(res, 404, { detail: 'Not Found' });
+  }
+}
+
+/** Accepts `[session, ...]` or `{ "sessions": [...] }`; each session needs a UUID `id`. */
+export function parseSessions(doc: unknown): { sessions: SandboxSession[]; users?: SandboxUser[] } | { error: string } {
+  const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { sessions?: unknown }).sessions) ? (doc as { sessions: unknown[] }).sessions : undefined;
+  if (!list) return { error: 'expected a list of sessions or { "sessions": [...] }' };
+  const sessions: SandboxSession[] = [];
+  for (const [i, s] of list.entries()) {
+    if (typeof s !== 'object' || s === null || typeof (s as { id?: unknown }).id !== 'string' || !UUID.test((s as { id: string }).id)) return { error: `sessions[${i}]: expected an object with a UUID "id"` };
+    const m = (s as { metadata?: unknown }).metadata;
+    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) return { error: `sessions[${i}].metadata: expected an object` };
+    sessions.push({ ...(s as SandboxSession), metadata: (m as Record<string, unknown>) ?? {} });
+  }
+  const users = !Array.isArray(doc) && typeof doc === 'object' && doc !== null ? (doc as { users?: unknown }).users : undefined;
+  if (Array.isArray(users) && users.every((u) => typeof u?.username === 'string' && typeof u?.password === 'string')) return { sessions, users: users as SandboxUser[] };
+  return { sessions };
+}
+
+function emptyStats(): SandboxStats {
+  return { requests: {}, putsPerSession: {}, logins: 0, overlappingWrites: 0, peakInFlight: 0 };
+}
+
+function routeName(path: string): string {
+  return path.replace(/\/sessions\/[^/]+\/metadata$/, '/sessions/{id}/metadata');
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
