@@ -35,7 +35,8 @@ export function displayUrl(url: string): string {
     const u = new URL(url);
     u.username = '';
     u.password = '';
-    return u.toString();
+    const shown = u.toString();
+    return u.pathname === '/' && !u.search && !url.endsWith('/') ? shown.slice(0, -1) : shown;
   } catch {
     return scrub(url);
   }

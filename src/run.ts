@@ -208,7 +208,10 @@ async function processAll(ctx: ProcessContext): Promise<{ interrupted: boolean; 
           while (inflight.size >= concurrency * 2) await Promise.race(inflight);
           const task = byKey
             .run(mapped.lookup, () => limit(() => processRow(ps, row, mapped)))
-            .then((result) => report.record(result, source.header, row.cells));
+            .then((result) => {
+              logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
+              return report.record(result, source.header, row.cells);
+            });
           inflight.add(task);
           void task.finally(() => inflight.delete(task));
         }

@@ -81,8 +81,10 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
     headers: { 'user-agent': 'et-import' },
     hooks: {
       beforeRequest: [
-        () => {
+        (req) => {
           stats.requests++;
+          // headers go through the logger's redaction (authorization is masked)
+          if (log?.isLevelEnabled('trace')) log.trace({ method: req.method, path: pathOf(req.url), headers: { ...req.headers } }, 'request');
         },
       ],
       beforeRetry: [

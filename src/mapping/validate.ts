@@ -248,6 +248,9 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestD = Infinity;
   const w = word.toLowerCase();
+  // an abbreviation ("int", "bool") is a likelier slip than a word a few letters away
+  const prefixed = w.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(w)) : [];
+  if (prefixed.length === 1) return prefixed[0];
   for (const c of candidates) {
     const d = editDistance(w, c.toLowerCase());
     if (d < bestD) {

@@ -57,6 +57,8 @@ export class Sandbox {
   private writing = new Map<string, number>();
   private inFlight = 0;
   stats: SandboxStats = emptyStats();
+  /** Every token handed out (the last 10,000), so tests can check none of them leaks. */
+  readonly issuedTokens: string[] = [];
 
   constructor(options: SandboxOptions = {}) {
     this.store = new SessionStore(options.sessions ?? []);
@@ -150,6 +152,8 @@ export class Sandbox {
         if (!user) return reply(400, { detail: 'Incorrect email or password' });
         const token = randomBytes(24).toString('base64url');
         this.tokens.set(token, Date.now() + this.options.tokenTtlSeconds * 1000);
+        this.issuedTokens.push(token);
+        if (this.issuedTokens.length > 10_000) this.issuedTokens.shift();
         this.stats.logins++;
         return reply(200, { access_token: token, token_type: 'bearer', expires_in: this.options.tokenTtlSeconds });
       }

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { createLogger } from '../../src/logger.js';
+import { runImport, type RunOptions } from '../../src/run.js';
+import { connectionFor, tempDir } from './sandbox.js';
+
+export interface Captured {
+  logs: string[];
+  out: string[];
+}
+
+/** Runs an import in-process against `url`, capturing log lines and the end-of-run table. */
+export async function importInto(url: string, options: Partial<RunOptions> & Pick<RunOptions, 'inputs' | 'mapping'>, captured: Captured = { logs: [], out: [] }) {
+  const reportDir = options.reportDir ?? tempDir('et-report-');
+  const result = await runImport({
+    connection: connectionFor(url),
+    logger: createLogger('debug', { write: (s: string) => void captured.logs.push(s) }),
+    out: { write: (s: string) => captured.out.push(s) },
+    ...options,
+    reportDir,
+  });
+  return { ...result, captured, results: readResults(reportDir) };
+}
+
+export type ResultRow = Record<'file' | 'row' | 'key' | 'status' | 'session_id' | 'changed_fields' | 'error_code' | 'error_message', string>;
+
+export function readResults(reportDir: string): ResultRow[] {
+  return parse(readFileSync(join(reportDir, 'results.csv')), { columns: true }) as ResultRow[];
+}
+
+export function readCsv(path: string): Record<string, string>[] {
+  return parse(readFileSync(path), { columns: true }) as Record<string, string>[];
+}
+
+export function byRow(results: ResultRow[]): Record<string, ResultRow> {
+  return Object.fromEntries(results.map((r) => [`${r.file.split('/').pop()}:${r.row}`, r]));
+}

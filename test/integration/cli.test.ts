@@ -1,0 +1,93 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { runCli } from '../helpers/cli.js';
+import { PASSWORD, USER, configFile, envFor, fixture, startSandbox, tempDir } from '../helpers/sandbox.js';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox();
+});
+afterAll(() => sandbox.close());
+
+function writeTemp(name: string, text: string): string {
+  const path = join(tempDir(), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('et-import CLI', () => {
+  it('exit 0 when every row ends well; the table goes to stderr', async () => {
+    const input = writeTemp('ok.csv', 'Call ID,Customer ID\nCALL-1002,C-77\nCALL-2003,C-300\n');
+    const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
+    const reportDir = tempDir('et-report-');
+    const r = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir], envFor(sandbox.url));
+    expect(r.stderr).toMatch(/updated\s+1/);
+    expect(r.stderr).toMatch(/unchanged\s+1/);
+    expect(r.code).toBe(0);
+  });
+
+  it('exit 1 when the run finished and some rows did not end well', async () => {
+    const reportDir = tempDir('et-report-');
+    const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, '--dry-run'], envFor(sandbox.url));
+    expect(r.code).toBe(1);
+    expect(readdirSync(reportDir).sort()).toEqual(['failed.csv', 'results.csv', 'summary.json']);
+  });
+
+  it('exit 3 with a message naming the config path, before any request', async () => {
+    const mapping = writeTemp('bad.yaml', 'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: int }\n');
+    const before = sandbox.requests().length;
+    const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', mapping], envFor(sandbox.url));
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('fields.csi.type: expected one of string | integer | number | boolean | date | list, got "int" (did you mean "integer"?)');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(sandbox.requests().length).toBe(before);
+  });
+
+  it('exit 3 for a missing input, a refused login, an unreachable API, missing settings and bad flags', async () => {
+    const args = ['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', tempDir()];
+    const missing = await runCli(['run', '-i', 'nope.csv', '-m', configFile('mapping.example.yaml')], envFor(sandbox.url));
+    expect([missing.code, missing.stderr]).toEqual([3, expect.stringContaining('nope.csv: file not found')]);
+
+    const refused = await runCli(args, { ...envFor(sandbox.url), ET_AUTH_SECRET: 'wrong-password' });
+    expect([refused.code, refused.stderr]).toEqual([3, expect.stringContaining(`login refused by ${sandbox.url} for user ${USER}`)]);
+
+    const unreachable = await runCli([...args, '--retries', '0'], envFor('http://127.0.0.1:9'));
+    expect([unreachable.code, unreachable.stderr]).toEqual([3, expect.stringContaining('cannot reach http://127.0.0.1:9 (ECONNREFUSED)')]);
+
+    const noUrl = await runCli(args, {});
+    expect([noUrl.code, noUrl.stderr]).toEqual([3, expect.stringContaining('set ET_URL')]);
+
+    const badFlag = await runCli([...args, '--concurrency', '0'], envFor(sandbox.url));
+    expect([badFlag.code, badFlag.stderr]).toEqual([3, expect.stringContaining('--concurrency must be a whole number of at least 1')]);
+  });
+
+  it('--help documents the exit codes', async () => {
+    const r = await runCli(['run', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--dry-run');
+    const top = await runCli(['--help']);
+    expect(top.stdout).toContain('3  nothing could be done');
+  });
+
+  it('never writes the password or a token to logs, reports or error messages', async () => {
+    const reportDir = tempDir('et-report-');
+    const inUrl = new URL(sandbox.url);
+    inUrl.username = encodeURIComponent(USER);
+    inUrl.password = encodeURIComponent(PASSWORD);
+    const outputs: string[] = [];
+    const runs = [
+      await runCli(['run', '-i', fixture('crm-export.csv'), fixture('crm-export.xlsx'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, '--log-level', 'trace'], { ET_URL: inUrl.toString() }),
+      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace', '--retries', '0'], { ET_URL: `http://${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}@127.0.0.1:9` }),
+      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace'], { ...envFor(sandbox.url), ET_AUTH_SECRET: `${PASSWORD}-wrong` }),
+    ];
+    expect(runs.map((r) => r.code)).toEqual([1, 3, 3]);
+    for (const r of runs) outputs.push(r.stdout, r.stderr);
+    for (const f of readdirSync(reportDir)) outputs.push(readFileSync(join(reportDir, f), 'utf8'));
+    const all = outputs.join('\n');
+    expect(all).toContain('"level":10'); // trace logging really was on
+    expect(sandbox.issuedTokens.length).toBeGreaterThan(0);
+    for (const secret of [PASSWORD, encodeURIComponent(PASSWORD), `${PASSWORD}-wrong`, ...sandbox.issuedTokens]) expect(all).not.toContain(secret);
+  });
+});

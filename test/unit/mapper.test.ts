@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { RowError } from '../../src/errors.js';
+import { sniffDelimiter } from '../../src/input/csv.js';
+import { parseMapping } from '../../src/mapping/load.js';
+import { baseName, checkKey, mapRow } from '../../src/pipeline/mapper.js';
+import { displayUrl, registerSecret, scrub, scrubValue } from '../../src/redact.js';
+
+const mapping = parseMapping('match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer }\n', 'm.yaml');
+const plan = { keyIndex: 0, fieldIndexes: [1, 2] };
+
+describe('mapRow', () => {
+  it('maps a row to a trimmed key and typed values', () => {
+    expect(mapRow(mapping, plan, { row: 2, cells: [' CALL-1 ', '5', ''] }, 'x.csv')).toEqual({ key: 'CALL-1', lookup: 'CALL-1', values: { csi: 5 } });
+  });
+  it('names the file, row and every bad column', () => {
+    const r = mapRow(mapping, plan, { row: 7, cells: ['CALL-1', '9', 'x'] }, 'x.csv') as RowError;
+    expect(r).toBeInstanceOf(RowError);
+    expect(r.code).toBe('E_INVALID_VALUE');
+    expect(r.message).toBe('x.csv row 7, column "CSAT": expected a whole number from 1 to 5, got "9"; column "NPS": expected a whole number, got "x"');
+  });
+  it('refuses keys that would change the search filter', () => {
+    for (const key of ['', '  ', 'A±types,call', 'A\nB']) {
+      const r = mapRow(mapping, plan, { row: 3, cells: [key, '1', '1'] }, 'x.csv') as RowError;
+      expect(r.code).toBe('E_INVALID_KEY');
+      expect(r.message).toMatch(/^x\.csv row 3, column "Call ID": /);
+    }
+    expect(checkKey('some.external-id-badb')).toBeUndefined();
+  });
+  it('reports a row with the wrong number of cells', () => {
+    const r = mapRow(mapping, plan, { row: 4, cells: ['a'], shapeError: 'has 1 cell but the header has 3' }, 'x.csv') as RowError;
+    expect(r.code).toBe('E_ROW_SHAPE');
+  });
+});
+
+describe('baseName', () => {
+  it('drops directories (either slash) and the extension', () => {
+    expect(baseName('C:\\exports\\20250629_1348_cdarwin_37250987916_IN_1.wav')).toBe('20250629_1348_cdarwin_37250987916_IN_1');
+    expect(baseName('/mnt/rec/a.b.mp3')).toBe('a.b');
+    expect(baseName('noext')).toBe('noext');
+    expect(baseName('.hidden')).toBe('.hidden');
+  });
+});
+
+describe('sniffDelimiter', () => {
+  it('picks the delimiter that splits lines consistently, ignoring quoted text', () => {
+    expect(sniffDelimiter('a,b,c\n1,2,3\n')).toBe(',');
+    expect(sniffDelimiter('a;b;c\n"1,5";2;3\n')).toBe(';');
+    expect(sniffDelimiter('a\tb\n1\t2\n')).toBe('\t');
+    expect(sniffDelimiter('a|b\n1|2\n')).toBe('|');
+  });
+});
+
+describe('redaction', () => {
+  it('strips credentials from URLs and registered secrets from any text', () => {
+    registerSecret('p@ss word!');
+    expect(scrub('https://u%40x.com:p%40ss%20word!@host/api failed with p@ss word!')).not.toMatch(/p@ss|p%40ss/);
+    expect(displayUrl('https://u:pw@host:8443/base?ssl_verify=false')).toBe('https://host:8443/base?ssl_verify=false');
+    expect(scrubValue({ headers: { authorization: 'bearer abcdefghijkl' }, password: 'x1' })).toEqual({ headers: { authorization: '[REDACTED]' }, password: '[REDACTED]' });
+    expect(scrub('Authorization: Bearer abcdefghijkl123')).toBe('Authorization: Bearer [REDACTED]');
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { parseMapping, planColumns } from '../../src/mapping/load.js';
+
+const parse = (yaml: string) => parseMapping(yaml, 'mapping.yaml');
+const issuesOf = (yaml: string) => {
+  try {
+    parse(yaml);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('mapping config', () => {
+  it('reads the example shape with defaults', () => {
+    const m = parse(`
+match: { column: Call ID }
+fields:
+  csi: { column: CSAT, type: integer, min: 1, max: 5 }
+  fcr: { column: FCR, type: integer, values: { "Yes": 1, "No": 0 } }
+  crm_statuses: { column: CRM Status, type: list, separator: ";", merge: append }
+  campaign_name: { column: Campaign }
+  short: Agent
+`);
+    expect(m.match).toEqual({ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'], onMultiple: 'fail', newestField: 'start_time' });
+    expect(m.fields.map((f) => [f.name, f.type, f.merge])).toEqual([
+      ['csi', 'integer', 'replace'],
+      ['fcr', 'integer', 'replace'],
+      ['crm_statuses', 'list', 'append'],
+      ['campaign_name', 'string', 'replace'],
+      ['short', 'string', 'replace'],
+    ]);
+    expect(m.fields[1]!.values?.get('Yes')).toBe(1);
+  });
+
+  it('defaults sessionFields to file_name when matching by audio file name', () => {
+    expect(parse('match: { column: File, by: audio_filename }\nfields: { csi: CSAT }').match.sessionFields).toEqual(['file_name']);
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const issues = issuesOf(`
+match: { column: Call ID, by: phone, onMultipel: newest }
+fields:
+  csi: { column: CSAT, type: int }
+  nps: { colum: NPS }
+  fcr: { column: FCR, type: integer, merge: append, values: { "Yes": "one" } }
+extra: 1
+`);
+    const paths = issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['extra', 'match.onMultipel', 'match.by', 'fields.csi.type', 'fields.nps.colum', 'fields.nps.column', 'fields.fcr.merge', 'fields.fcr.values.Yes']));
+    expect(issues.find((i) => i.path === 'match.onMultipel')!.message).toContain('did you mean "onMultiple"');
+    expect(issues.find((i) => i.path === 'fields.csi.type')!.message).toContain('did you mean "integer"');
+  });
+
+  it('refuses reserved and prototype keys as metadata names', () => {
+    const issues = issuesOf('match: { column: K }\nfields:\n  id: A\n  __proto__: B\n');
+    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['fields.id']));
+  });
+
+  it('refuses writing to the field used for matching', () => {
+    const issues = issuesOf('match: { column: K }\nfields:\n  external_id: A\n');
+    expect(issues[0]!.path).toBe('fields.external_id');
+  });
+
+  it('names bad YAML and bad JSON', () => {
+    expect(issuesOf('match: [')[0]!.message).toMatch(/not valid YAML/);
+    expect(() => parseMapping('{', 'm.json')).toThrow(/not valid JSON/);
+  });
+
+  it('finds columns exactly, then case-insensitively, and lists the columns that exist', () => {
+    const m = parse('match: { column: call id }\nfields: { csi: CSAT, nps: NPS }');
+    const ok = planColumns(m, ['Call ID', 'CSAT', 'NPS'], 'x.csv');
+    expect(ok.plan).toEqual({ keyIndex: 0, fieldIndexes: [1, 2] });
+    const bad = planColumns(m, ['Call ID', 'CSATT'], 'x.csv');
+    expect(bad.plan).toBeUndefined();
+    expect(bad.issues.map((i) => i.path)).toEqual(['fields.csi.column', 'fields.nps.column']);
+    expect(bad.issues[0]!.message).toContain('did you mean "CSATT"');
+    expect(bad.issues[0]!.message).toContain('its columns are: "Call ID", "CSATT"');
+  });
+});
