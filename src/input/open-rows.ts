@@ -2,7 +2,6 @@ import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { InputSpec } from '../mapping/types.js';
 import { openCsv } from './csv.js';
-import { openXlsx } from './xlsx.js';
 import type { RowSource } from './types.js';
 
 const REFUSED: Record<string, string> = {
@@ -15,7 +14,11 @@ const REFUSED: Record<string, string> = {
 /** Opens an export by its extension: .csv/.txt/.tsv as CSV, .xlsx/.xlsm as Excel. */
 export async function openRows(file: string, spec: InputSpec = {}): Promise<RowSource> {
   const ext = extname(file).toLowerCase();
-  if (ext === '.xlsx' || ext === '.xlsm') return openXlsx(file, { sheet: spec.sheet });
+  if (ext === '.xlsx' || ext === '.xlsm') {
+    // exceljs is large (~25 MB resident): load it only when a workbook is read
+    const { openXlsx } = await import('./xlsx.js');
+    return openXlsx(file, { sheet: spec.sheet });
+  }
   if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return openCsv(file, { delimiter: spec.delimiter ?? (ext === '.tsv' ? '\t' : undefined) });
   const refused = REFUSED[ext];
   throw new InputError(file, refused ?? `unknown file type "${ext || '(none)'}"; expected .csv, .tsv, .txt or .xlsx`);

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
+import { cellText } from './cell.js';
 import type { Cell, RowSource, SourceRow } from './types.js';
 
 export interface XlsxOptions {
@@ -166,12 +167,4 @@ function trimTrailingEmpty(cells: Cell[]): Cell[] {
   let end = cells.length;
   while (end > 0 && isEmpty(cells[end - 1]!)) end--;
   return cells.slice(0, end);
-}
-
-/** Text of a cell as a user would read it; whole numbers are written as whole digits. */
-export function cellText(c: Cell): string {
-  if (c === null) return '';
-  if (typeof c === 'number') return Number.isInteger(c) ? (Math.abs(c) < 1e21 ? c.toFixed(0) : BigInt(c).toString()) : String(c);
-  if (c instanceof Date) return c.toISOString();
-  return String(c);
 }

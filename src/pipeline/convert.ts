@@ -1,5 +1,5 @@
 import type { Cell } from '../input/types.js';
-import { cellText } from '../input/xlsx.js';
+import { cellText } from '../input/cell.js';
 import type { FieldSpec, MetadataValue, Scalar } from '../mapping/types.js';
 
 export type Converted = { ok: true; value: MetadataValue | undefined } | { ok: false; expected: string };

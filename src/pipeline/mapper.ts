@@ -1,6 +1,6 @@
 import { RowError } from '../errors.js';
 import type { SourceRow } from '../input/types.js';
-import { cellText } from '../input/xlsx.js';
+import { cellText } from '../input/cell.js';
 import type { ColumnPlan } from '../mapping/load.js';
 import type { Mapping, MatchBy, MetadataValue } from '../mapping/types.js';
 import { convertCell } from './convert.js';

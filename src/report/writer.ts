@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Cell } from '../input/types.js';
-import { cellText } from '../input/xlsx.js';
+import { cellText } from '../input/cell.js';
 import { scrub, scrubValue } from '../redact.js';
 import { csvLine } from './csv-line.js';
 import { OK_STATUSES, emptyCounts, type Counts, type Status } from './statuses.js';

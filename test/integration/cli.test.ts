@@ -91,3 +91,42 @@ describe('et-import CLI', () => {
     for (const secret of [PASSWORD, encodeURIComponent(PASSWORD), `${PASSWORD}-wrong`, ...sandbox.issuedTokens]) expect(all).not.toContain(secret);
   });
 });
+
+describe('et-import CLI, stopping', () => {
+  it('SIGTERM mid-run: rows in flight finish, the report is written, exit 4', async () => {
+    const slow = await startSandbox({ latencyMs: 50 });
+    try {
+      const lines = ['Call ID,Customer ID'];
+      for (let i = 0; i < 400; i++) lines.push(`CALL-1004,C-${i}`);
+      const input = writeTemp('many.csv', `${lines.join('\n')}\n`);
+      const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
+      const reportDir = tempDir('et-report-');
+      const running = runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir], envFor(slow.url));
+      // wait until the run is under way, then ask it to stop
+      for (let i = 0; i < 100 && slow.requests().filter((q) => q.method === 'PUT').length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      running.child.kill('SIGTERM');
+      const r = await running;
+      expect(r.code).toBe(4);
+      const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
+      expect(summary.interrupted).toBe(true);
+      expect(summary.counts.total).toBeGreaterThan(0);
+      expect(summary.counts.total).toBeLessThan(400);
+      expect(summary.counts.total).toBe(summary.counts.updated);
+      const results = readFileSync(join(reportDir, 'results.csv'), 'utf8').trim().split('\r\n');
+      expect(results.length - 1).toBe(summary.counts.total);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('exit 2 when an input breaks off midway; the rows read before are reported', async () => {
+    const input = writeTemp('broken.csv', 'Call ID,Customer ID\nCALL-1002,C-77\nCALL-1003,"C-9\nCALL-1004,C-1\n');
+    const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
+    const reportDir = tempDir('et-report-');
+    const r = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir, '--log-level', 'error'], envFor(sandbox.url));
+    expect(r.code).toBe(2);
+    const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
+    expect(summary.aborted).toMatch(/broken\.csv: cannot parse the file: Quote Not Closed/);
+    expect(summary.counts.total).toBe(1);
+  });
+});

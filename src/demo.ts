@@ -1,0 +1,101 @@
+/**
+ * `npm run demo`: starts the sandbox on a free port with the fixture sessions, runs the real CLI
+ * on the fixture exports three times, prints what happened and where the reports are, stops
+ * the sandbox. Exits 0 when every step ended as expected.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_USER, Sandbox, parseSessions } from './sandbox/server.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist', 'cli.js');
+
+interface Step {
+  title: string;
+  args: string[];
+  /** The fixtures hold bad rows on purpose, so these steps end with exit 1. */
+  expectedExit: number;
+}
+
+async function main(): Promise<number> {
+  const seed = parseSessions(JSON.parse(readFileSync(join(root, 'fixtures', 'sessions.json'), 'utf8')));
+  if ('error' in seed) throw new Error(seed.error);
+  const sandbox = new Sandbox({ sessions: seed.sessions });
+  const url = await sandbox.listen(0);
+  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const reports = join(root, 'reports', `demo-${stamp}`);
+  say(`Sandbox of the Ender Turing API listening on ${url} with ${sandbox.store.size} sessions.`);
+
+  const steps: Step[] = [
+    {
+      title: 'Import the CRM exports (CSV and XLSX) by call ID',
+      args: ['-i', 'fixtures/crm-export.csv', 'fixtures/crm-export.xlsx', '-m', 'config/mapping.example.yaml', '--report-dir', join(reports, '1-import')],
+      expectedExit: 1,
+    },
+    {
+      title: 'Run the same import again: appended lists are not doubled, nothing is rewritten',
+      args: ['-i', 'fixtures/crm-export.csv', 'fixtures/crm-export.xlsx', '-m', 'config/mapping.example.yaml', '--report-dir', join(reports, '2-again')],
+      expectedExit: 1,
+    },
+    {
+      title: 'Dry run matching by audio file name',
+      args: ['-i', 'fixtures/recordings.csv', '-m', 'config/mapping.audio-filename.yaml', '--dry-run', '--report-dir', join(reports, '3-dry-run')],
+      expectedExit: 1,
+    },
+  ];
+
+  let ok = true;
+  try {
+    for (const [i, step] of steps.entries()) {
+      say(`\n== ${i + 1}. ${step.title}\n$ et-import run ${step.args.map((a) => (a.startsWith(root) ? relative(root, a) : a)).join(' ')}`);
+      const before = countPuts(sandbox);
+      const code = await runCli(['run', ...step.args, '--log-level', 'warn'], { ET_URL: url, ET_AUTH_KEY: DEFAULT_USER.username, ET_AUTH_SECRET: DEFAULT_USER.password });
+      const reportDir = step.args[step.args.indexOf('--report-dir') + 1]!;
+      say(`exit code ${code}${code === 1 ? ' (some rows did not end well: see failed.csv)' : ''}; PUT requests: ${countPuts(sandbox).sent - before.sent} (refused by the API: ${countPuts(sandbox).refused - before.refused}); report: ${relative(process.cwd(), reportDir)}/`);
+      if (code !== step.expectedExit) {
+        say(`!! expected exit code ${step.expectedExit}`);
+        ok = false;
+      }
+    }
+    const s = sandbox.store.get('5ef1ce61-f10a-4c18-badb-5b0f71a75c98');
+    say(`\nSession of CALL-1001 now holds: ${JSON.stringify(s?.metadata)}`);
+    say(`Reports: ${relative(process.cwd(), reports)}/ (results.csv, failed.csv, summary.json per step)`);
+  } finally {
+    await sandbox.close();
+  }
+  say(ok ? '\nDemo finished: every step ended as expected.' : '\nDemo finished with unexpected results.');
+  return ok ? 0 : 1;
+}
+
+function say(s: string): void {
+  process.stdout.write(`${s}\n`);
+}
+
+function countPuts(sandbox: Sandbox): { sent: number; refused: number } {
+  let sent = 0;
+  let refused = 0;
+  for (const [k, v] of Object.entries(sandbox.stats.requests)) {
+    if (!k.startsWith('PUT ')) continue;
+    sent += v;
+    if (!k.endsWith(' 200')) refused += v;
+  }
+  return { sent, refused };
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);
