@@ -120,13 +120,17 @@ describe('et-import CLI, stopping', () => {
   });
 
   it('exit 2 when an input breaks off midway; the rows read before are reported', async () => {
-    const input = writeTemp('broken.csv', 'Call ID,Customer ID\nCALL-1002,C-77\nCALL-1003,"C-9\nCALL-1004,C-1\n');
+    // 3,000 good rows (several read chunks), then a quote that is never closed
+    const good = Array.from({ length: 3000 }, () => 'CALL-1002,C-77');
+    const input = writeTemp('broken.csv', `Call ID,Customer ID\n${good.join('\n')}\nCALL-1003,"C-9\nCALL-1004,C-1\n`);
     const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
     const reportDir = tempDir('et-report-');
     const r = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir, '--log-level', 'error'], envFor(sandbox.url));
     expect(r.code).toBe(2);
     const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
     expect(summary.aborted).toMatch(/broken\.csv: cannot parse the file: Quote Not Closed/);
-    expect(summary.counts.total).toBe(1);
+    // the rows of the chunks read before the break are all reported, and all unchanged
+    expect(summary.counts.total).toBeGreaterThan(1000);
+    expect(summary.counts.total).toBe(summary.counts.unchanged);
   });
 });
