@@ -7,7 +7,7 @@ import { readConnection } from './api/connection.js';
 import { ConfigError, EtError, errorMessage } from './errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 import { scrub } from './redact.js';
-import { EXIT, runImport } from './run.js';
+import { EXIT, parseMaxErrors, runImport } from './run.js';
 import { DEFAULT_USER, Sandbox, parseSessions } from './sandbox/server.js';
 
 export interface Io {
@@ -21,9 +21,10 @@ export interface Io {
 const EPILOG = `Exit codes:
   0  every row updated, unchanged, would_update or skipped
   1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed)
-  2  the run was aborted midway (the input broke off)
+  2  the run was aborted midway: --max-errors, the circuit breaker, or an input that broke off (resumable)
   3  nothing could be done: bad usage or config, unreadable input, login refused, API unreachable
-  4  interrupted (SIGINT/SIGTERM): rows in flight finished and the report was written
+     (a login refused in the middle of a run also ends it with 3; it is resumable)
+  4  interrupted (SIGINT/SIGTERM): rows in flight finished, report and journal written (resumable)
 
 Connection (same variables as the Ender Turing Python SDK):
   ET_URL           https://company.enderturing.com (may carry user:password@ and ?ssl_verify=)
@@ -55,17 +56,27 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
           .option('page-size', { type: 'number', default: 100, describe: 'sessions per search page' })
           .option('max-candidates', { type: 'number', default: 1000, describe: 'most search hits examined for one key before the row fails' })
           .option('timeout', { type: 'number', default: 30, describe: 'seconds per HTTP request' })
-          .option('retries', { type: 'number', default: 3, describe: 'retries of a request that failed with 408/429/5xx or a network error' })
+          .option('retries', { type: 'number', default: 3, describe: 'retries of a request that failed with 408/5xx or a network error (429s get 10 more)' })
+          .option('retry-delay', { type: 'number', default: 250, describe: 'first retry delay in ms, doubled each retry (with jitter) up to 10 s; Retry-After wins' })
+          .option('rate', { type: 'number', describe: 'most requests per second across the run (a 429 slows the run down in any case)' })
+          .option('max-errors', { type: 'string', describe: 'abort (exit 2) once this many rows failed: a count (100) or a percentage (5%)' })
+          .option('circuit-breaker', { type: 'number', default: 10, describe: 'abort (exit 2) after this many rows in a row could not reach the API' })
+          .option('state-dir', { type: 'string', describe: 'where the journal goes [default: <report-dir>/state]' })
+          .option('resume', { type: 'string', describe: 'state (or report) directory of an earlier run: rows it finished are skipped' })
+          .option('stop-timeout', { type: 'number', default: 30, describe: 'seconds rows in flight may take to finish after SIGINT/SIGTERM' })
           .option('insecure', { type: 'boolean', default: false, describe: 'do not verify the TLS certificate (same as ET_SSL_VERIFY=false)' })
           .option('ca-file', { type: 'string', describe: 'PEM file of a private certificate authority' })
           .option('api-version', { type: 'string', describe: 'API version in the path (overrides ET_API_VERSION) [default: v1]' })
           .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines on stderr' })
           .check((a) => {
-            for (const k of ['concurrency', 'page-size', 'max-candidates', 'timeout'] as const) {
+            for (const k of ['concurrency', 'page-size', 'max-candidates', 'timeout', 'circuit-breaker'] as const) {
               const v = a[k];
               if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a whole number of at least 1`);
             }
             if (!Number.isInteger(a.retries) || a.retries < 0) throw new Error('--retries must be a whole number of at least 0');
+            if (a.rate !== undefined && !(a.rate > 0)) throw new Error('--rate must be a number of requests per second above 0');
+            if (!(a['retry-delay'] >= 0) || !(a['stop-timeout'] >= 0)) throw new Error('--retry-delay and --stop-timeout must be 0 or more');
+            if (a['max-errors'] !== undefined) parseMaxErrors(a['max-errors']);
             return true;
           }),
       async (a) => {
@@ -86,10 +97,17 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
             maxCandidates: a['max-candidates'],
             timeoutMs: a.timeout * 1000,
             retries: a.retries,
+            retryBaseMs: a['retry-delay'],
+            circuitBreaker: a['circuit-breaker'],
+            stopTimeoutMs: a['stop-timeout'] * 1000,
             logger,
             signal: controller.signal,
             out: io.stderr,
             ...(a['report-dir'] !== undefined && { reportDir: a['report-dir'] }),
+            ...(a['state-dir'] !== undefined && { stateDir: a['state-dir'] }),
+            ...(a.resume !== undefined && { resume: a.resume }),
+            ...(a.rate !== undefined && { rate: a.rate }),
+            ...(a['max-errors'] !== undefined && { maxErrors: a['max-errors'] }),
           });
           code = result.exitCode;
         } finally {
@@ -109,7 +127,11 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
           .option('password', { type: 'string', describe: `its password (or ET_SANDBOX_PASSWORD) [default: ${DEFAULT_USER.password}]` })
           .option('token-ttl', { type: 'number', default: 3600, describe: 'token lifetime in seconds' })
           .option('latency', { type: 'number', default: 0, describe: 'ms added before each API answer' })
-          .option('max-page-size', { type: 'number', default: 100, describe: 'largest `limit` accepted by GET /sessions' }),
+          .option('max-page-size', { type: 'number', default: 100, describe: 'largest `limit` accepted by GET /sessions' })
+          .option('fail-rate', { type: 'number', default: 0, describe: 'fraction of API requests answered 500/502/503' })
+          .option('drop-rate', { type: 'number', default: 0, describe: 'fraction of API requests whose connection is dropped (before or after a write)' })
+          .option('rate-limit', { type: 'number', default: 0, describe: 'requests per second accepted; more get 429 + Retry-After (0: no cap)' })
+          .option('seed', { type: 'number', default: 1, describe: 'seed of the injected faults' }),
       async (a) => {
         let seed: ReturnType<typeof parseSessions> = { sessions: [] };
         if (a.sessions) {
@@ -123,7 +145,7 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
           if ('error' in seed) throw new EtError('E_INPUT', `${a.sessions}: ${seed.error}`);
         }
         const users = seed.users ?? [{ username: a.user, password: a.password ?? io.env.ET_SANDBOX_PASSWORD ?? DEFAULT_USER.password }];
-        const sandbox = new Sandbox({ sessions: seed.sessions, users, tokenTtlSeconds: a['token-ttl'], latencyMs: a.latency, maxPageSize: a['max-page-size'] });
+        const sandbox = new Sandbox({ sessions: seed.sessions, users, tokenTtlSeconds: a['token-ttl'], latencyMs: a.latency, maxPageSize: a['max-page-size'], failRate: a['fail-rate'], dropRate: a['drop-rate'], rateLimit: a['rate-limit'], seed: a.seed });
         const url = await sandbox.listen(a.port, a.host);
         io.stdout.write(`sandbox listening on ${url} (${sandbox.store.size} sessions; user ${users[0]!.username})\n`);
         await new Promise<void>((resolve) => {

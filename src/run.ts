@@ -4,18 +4,20 @@ import pLimit from 'p-limit';
 import { createClient, type ApiClient } from './api/client.js';
 import type { Connection } from './api/connection.js';
 import { EtError, RowError, errorMessage } from './errors.js';
+import { cellText } from './input/cell.js';
 import type { SourceRow } from './input/types.js';
 import { openSources, type PlannedSource } from './input/sources.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadMapping } from './mapping/load.js';
 import type { Mapping } from './mapping/types.js';
-import { KeyedQueue, RecentMap } from './pipeline/keyed-lock.js';
 import { mapRow, type MappedRow } from './pipeline/mapper.js';
 import { mergeMetadata } from './pipeline/merger.js';
+import { TurnGate, WrittenState } from './pipeline/ordering.js';
 import { resolveSession } from './pipeline/resolver.js';
 import { displayUrl } from './redact.js';
 import { OK_STATUSES, type Counts } from './report/statuses.js';
 import { ReportWriter, formatSummaryTable, type RowResult } from './report/writer.js';
+import { Journal, ResumeIndex, rowHash } from './state/journal.js';
 
 export interface RunOptions {
   inputs: string[];
@@ -26,12 +28,26 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Default: reports/<UTC timestamp>/ under the working directory. */
   reportDir?: string;
+  /** Where the journal goes (default: <reportDir>/state). */
+  stateDir?: string;
+  /** A previous run's state dir (or report dir): rows it finished with the same values are skipped. */
+  resume?: string;
   /** Page size for the session search (default 100). */
   pageSize?: number;
   /** Most search hits examined for one key before the row fails (default 1000). */
   maxCandidates?: number;
   timeoutMs?: number;
   retries?: number;
+  retryBaseMs?: number;
+  /** Requests per second across the run (default: none until a 429). */
+  rate?: number;
+  /** Abort (exit 2) once this many rows failed: a count, or a percentage such as "5%". */
+  maxErrors?: string | number;
+  /** Abort (exit 2) after this many rows in a row failed to reach the API (default 10). */
+  circuitBreaker?: number;
+  /** After a stop signal, how long rows in flight may take to finish (default 30 s). */
+  stopTimeoutMs?: number;
+  maxResponseBytes?: number;
   logger?: Logger;
   /** Aborting stops reading; rows in flight finish, the report is written, exit code 4. */
   signal?: AbortSignal;
@@ -42,13 +58,17 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  exitCode: 0 | 1 | 2 | 4;
+  exitCode: 0 | 1 | 2 | 3 | 4;
   counts: Counts;
   reportDir: string;
+  stateDir: string;
   summary: Record<string, unknown>;
 }
 
 export const EXIT = { OK: 0, ROWS_FAILED: 1, ABORTED: 2, FATAL: 3, INTERRUPTED: 4 } as const;
+
+/** Transport failures: the API is down or unreachable, not a problem with one row. */
+const TRANSPORT = (r: RowResult) => r.status === 'failed' && (r.errorCode === 'E_API_UNREACHABLE' || /answered HTTP (429|5\d\d)/.test(r.errorMessage ?? ''));
 
 /**
  * Runs an import: mapping and inputs are checked before the first request, then each row is
@@ -62,27 +82,71 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
   const dryRun = options.dryRun ?? false;
   const pageSize = options.pageSize ?? 100;
   const maxCandidates = options.maxCandidates ?? 1000;
+  const maxErrors = parseMaxErrors(options.maxErrors);
+  const circuitBreaker = options.circuitBreaker ?? 10;
 
   const mapping = await loadMapping(options.mapping);
+  let resume: ResumeIndex | undefined;
+  let resumeDir: string | undefined;
+  if (options.resume) {
+    resumeDir = existsSync(join(options.resume, 'state')) ? join(options.resume, 'state') : options.resume;
+    try {
+      resume = ResumeIndex.load(resumeDir, dryRun);
+    } catch (err) {
+      throw new EtError('E_USAGE', `--resume ${options.resume}: ${errorMessage(err)} (give the report or state directory of the run to resume)`);
+    }
+  }
   const sources = await openSources(options.inputs, mapping);
   const client = createClient(options.connection, {
     maxSockets: concurrency,
     logger,
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(options.retries !== undefined && { retries: options.retries }),
+    ...(options.retryBaseMs !== undefined && { retryBaseMs: options.retryBaseMs }),
+    ...(options.rate !== undefined && { rate: options.rate }),
+    ...(options.maxResponseBytes !== undefined && { maxResponseBytes: options.maxResponseBytes }),
   });
   let report: ReportWriter | undefined;
+  let journal: Journal | undefined;
   try {
     // A refused login or an unreachable API stops the run here, before any row is touched.
-    await client.login();
+    // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
+    if (!resume) await client.login();
     const reportDir = resolve(options.reportDir ?? defaultReportDir(started));
+    const stateDir = resolve(resumeDir ?? options.stateDir ?? join(reportDir, 'state'));
     report = await ReportWriter.create(reportDir);
-    logger.info({ inputs: options.inputs, reportDir, dryRun, concurrency, url: displayUrl(options.connection.baseUrl) }, 'import started');
+    journal = new Journal(stateDir);
+    logger.info({ inputs: options.inputs, reportDir, stateDir, dryRun, concurrency, resume: resume ? { finishedRows: resume.entries, tornLines: resume.tornLines } : undefined, url: displayUrl(options.connection.baseUrl) }, 'import started');
 
-    const outcome = await processAll({ sources, mapping, client, report, logger, concurrency, dryRun, pageSize, maxCandidates, signal: options.signal, progressEveryMs: options.progressEveryMs ?? 10_000 });
+    const outcome = await processAll({
+      sources,
+      mapping,
+      client,
+      report,
+      journal,
+      resume,
+      logger,
+      concurrency,
+      dryRun,
+      pageSize,
+      maxCandidates,
+      maxErrors,
+      circuitBreaker,
+      stopTimeoutMs: options.stopTimeoutMs ?? 30_000,
+      signal: options.signal,
+      progressEveryMs: options.progressEveryMs ?? 10_000,
+    });
     const finished = new Date();
     const counts = report.counts;
-    const exitCode = outcome.interrupted ? EXIT.INTERRUPTED : outcome.aborted ? EXIT.ABORTED : Object.entries(counts).every(([s, n]) => s === 'total' || n === 0 || OK_STATUSES.has(s as never)) ? EXIT.OK : EXIT.ROWS_FAILED;
+    const exitCode = outcome.fatal
+      ? EXIT.FATAL
+      : outcome.interrupted
+        ? EXIT.INTERRUPTED
+        : outcome.aborted
+          ? EXIT.ABORTED
+          : Object.entries(counts).every(([s, n]) => s === 'total' || n === 0 || OK_STATUSES.has(s as never))
+            ? EXIT.OK
+            : EXIT.ROWS_FAILED;
     const summary: Record<string, unknown> = {
       counts,
       startedAt: started.toISOString(),
@@ -90,9 +154,12 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
       durationMs: finished.getTime() - started.getTime(),
       exitCode,
       interrupted: outcome.interrupted,
-      aborted: outcome.aborted ?? null,
-      inputs: sources.map((s) => ({ file: s.source.file, rows: outcome.rowsPerFile.get(s.source.file) ?? 0, ...s.source.details })),
+      aborted: outcome.fatal ?? outcome.aborted ?? null,
+      resumable: exitCode === EXIT.ABORTED || exitCode === EXIT.INTERRUPTED || exitCode === EXIT.FATAL ? `et-import run ... --resume ${stateDir}` : null,
+      inputs: sources.map((s) => ({ file: s.source.file, rowsRead: outcome.rowsPerFile.get(s.source.file) ?? 0, ...s.source.details })),
       failedRows: report.failedFiles(),
+      stateDir,
+      resumedFrom: resumeDir ?? null,
       requests: { ...client.stats },
       options: {
         mapping: options.mapping,
@@ -105,14 +172,21 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
         maxCandidates,
         timeoutMs: options.timeoutMs ?? 30_000,
         retries: options.retries ?? 3,
+        rate: options.rate ?? null,
+        maxErrors: options.maxErrors ?? null,
+        circuitBreaker,
       },
     };
     await report.close();
     await report.writeSummary(summary);
-    (options.out ?? process.stderr).write(`\n${dryRun ? 'dry run: nothing was written\n' : ''}${formatSummaryTable(counts, { durationMs: finished.getTime() - started.getTime(), reportDir })}`);
+    const why = outcome.fatal ?? outcome.aborted;
+    (options.out ?? process.stderr).write(
+      `\n${dryRun ? 'dry run: nothing was written\n' : ''}${why ? `run stopped: ${why}\n` : ''}${outcome.interrupted ? 'run interrupted\n' : ''}${formatSummaryTable(counts, { durationMs: finished.getTime() - started.getTime(), reportDir })}${summary.resumable ? `  to finish it: --resume ${stateDir}\n` : ''}`,
+    );
     logger.info({ counts, exitCode }, 'import finished');
-    return { exitCode, counts, reportDir, summary };
+    return { exitCode, counts, reportDir, stateDir, summary };
   } finally {
+    journal?.close();
     await report?.close();
     await Promise.all(sources.map((s) => s.source.close()));
     client.close();
@@ -124,117 +198,238 @@ interface ProcessContext {
   mapping: Mapping;
   client: ApiClient;
   report: ReportWriter;
+  journal: Journal;
+  resume: ResumeIndex | undefined;
   logger: Logger;
   concurrency: number;
   dryRun: boolean;
   pageSize: number;
   maxCandidates: number;
+  maxErrors: { count?: number; percent?: number } | undefined;
+  circuitBreaker: number;
+  stopTimeoutMs: number;
   signal: AbortSignal | undefined;
   progressEveryMs: number;
 }
 
-async function processAll(ctx: ProcessContext): Promise<{ interrupted: boolean; aborted?: string; rowsPerFile: Map<string, number> }> {
-  const { mapping, client, report, logger, concurrency, dryRun } = ctx;
+/** A row and what recording it needs: its file, the header (for failed.csv), its hash (for the journal). */
+interface RowAt {
+  file: string;
+  header: string[];
+  row: SourceRow;
+  hash: string;
+}
+
+interface Outcome {
+  interrupted: boolean;
+  aborted?: string;
+  fatal?: string;
+  rowsPerFile: Map<string, number>;
+}
+
+async function processAll(ctx: ProcessContext): Promise<Outcome> {
+  const { mapping, client, report, journal, logger, concurrency, dryRun } = ctx;
   const limit = pLimit(concurrency);
   const inflight = new Set<Promise<void>>();
-  // Rows with the same key run one after the other in file order; rows that reach the same
-  // session through different keys never write it at the same time.
-  const byKey = new KeyedQueue();
-  const bySession = new KeyedQueue();
-  // What this run last wrote (or would write) to a session, so a later row for the same
-  // session merges with it even if its search answer predates that write.
-  const written = new RecentMap<string, Record<string, unknown>>(10_000);
+  // Rows that reach the same session write it one after the other, in file order: each row
+  // waits for its turn (every earlier row has queued its write) before queueing its own.
+  const gate = new TurnGate();
+  const sessionQueues = new Map<string, Promise<unknown>>();
+  const written = new WrittenState();
   const rowsPerFile = new Map<string, number>();
-  let interrupted = false;
-  let aborted: string | undefined;
+  const outcome: Outcome = { interrupted: false, rowsPerFile };
+  let consecutiveTransport = 0;
+  let closed = false;
+  // set when no new request may start: a stop signal, an error threshold, the circuit, a refused login
+  let halted = false;
+  const halt = (why: 'aborted' | 'fatal' | 'interrupted', message?: string) => {
+    if (why === 'interrupted') outcome.interrupted = true;
+    else if (why === 'fatal') outcome.fatal ??= message;
+    else outcome.aborted ??= message;
+    halted = true;
+  };
+  const onAbort = () => {
+    logger.warn('stop requested: finishing rows in flight, then writing the report');
+    halt('interrupted');
+  };
+  ctx.signal?.addEventListener('abort', onAbort);
+  if (ctx.signal?.aborted) halt('interrupted');
 
   const progress = setInterval(() => logger.info({ rows: report.counts.total, inFlight: inflight.size, counts: report.counts }, 'progress'), ctx.progressEveryMs);
   progress.unref();
 
-  async function processRow(ps: PlannedSource, row: SourceRow, mapped: MappedRow): Promise<RowResult> {
-    const file = ps.source.file;
-    const base = { file, row: row.row, key: mapped.key };
-    const where = `${file} row ${row.row}`;
+  /** Runs `task` after every queued task for `id`; tasks for other sessions run freely. */
+  function onSession<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const prev = sessionQueues.get(id);
+    const result = prev ? prev.then(task, task) : task();
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    sessionQueues.set(id, tail);
+    void tail.then(() => {
+      if (sessionQueues.get(id) === tail) sessionQueues.delete(id);
+    });
+    return result;
+  }
+
+  /**
+   * Resolves the row, waits for its turn, then merges and writes on the session's queue, and
+   * records the result. A row that finds the run halted before its first request is left
+   * unrecorded (a resumed run will do it).
+   */
+  async function processRow(at: RowAt, mapped: MappedRow, ticket: number): Promise<void> {
+    const base = { file: at.file, row: at.row.row, key: mapped.key };
+    const where = `${at.file} row ${at.row.row}`;
+    const fail = (err: unknown, sessionId?: string): RowResult => {
+      const code = err instanceof EtError ? err.code : 'E_API';
+      if (code === 'E_LOGIN') halt('fatal', errorMessage(err));
+      return { ...base, sessionId, status: 'failed', errorCode: code, errorMessage: `${where}: ${errorMessage(err)}` };
+    };
+    let passed = false;
+    const pass = () => {
+      if (!passed) gate.pass(ticket);
+      passed = true;
+    };
+    const mark = written.begin();
     try {
-      const r = await resolveSession(client, mapping.match, mapped.lookup, { pageSize: ctx.pageSize, maxCandidates: ctx.maxCandidates });
+      let r;
+      try {
+        r = await limit(() => (halted ? null : resolveSession(client, mapping.match, mapped.lookup, { pageSize: ctx.pageSize, maxCandidates: ctx.maxCandidates })));
+      } catch (err) {
+        return await finish(fail(err), at);
+      }
+      if (r === null) return;
       if (r.kind === 'unmatched') {
-        return { ...base, status: 'unmatched', errorCode: 'E_UNMATCHED', errorMessage: `${where}: no session has ${mapping.match.sessionFields.join(' or ')} equal to ${JSON.stringify(mapped.lookup)} (the search returned ${r.searched} session${r.searched === 1 ? '' : 's'}, none exact)` };
+        return await finish({ ...base, status: 'unmatched', errorCode: 'E_UNMATCHED', errorMessage: `${where}: no session has ${mapping.match.sessionFields.join(' or ')} equal to ${JSON.stringify(mapped.lookup)} (the search returned ${r.searched} session${r.searched === 1 ? '' : 's'}, none exact)` }, at);
       }
       if (r.kind === 'ambiguous') {
-        return { ...base, status: 'ambiguous', errorCode: 'E_AMBIGUOUS', errorMessage: `${where}: ${r.ids.length} sessions have ${mapping.match.sessionFields.join(' or ')} equal to ${JSON.stringify(mapped.lookup)}: ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ', ...' : ''}` };
+        return await finish({ ...base, status: 'ambiguous', errorCode: 'E_AMBIGUOUS', errorMessage: `${where}: ${r.ids.length} sessions have ${mapping.match.sessionFields.join(' or ')} equal to ${JSON.stringify(mapped.lookup)}: ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ', ...' : ''}` }, at);
       }
       const session = r.session;
-      return await bySession.run(session.id, async () => {
-        const current = written.get(session.id) ?? session;
-        const { body, changed } = mergeMetadata(current, mapped.values, mapping.fields);
-        const ok = { ...base, sessionId: session.id, changed };
-        if (changed.length === 0) return { ...ok, status: 'unchanged' as const };
-        const after: Record<string, unknown> = {};
-        for (const f of mapping.fields) if (Object.hasOwn(current, f.name)) after[f.name] = current[f.name];
-        Object.assign(after, body);
-        if (!dryRun) {
-          try {
-            await client.putMetadata(session.id, body);
-          } catch (err) {
-            return { ...ok, status: 'failed' as const, errorCode: err instanceof EtError ? err.code : 'E_API', errorMessage: `${where}: ${errorMessage(err)}` };
+      await gate.turn(ticket);
+      const write = onSession(session.id, async () => {
+        const result = await limit(async (): Promise<RowResult | null> => {
+          if (halted) return null;
+          const current = written.get(session.id) ?? session;
+          const { body, changed } = mergeMetadata(current, mapped.values, mapping.fields);
+          const ok = { ...base, sessionId: session.id, changed };
+          if (changed.length === 0) return { ...ok, status: 'unchanged' };
+          if (!dryRun) {
+            try {
+              await client.putMetadata(session.id, body);
+            } catch (err) {
+              return { ...fail(err, session.id), changed };
+            }
           }
-        }
-        written.set(session.id, after);
-        return { ...ok, status: dryRun ? ('would_update' as const) : ('updated' as const) };
+          const after: Record<string, unknown> = {};
+          for (const f of mapping.fields) if (Object.hasOwn(current, f.name)) after[f.name] = current[f.name];
+          written.set(session.id, Object.assign(after, body));
+          return { ...ok, status: dryRun ? 'would_update' : 'updated' };
+        });
+        // recorded (and journaled) before the next row for this session starts
+        if (result) await finish(result, at);
       });
-    } catch (err) {
-      const code = err instanceof EtError ? err.code : 'E_API';
-      return { ...base, status: 'failed', errorCode: code, errorMessage: `${where}: ${errorMessage(err)}` };
+      pass();
+      await write;
+    } finally {
+      pass();
+      written.done(mark);
+    }
+  }
+
+  /** Records a row's final status: journal (synchronously), report, thresholds. */
+  async function finish(result: RowResult, at: RowAt): Promise<void> {
+    // after a stop timeout the report is closed: rows still finishing are left to --resume
+    if (closed) return;
+    if (result.status !== 'skipped') journal.append({ f: resolve(result.file), r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }) });
+    logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
+    await report.record(result, at.header, at.row.cells);
+    if (result.status === 'failed') {
+      if (TRANSPORT(result)) consecutiveTransport++;
+      const failed = report.counts.failed;
+      const done = report.counts.total;
+      const m = ctx.maxErrors;
+      if (m && !halted && ((m.count !== undefined && failed >= m.count) || (m.percent !== undefined && done >= 100 && (failed / done) * 100 >= m.percent))) {
+        logger.error({ failed, rows: done }, 'error threshold reached: stopping');
+        halt('aborted', `--max-errors reached: ${failed} of ${done} rows failed`);
+      }
+      if (consecutiveTransport >= ctx.circuitBreaker && !halted) {
+        logger.error({ consecutive: consecutiveTransport }, 'the API looks down: stopping');
+        halt('aborted', `${consecutiveTransport} rows in a row could not reach the API (last: ${result.errorMessage ?? ''})`);
+      }
+    } else if (result.status !== 'invalid' && result.status !== 'skipped') {
+      consecutiveTransport = 0;
     }
   }
 
   try {
     outer: for (const ps of ctx.sources) {
       const { source } = ps;
+      const absFile = resolve(source.file);
       let n = 0;
       try {
         for await (const row of source.rows) {
-          if (ctx.signal?.aborted) {
-            interrupted = true;
-            break outer;
-          }
+          if (halted) break outer;
           n++;
           const mapped = mapRow(mapping, ps.plan, row, source.file);
-          if (mapped instanceof RowError) {
-            await report.record({ file: source.file, row: row.row, key: keyText(row, ps), status: 'invalid', errorCode: mapped.code, errorMessage: mapped.message }, source.header, row.cells);
+          const isInvalid = mapped instanceof RowError;
+          const at: RowAt = { file: source.file, header: source.header, row, hash: isInvalid ? rowHash(row.cells.map(cellText)) : rowHash([mapped.key, mapped.values]) };
+          const earlier = ctx.resume?.finished(absFile, row.row, at.hash);
+          if (earlier) {
+            await finish({ file: source.file, row: row.row, key: isInvalid ? keyText(row, ps) : mapped.key, status: 'skipped', sessionId: earlier.sessionId, errorMessage: `finished earlier as ${earlier.status}` }, at);
+            continue;
+          }
+          if (isInvalid) {
+            await finish({ file: source.file, row: row.row, key: keyText(row, ps), status: 'invalid', errorCode: mapped.code, errorMessage: mapped.message }, at);
             continue;
           }
           // the reader waits while enough work is queued: memory stays flat on any file size
           while (inflight.size >= concurrency * 2) await Promise.race(inflight);
-          const task = byKey
-            .run(mapped.lookup, () => limit(() => processRow(ps, row, mapped)))
-            .then((result) => {
-              logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
-              return report.record(result, source.header, row.cells);
-            });
+          if (halted) break outer;
+          const task = processRow(at, mapped, gate.ticket());
           inflight.add(task);
           void task.finally(() => inflight.delete(task));
         }
       } catch (err) {
         // the file broke off midway (e.g. a parse error): what was read is reported, the run is aborted
-        aborted = errorMessage(err);
-        logger.error({ file: source.file, err: aborted }, 'input could not be read to the end; run aborted');
+        halt('aborted', errorMessage(err));
+        logger.error({ file: source.file, err: errorMessage(err) }, 'input could not be read to the end; run aborted');
         break;
       } finally {
         rowsPerFile.set(source.file, n);
       }
     }
-    if (ctx.signal?.aborted) interrupted = true;
-    await Promise.all(inflight);
+    if (outcome.interrupted && inflight.size > 0) {
+      const timedOut = await Promise.race([Promise.all(inflight).then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ctx.stopTimeoutMs).unref())]);
+      if (timedOut) logger.warn({ inFlight: inflight.size }, 'rows still in flight after the stop timeout: leaving them to --resume');
+    } else {
+      await Promise.all(inflight);
+    }
   } finally {
+    closed = true;
     clearInterval(progress);
+    ctx.signal?.removeEventListener('abort', onAbort);
   }
-  return aborted === undefined ? { interrupted, rowsPerFile } : { interrupted, aborted, rowsPerFile };
+  return outcome;
 }
 
 function keyText(row: SourceRow, ps: PlannedSource): string {
   const c = row.cells[ps.plan.keyIndex];
   return c === null || c === undefined ? '' : c instanceof Date ? c.toISOString() : String(c).trim();
+}
+
+export function parseMaxErrors(v: string | number | undefined): { count?: number; percent?: number } | undefined {
+  if (v === undefined || v === '') return undefined;
+  const s = String(v).trim();
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (m) {
+    const percent = Number(m[1]);
+    if (percent > 0 && percent <= 100) return { percent };
+  } else if (/^\d+$/.test(s) && Number(s) >= 1) {
+    return { count: Number(s) };
+  }
+  throw new EtError('E_USAGE', `--max-errors must be a number of rows (e.g. 100) or a percentage (e.g. 5%), got ${JSON.stringify(s)}`);
 }
 
 function defaultReportDir(started: Date): string {

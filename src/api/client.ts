@@ -6,14 +6,21 @@ import { ApiError, EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret, scrub } from '../redact.js';
 import type { Connection } from './connection.js';
+import { Throttle } from './throttle.js';
 
 export interface ClientOptions {
   /** Sockets kept per host; at least the run's concurrency. */
   maxSockets?: number;
   /** Per-request timeout in ms. */
   timeoutMs?: number;
-  /** Retries of a request that failed with a retryable status or network error. */
+  /** Retries of a request that failed with a retryable status or network error (429s get 10 more). */
   retries?: number;
+  /** First retry delay in ms; doubled each time, with jitter, up to 10 s (default 250). */
+  retryBaseMs?: number;
+  /** Requests per second across the run (default: no cap until the API answers 429). */
+  rate?: number;
+  /** Answers larger than this many bytes are refused rather than buffered (default 64 MiB). */
+  maxResponseBytes?: number;
   logger?: Logger;
   /** For tests: the clock. */
   now?: () => number;
@@ -30,6 +37,7 @@ export interface ApiStats {
   puts: number;
   logins: number;
   retries: number;
+  throttled: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -58,7 +66,11 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
     http: new http.Agent({ keepAlive: true, maxSockets }),
     https: new https.Agent({ keepAlive: true, maxSockets }),
   };
-  const stats: ApiStats = { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0 };
+  const stats: ApiStats = { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0 };
+  const retries = options.retries ?? 3;
+  const retryBaseMs = options.retryBaseMs ?? 250;
+  const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
+  const throttle = new Throttle(options.rate ?? Infinity);
   const httpsOptions: NonNullable<OptionsInit['https']> = { rejectUnauthorized: conn.sslVerify };
   if (conn.caFile) {
     try {
@@ -72,16 +84,31 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
     agent,
     https: httpsOptions,
     timeout: { request: options.timeoutMs ?? 30_000 },
+    // Only what is safe to repeat is retried: the search, the login, and the metadata PUT, which
+    // writes whole values (merged lists included) and so is idempotent by design.
     retry: {
-      limit: options.retries ?? 3,
+      limit: retries + 10,
       methods: ['GET', 'PUT', 'POST'],
       statusCodes: [408, 429, 500, 502, 503, 504],
       errorCodes: ['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN'],
+      calculateDelay: ({ attemptCount, error, retryAfter, computedValue }) => {
+        if (computedValue === 0) return 0;
+        if (error.response?.statusCode === 429) {
+          stats.throttled++;
+          throttle.onThrottled(retryAfter);
+          return attemptCount > retries + 10 ? 0 : (retryAfter ?? backoff(attemptCount, retryBaseMs));
+        }
+        if (attemptCount > retries) return 0;
+        return retryAfter ?? backoff(attemptCount, retryBaseMs);
+      },
     },
+    // metadata from the API never reaches an object prototype
+    parseJson: (text: string) => JSON.parse(text, (key, value: unknown) => (key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : value)),
     headers: { 'user-agent': 'et-import' },
     hooks: {
       beforeRequest: [
-        (req) => {
+        async (req) => {
+          await throttle.acquire();
           stats.requests++;
           // headers go through the logger's redaction (authorization is masked)
           if (log?.isLevelEnabled('trace')) log.trace({ method: req.method, path: pathOf(req.url), headers: { ...req.headers } }, 'request');
@@ -137,7 +164,11 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
       const header = await authHeader();
       try {
         const send = method === 'GET' ? api.get : api.put;
-        return (await send(path, { ...opts, headers: { authorization: header } }).json()) as T;
+        const request = send(path, { ...opts, headers: { authorization: header } });
+        request.on('downloadProgress', (p) => {
+          if (p.transferred > maxResponseBytes || (p.total ?? 0) > maxResponseBytes) request.cancel(`larger than ${maxResponseBytes} bytes`);
+        });
+        return (await request.json()) as T;
       } catch (err) {
         if (err instanceof HTTPError && err.response.statusCode === 401 && attempt === 0) {
           log?.info({ method, path: pathOf(path) }, 'token refused (401): logging in again');
@@ -174,6 +205,12 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
   };
 }
 
+/** Exponential backoff with jitter: base, 2×base, 4×base... up to 10 s, each between 50 % and 100 %. */
+export function backoff(attempt: number, baseMs: number): number {
+  const full = Math.min(10_000, baseMs * 2 ** (attempt - 1));
+  return Math.round(full / 2 + Math.random() * (full / 2));
+}
+
 function pathOf(url: unknown): string {
   try {
     return url instanceof URL ? url.pathname : String(url);
@@ -186,6 +223,7 @@ function pathOf(url: unknown): string {
 export function toApiError(err: unknown, method: string, path: string, baseUrl: string): ApiError {
   if (err instanceof ApiError) return err;
   const shown = `${method} /${path.split('?')[0]}`;
+  if (err instanceof Error && err.name === 'CancelError') return new ApiError('E_API', `${shown} answered more than the response size limit; refused rather than buffered`);
   if (err instanceof HTTPError) {
     const status = err.response.statusCode;
     let detail = '';

@@ -20,6 +20,14 @@ export interface SandboxOptions {
   apiVersion?: string;
   /** Requests kept for GET /admin/requests (default 10,000). */
   requestLogSize?: number;
+  /** Fraction of API requests answered 500, 502 or 503 (default 0). */
+  failRate?: number;
+  /** Fraction of API requests whose connection is dropped without an answer (default 0). */
+  dropRate?: number;
+  /** Requests per second accepted; more are answered 429 with Retry-After (default: no cap). */
+  rateLimit?: number;
+  /** Seed of the random faults, so a bad night can be replayed (default 1). */
+  seed?: number;
 }
 
 export interface RequestRecord {
@@ -56,6 +64,9 @@ export class Sandbox {
   private log: RequestRecord[] = [];
   private writing = new Map<string, number>();
   private inFlight = 0;
+  private random: () => number;
+  /** Start times of the API requests of the last second, for the rate cap. */
+  private window: number[] = [];
   stats: SandboxStats = emptyStats();
   /** Every token handed out (the last 10,000), so tests can check none of them leaks. */
   readonly issuedTokens: string[] = [];
@@ -69,7 +80,12 @@ export class Sandbox {
       latencyMs: options.latencyMs ?? 0,
       apiVersion: options.apiVersion ?? 'v1',
       requestLogSize: options.requestLogSize ?? 10_000,
+      failRate: options.failRate ?? 0,
+      dropRate: options.dropRate ?? 0,
+      rateLimit: options.rateLimit ?? 0,
+      seed: options.seed ?? 1,
     };
+    this.random = mulberry32(this.options.seed);
   }
 
   /** Starts listening; port 0 picks a free port. Resolves to the base URL. */
@@ -119,7 +135,7 @@ export class Sandbox {
   }
 
   private record(req: IncomingMessage, path: string, query: URLSearchParams, status: number, body?: unknown): void {
-    const key = `${req.method} ${routeName(path)} ${status}`;
+    const key = `${req.method} ${routeName(path)} ${status || "dropped"}`;
     this.stats.requests[key] = (this.stats.requests[key] ?? 0) + 1;
     const rec: RequestRecord = { method: req.method ?? '', path, query: Object.fromEntries(query), status };
     if (body !== undefined) rec.body = body;
@@ -140,8 +156,38 @@ export class Sandbox {
       const route = path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
       const reply = (status: number, body: unknown, logged?: unknown) => {
         this.record(req, path, url.searchParams, status, logged);
-        send(res, status, body);
+        send(res, status, body, status === 429 ? { 'retry-after': '1' } : {});
       };
+
+      // a bad night, on request: a rate cap, server errors, dropped connections
+      if (this.options.rateLimit > 0) {
+        const now = Date.now();
+        while (this.window.length > 0 && this.window[0]! <= now - 1000) this.window.shift();
+        if (this.window.length >= this.options.rateLimit) {
+          await readBody(req).catch(() => undefined);
+          return reply(429, { detail: 'Too Many Requests' });
+        }
+        this.window.push(now);
+      }
+      if (this.options.failRate > 0 && this.random() < this.options.failRate) {
+        await readBody(req).catch(() => undefined);
+        return reply([500, 502, 503][Math.floor(this.random() * 3)]!, { detail: 'injected server error' });
+      }
+      // a dropped connection comes before the write half the time and after it the other half
+      const drop = this.options.dropRate > 0 && this.random() < this.options.dropRate ? (this.random() < 0.5 ? 'before' : 'after') : undefined;
+      if (drop === 'before') {
+        this.record(req, path, url.searchParams, 0);
+        req.socket.destroy();
+        return;
+      }
+      if (drop === 'after') {
+        res.writeHead = (() => res) as never;
+        res.end = (() => {
+          this.stats.requests[`${req.method} ${routeName(path)} dropped`] = (this.stats.requests[`${req.method} ${routeName(path)} dropped`] ?? 0) + 1;
+          req.socket.destroy();
+          return res;
+        }) as never;
+      }
 
       if (route === '/login/access-token' && req.method === 'POST') {
         const type = req.headers['content-type'] ?? '';
@@ -320,9 +366,9 @@ function routeName(path: string): string {
   return path.replace(/\/sessions\/[^/]+\/metadata$/, '/sessions/{id}/metadata');
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -341,6 +387,18 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A small seeded generator, so that injected faults can be replayed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

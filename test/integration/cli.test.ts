@@ -32,7 +32,8 @@ describe('et-import CLI', () => {
     const reportDir = tempDir('et-report-');
     const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, '--dry-run'], envFor(sandbox.url));
     expect(r.code).toBe(1);
-    expect(readdirSync(reportDir).sort()).toEqual(['failed.csv', 'results.csv', 'summary.json']);
+    expect(readdirSync(reportDir).sort()).toEqual(['failed.csv', 'results.csv', 'state', 'summary.json']);
+    expect(readdirSync(join(reportDir, 'state'))).toEqual(['journal.jsonl']);
   });
 
   it('exit 3 with a message naming the config path, before any request', async () => {
@@ -84,7 +85,7 @@ describe('et-import CLI', () => {
     ];
     expect(runs.map((r) => r.code)).toEqual([1, 3, 3]);
     for (const r of runs) outputs.push(r.stdout, r.stderr);
-    for (const f of readdirSync(reportDir)) outputs.push(readFileSync(join(reportDir, f), 'utf8'));
+    for (const f of readdirSync(reportDir, { recursive: true, withFileTypes: true })) if (f.isFile()) outputs.push(readFileSync(join(f.parentPath, f.name), 'utf8'));
     const all = outputs.join('\n');
     expect(all).toContain('"level":10'); // trace logging really was on
     expect(sandbox.issuedTokens.length).toBeGreaterThan(0);

@@ -138,7 +138,7 @@ describe('run against the sandbox', () => {
     const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
     expect(summary.counts).toEqual(r.counts);
     expect(summary.counts.total).toBe(10);
-    expect(summary.inputs).toEqual([expect.objectContaining({ file: fixture('crm-export.csv'), rows: 10, format: 'csv', delimiter: ',' })]);
+    expect(summary.inputs).toEqual([expect.objectContaining({ file: fixture('crm-export.csv'), rowsRead: 10, format: 'csv', delimiter: ',' })]);
     expect(summary.options).toMatchObject({ concurrency: 8, dryRun: false, url: sandbox.url, apiVersion: 'v1' });
     expect(Date.parse(summary.finishedAt)).toBeGreaterThanOrEqual(Date.parse(summary.startedAt));
     expect(typeof summary.durationMs).toBe('number');

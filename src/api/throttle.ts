@@ -1,0 +1,63 @@
+/**
+ * One request pace for the whole run. `--rate N` caps requests per second across all workers;
+ * a 429 halves the pace (and pauses everyone for its Retry-After), and each second without a
+ * 429 raises it by a quarter again, up to the cap (or back to unlimited when there is none).
+ */
+export class Throttle {
+  private rate: number;
+  private nextAt = 0;
+  private pausedUntil = 0;
+  private lastThrottle = 0;
+  private lastRaise = 0;
+  /** Start times of the last second's requests, to know the pace actually reached. */
+  private recent: number[] = [];
+  throttled = 0;
+
+  constructor(
+    private readonly cap: number = Infinity,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.rate = cap;
+  }
+
+  /** Current pace in requests per second (Infinity: unlimited). */
+  get currentRate(): number {
+    return this.rate;
+  }
+
+  /** Waits for this request's turn. */
+  async acquire(): Promise<void> {
+    const now = this.now();
+    this.raise(now);
+    let at = Math.max(now, this.pausedUntil);
+    if (Number.isFinite(this.rate)) {
+      at = Math.max(at, this.nextAt);
+      this.nextAt = at + 1000 / this.rate;
+    }
+    this.recent.push(at);
+    while (this.recent.length > 0 && this.recent[0]! <= now - 1000) this.recent.shift();
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+
+  /** A 429: slow the whole run down, and pause it for Retry-After when given. */
+  onThrottled(retryAfterMs?: number): void {
+    const now = this.now();
+    this.throttled++;
+    // several requests in flight see the same 429 burst: slow down once per burst
+    if (now - this.lastThrottle > 250) {
+      const reached = Math.max(1, this.recent.filter((t) => t > now - 1000).length);
+      this.rate = Math.max(1, Math.min(this.rate, reached) / 2);
+      this.lastThrottle = now;
+      this.lastRaise = now;
+    }
+    if (retryAfterMs !== undefined && retryAfterMs > 0) this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
+  }
+
+  private raise(now: number): void {
+    if (this.rate >= this.cap || now - this.lastRaise < 1000 || now - this.lastThrottle < 1000) return;
+    this.lastRaise = now;
+    this.rate *= 1.25;
+    // past a generous pace with no cap set, stop pacing altogether
+    if (this.rate >= this.cap || (!Number.isFinite(this.cap) && this.rate > 10_000)) this.rate = this.cap;
+  }
+}
