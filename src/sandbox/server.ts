@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SessionStore, toApiItem, type SandboxSession } from './store.js';
@@ -28,6 +29,8 @@ export interface SandboxOptions {
   rateLimit?: number;
   /** Seed of the random faults, so a bad night can be replayed (default 1). */
   seed?: number;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface RequestRecord {
@@ -58,7 +61,8 @@ const MAX_BODY = 1024 * 1024;
  */
 export class Sandbox {
   readonly store: SessionStore;
-  readonly options: Required<Omit<SandboxOptions, 'sessions'>>;
+  readonly options: Required<Omit<SandboxOptions, 'sessions' | 'tls'>>;
+  private readonly tls: SandboxOptions['tls'];
   private server: Server | undefined;
   private tokens = new Map<string, number>();
   private log: RequestRecord[] = [];
@@ -86,15 +90,17 @@ export class Sandbox {
       seed: options.seed ?? 1,
     };
     this.random = mulberry32(this.options.seed);
+    this.tls = options.tls;
   }
 
   /** Starts listening; port 0 picks a free port. Resolves to the base URL. */
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) send(res, 500, { detail: `sandbox error: ${(err as Error).message}` });
       });
-    });
+    };
+    const server: Server = this.tls ? createTlsServer(this.tls, handler) : createServer(handler);
     server.keepAliveTimeout = 30_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -107,7 +113,7 @@ export class Sandbox {
   get url(): string {
     const addr = this.server?.address() as AddressInfo | null;
     if (!addr) throw new Error('sandbox is not listening');
-    return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    return `${this.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   }
 
   async close(): Promise<void> {

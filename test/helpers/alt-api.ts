@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { keepTokens } from './secrets.js';
 
 /**
  * A second, independent implementation of the API as the reference page describes it, written
@@ -19,6 +20,7 @@ export async function startAltApi(sessions: AltSession[], creds: { username: str
   const data = new Map(sessions.map((s) => [s.id, structuredClone(s)]));
   const tokens = new Map<string, number>();
   let counter = 0;
+  const issued: string[] = [];
   const stats = { puts: 0, gets: 0, logins: 0, unauthorized: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -41,6 +43,7 @@ export async function startAltApi(sessions: AltSession[], creds: { username: str
         stats.logins++;
         const token = `alt-token-${++counter}-${Math.random().toString(36).slice(2)}`;
         tokens.set(token, Date.now() + 2000);
+        issued.push(token);
         return json({ access_token: token, token_type: 'Bearer', expires_in: 2 });
       }
       const auth = req.headers.authorization ?? '';
@@ -84,6 +87,7 @@ export async function startAltApi(sessions: AltSession[], creds: { username: str
     session: (id: string) => data.get(id),
     close: () =>
       new Promise<void>((r) => {
+        keepTokens(issued);
         server.close(() => r());
         server.closeAllConnections();
       }),

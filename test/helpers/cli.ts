@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './sandbox.js';
+import { keepOutput } from './secrets.js';
 
 export const CLI = join(ROOT, 'dist', 'cli.js');
 
@@ -27,7 +28,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { c
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      keepOutput('stdout', stdout);
+      keepOutput('stderr', stderr);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
   return Object.assign(done, { child });
 }

@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { createLogger } from '../../src/logger.js';
 import { runImport, type RunOptions } from '../../src/run.js';
 import { connectionFor, tempDir } from './sandbox.js';
+import { keepOutput } from './secrets.js';
 
 export interface Captured {
   logs: string[];
@@ -13,14 +14,22 @@ export interface Captured {
 /** Runs an import in-process against `url`, capturing log lines and the end-of-run table. */
 export async function importInto(url: string, options: Partial<RunOptions> & Pick<RunOptions, 'inputs' | 'mapping'>, captured: Captured = { logs: [], out: [] }) {
   const reportDir = options.reportDir ?? tempDir('et-report-');
-  const result = await runImport({
-    connection: connectionFor(url),
-    logger: createLogger('debug', { write: (s: string) => void captured.logs.push(s) }),
-    out: { write: (s: string) => captured.out.push(s) },
-    ...options,
-    reportDir,
-  });
-  return { ...result, captured, results: readResults(reportDir) };
+  try {
+    const result = await runImport({
+      connection: connectionFor(url),
+      logger: createLogger('trace', { write: (s: string) => void captured.logs.push(s) }),
+      out: { write: (s: string) => captured.out.push(s) },
+      ...options,
+      reportDir,
+    });
+    return { ...result, captured, results: readResults(reportDir) };
+  } catch (err) {
+    keepOutput('error', `${(err as Error).message}\n${(err as Error).stack ?? ''}`);
+    throw err;
+  } finally {
+    keepOutput('log', captured.logs.join(''));
+    keepOutput('out', captured.out.join(''));
+  }
 }
 
 export type ResultRow = Record<'file' | 'row' | 'key' | 'status' | 'session_id' | 'changed_fields' | 'error_code' | 'error_message', string>;

@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Sandbox, parseSessions, type SandboxOptions } from '../../src/sandbox/server.js';
 import type { SandboxSession } from '../../src/sandbox/store.js';
 import { readConnection, type Connection } from '../../src/api/connection.js';
+import { PASSWORD, USER, artifactsDir, keepTokens } from './secrets.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const fixture = (name: string) => join(ROOT, 'fixtures', name);
 export const configFile = (name: string) => join(ROOT, 'config', name);
 
-export const USER = 'tester@example.com';
-export const PASSWORD = 'S3cret-Test-Pa55word';
+export { USER, PASSWORD };
 
 export function fixtureSessions(): SandboxSession[] {
   const parsed = parseSessions(JSON.parse(readFileSync(fixture('sessions.json'), 'utf8')));
@@ -23,6 +22,11 @@ export function fixtureSessions(): SandboxSession[] {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const sandbox = new Sandbox({ sessions: fixtureSessions(), users: [{ username: USER, password: PASSWORD }], ...options });
   await sandbox.listen(0);
+  const close = sandbox.close.bind(sandbox);
+  sandbox.close = async () => {
+    keepTokens(sandbox.issuedTokens);
+    await close();
+  };
   return sandbox;
 }
 
@@ -34,8 +38,9 @@ export function envFor(url: string): NodeJS.ProcessEnv {
   return { ET_URL: url, ET_AUTH_KEY: USER, ET_AUTH_SECRET: PASSWORD };
 }
 
+/** A fresh folder inside the artifacts the secret scan reads. */
 export function tempDir(prefix = 'et-import-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(artifactsDir(), prefix));
 }
 
 /** Metadata of every session, by id. */

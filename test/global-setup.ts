@@ -1,0 +1,40 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PASSWORD } from './helpers/secrets.js';
+
+/**
+ * Every test writes what the tool produced — log lines, report files, stdout/stderr of the CLI,
+ * error messages — under one folder, and every API stand-in writes the tokens it issued there.
+ * After the suite, one grep over all of it must find neither the test password nor any token.
+ */
+let root: string;
+
+export function setup(): void {
+  root = mkdtempSync(join(tmpdir(), 'et-import-tests-'));
+  process.env.ET_TEST_ARTIFACTS = root;
+}
+
+export function teardown(): void {
+  const files = (readdirSync(root, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[]).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
+  const tokenFiles = files.filter((f) => /tokens-[^/]+\.json$/.test(f));
+  const tokens = tokenFiles.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as string[]);
+  const secrets = [PASSWORD, encodeURIComponent(PASSWORD), ...tokens];
+  const leaks: string[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    if (tokenFiles.includes(f)) continue;
+    const text = readFileSync(f, 'utf8');
+    bytes += text.length;
+    const hits = secrets.filter((s) => text.includes(s)).length;
+    if (hits > 0) leaks.push(`${f} (${hits} secret${hits === 1 ? '' : 's'})`);
+  }
+  process.stdout.write(`\nsecret scan: ${files.length - tokenFiles.length} files (${Math.round(bytes / 1024)} KiB of logs, reports and messages) against the password and ${tokens.length} issued tokens: ${leaks.length === 0 ? 'none found' : 'LEAKS FOUND'}\n`);
+  const problem = leaks.length > 0 ? `secrets found in test output:\n${leaks.join('\n')}\n(kept in ${root})` : tokens.length === 0 && files.length > 0 ? 'secret scan: output was kept but no tokens were recorded, so the scan proves nothing' : undefined;
+  if (problem) {
+    // vitest does not fail the run for an error thrown here: set the exit code ourselves
+    process.exitCode = 1;
+    throw new Error(problem);
+  }
+  rmSync(root, { recursive: true, force: true });
+}
