@@ -219,6 +219,8 @@ function pathOf(url: unknown): string {
   }
 }
 
+const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED']);
+
 /** got errors carry URLs and request options: keep only what is safe and useful. */
 export function toApiError(err: unknown, method: string, path: string, baseUrl: string): ApiError {
   if (err instanceof ApiError) return err;
@@ -234,6 +236,9 @@ export function toApiError(err: unknown, method: string, path: string, baseUrl: 
   }
   if (err instanceof RequestError) {
     const code = err.code;
+    if (code && TLS_CODES.has(code)) {
+      return new ApiError('E_API_UNREACHABLE', `${shown} failed: the TLS certificate of ${baseUrl} is not trusted (${code}); for a private CA use --ca-file or NODE_EXTRA_CA_CERTS (ET_SSL_VERIFY=false switches the check off)`);
+    }
     const reason = code === 'ETIMEDOUT' ? 'timed out' : code && code !== 'ERR_GOT_REQUEST_ERROR' ? code : scrub(err.message);
     if (err.name === 'ParseError') return new ApiError('E_API', `${shown} answered something that is not JSON`);
     return new ApiError('E_API_UNREACHABLE', `${shown} failed: cannot reach ${baseUrl} (${reason})`);

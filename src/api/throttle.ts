@@ -7,7 +7,7 @@ export class Throttle {
   private rate: number;
   private nextAt = 0;
   private pausedUntil = 0;
-  private lastThrottle = 0;
+  private lastThrottle = -Infinity;
   private lastRaise = 0;
   /** Start times of the last second's requests, to know the pace actually reached. */
   private recent: number[] = [];

@@ -94,11 +94,11 @@ describe('et-import CLI', () => {
 });
 
 describe('et-import CLI, stopping', () => {
-  it('SIGTERM mid-run: rows in flight finish, the report is written, exit 4', async () => {
-    const slow = await startSandbox({ latencyMs: 50 });
+  it('SIGTERM mid-run: rows in flight finish, report and journal are written, exit 4; resume completes the run', async () => {
+    const slow = await startSandbox({ latencyMs: 20 });
     try {
       const lines = ['Call ID,Customer ID'];
-      for (let i = 0; i < 400; i++) lines.push(`CALL-1004,C-${i}`);
+      for (let i = 0; i < 200; i++) lines.push(`CALL-1004,C-${i}`);
       const input = writeTemp('many.csv', `${lines.join('\n')}\n`);
       const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
       const reportDir = tempDir('et-report-');
@@ -111,10 +111,20 @@ describe('et-import CLI, stopping', () => {
       const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
       expect(summary.interrupted).toBe(true);
       expect(summary.counts.total).toBeGreaterThan(0);
-      expect(summary.counts.total).toBeLessThan(400);
+      expect(summary.counts.total).toBeLessThan(200);
       expect(summary.counts.total).toBe(summary.counts.updated);
       const results = readFileSync(join(reportDir, 'results.csv'), 'utf8').trim().split('\r\n');
       expect(results.length - 1).toBe(summary.counts.total);
+      const journal = readFileSync(join(reportDir, 'state', 'journal.jsonl'), 'utf8').trim().split('\n');
+      expect(journal).toHaveLength(summary.counts.total);
+
+      // resume completes the run without redoing what was finished
+      const putsBefore = slow.requests().filter((q) => q.method === 'PUT').length;
+      const resumed = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-'), '--resume', reportDir], envFor(slow.url));
+      expect(resumed.code).toBe(0);
+      expect(resumed.stderr).toMatch(new RegExp(`skipped\\s+${summary.counts.total}\\b`));
+      expect(slow.requests().filter((q) => q.method === 'PUT').length - putsBefore).toBe(200 - summary.counts.total);
+      expect(slow.store.get('4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f506172')!.metadata.customer_id).toBe('C-199');
     } finally {
       await slow.close();
     }

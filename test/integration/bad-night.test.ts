@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bulkExport, bulkSessions } from '../helpers/bulk.js';
+import { importInto, readResults } from '../helpers/run.js';
+import { metadataById, startSandbox, tempDir } from '../helpers/sandbox.js';
+
+describe('a bad night', () => {
+  it('10,000 rows through 5xx, dropped connections, 429s and expiring tokens end as a fault-free run does', async () => {
+    const { input, mapping } = bulkExport(10_000, 2_500);
+    const calm = await startSandbox({ sessions: bulkSessions(2_500) });
+    const stormy = await startSandbox({ sessions: bulkSessions(2_500), failRate: 0.1, dropRate: 0.02, rateLimit: 700, tokenTtlSeconds: 2, seed: 42 });
+    try {
+      const reference = await importInto(calm.url, { inputs: [input], mapping, concurrency: 16 });
+      expect(reference.counts).toMatchObject({ updated: reference.counts.total - reference.counts.unchanged, failed: 0, total: 10_000 });
+
+      const reportDir = tempDir('et-report-');
+      const r = await importInto(stormy.url, { inputs: [input], mapping, concurrency: 16, retries: 8, retryBaseMs: 20, reportDir });
+      // every row ends in a final status, once
+      const rows = readResults(reportDir).map((x) => Number(x.row));
+      expect(new Set(rows).size).toBe(10_000);
+      expect(r.counts.total).toBe(10_000);
+      expect(r.counts.failed).toBe(0);
+      // the server holds exactly what the fault-free run produced
+      expect(metadataById(stormy)).toEqual(metadataById(calm));
+      for (const meta of Object.values(metadataById(stormy))) {
+        const list = (meta.crm_statuses as string[] | undefined) ?? [];
+        expect(new Set(list).size).toBe(list.length);
+      }
+      expect(stormy.stats.overlappingWrites).toBe(0);
+      expect(calm.stats.overlappingWrites).toBe(0);
+      // and the night really was bad
+      const statuses = Object.entries(stormy.stats.requests);
+      const count = (re: RegExp) => statuses.filter(([k]) => re.test(k)).reduce((n, [, v]) => n + v, 0);
+      expect(count(/ 429$/)).toBeGreaterThan(0);
+      expect(count(/ 50[023]$/)).toBeGreaterThan(500);
+      expect(count(/ dropped$/)).toBeGreaterThan(50);
+      expect(stormy.stats.logins).toBeGreaterThan(2);
+      expect(r.summary.requests).toMatchObject({ retries: expect.any(Number), throttled: expect.any(Number) });
+      expect((r.summary.requests as { throttled: number }).throttled).toBeGreaterThan(0);
+    } finally {
+      await calm.close();
+      await stormy.close();
+    }
+  }, 240_000);
+
+  it('duplicate keys and two keys for one conversation: file order at concurrency 16', async () => {
+    const sandbox = await startSandbox();
+    try {
+      const dir = tempDir();
+      // CALL-1004's caller is 37256600022: with sessionFields [external_id, caller] both keys reach it
+      const lines = ['Key,Status,Customer'];
+      for (let i = 0; i < 60; i++) lines.push(`${i % 3 === 0 ? '37256600022' : 'CALL-1004'},s${i},C-${i}`);
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(dir, 'in.csv'), `${lines.join('\n')}\n`);
+      writeFileSync(join(dir, 'm.yaml'), 'match: { column: Key, sessionFields: [external_id, caller] }\nfields:\n  crm_statuses: { column: Status, type: list, merge: append }\n  customer_id: Customer\n');
+      const r = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), concurrency: 16 });
+      expect(r.counts).toMatchObject({ updated: 60, total: 60 });
+      const meta = metadataById(sandbox)['4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f506172']!;
+      expect(meta.crm_statuses).toEqual(Array.from({ length: 60 }, (_, i) => `s${i}`));
+      expect(meta.customer_id).toBe('C-59');
+      expect(sandbox.stats.overlappingWrites).toBe(0);
+      expect(sandbox.stats.putsPerSession['4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f506172']).toBe(60);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('--max-errors aborts with exit 2, and the run resumes to the end', async () => {
+    const sandbox = await startSandbox();
+    try {
+      const dir = tempDir();
+      const { writeFileSync } = await import('node:fs');
+      // CALL-1005 is locked: every write to it is refused (403)
+      const lines = ['Call ID,Customer ID'];
+      for (let i = 0; i < 40; i++) lines.push(i % 2 ? `CALL-1005,C-${i}` : `CALL-1004,C-${i}`);
+      writeFileSync(join(dir, 'in.csv'), `${lines.join('\n')}\n`);
+      writeFileSync(join(dir, 'm.yaml'), 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
+      const first = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), maxErrors: 5, concurrency: 2 });
+      expect(first.exitCode).toBe(2);
+      expect(first.counts.failed).toBeGreaterThanOrEqual(5);
+      expect(first.counts.total).toBeLessThan(40);
+      expect(first.summary.aborted).toMatch(/--max-errors reached/);
+
+      sandbox.store.get('5a6b7c8d-9e0f-4a1b-8c2d-3e4f50617283')!.locked = false;
+      const second = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), resume: first.stateDir, maxErrors: 5 });
+      expect(second.exitCode).toBe(0);
+      expect(second.counts.total).toBe(40);
+      expect(second.counts.skipped).toBe(first.counts.total - first.counts.failed);
+      expect(metadataById(sandbox)['5a6b7c8d-9e0f-4a1b-8c2d-3e4f50617283']!.customer_id).toBe('C-39');
+      expect(metadataById(sandbox)['4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f506172']!.customer_id).toBe('C-38');
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('the circuit opens when the API goes down (exit 2), and the run resumes when it is back', async () => {
+    const { input, mapping } = bulkExport(600, 300, 11);
+    const calm = await startSandbox({ sessions: bulkSessions(300) });
+    const flaky = await startSandbox({ sessions: bulkSessions(300), latencyMs: 5 });
+    try {
+      await importInto(calm.url, { inputs: [input], mapping });
+      const port = Number(new URL(flaky.url).port);
+      const url = flaky.url;
+      const puts = () => flaky.requests().filter((q) => q.method === 'PUT').length;
+      const outage = (async () => {
+        while (puts() < 100) await new Promise((r) => setTimeout(r, 5));
+        await flaky.close();
+      })();
+      const first = await importInto(url, { inputs: [input], mapping, retries: 1, retryBaseMs: 5, circuitBreaker: 5 });
+      await outage;
+      expect(first.exitCode).toBe(2);
+      expect(first.summary.aborted).toMatch(/rows in a row could not reach the API/);
+      expect(first.counts.total).toBeLessThan(600);
+
+      await flaky.listen(port);
+      const second = await importInto(url, { inputs: [input], mapping, resume: first.stateDir });
+      expect(second.exitCode).toBe(0);
+      expect(second.counts.total).toBe(600);
+      expect(metadataById(flaky)).toEqual(metadataById(calm));
+    } finally {
+      await calm.close();
+      await flaky.close();
+    }
+  });
+
+  it('resuming a finished run sends no request at all', async () => {
+    const sandbox = await startSandbox();
+    try {
+      const dir = tempDir();
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(dir, 'in.csv'), 'Call ID,Customer ID\nCALL-1004,C-1\nCALL-9999,C-2\nCALL-1003,x\n');
+      writeFileSync(join(dir, 'm.yaml'), 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
+      const first = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml') });
+      expect(first.counts).toMatchObject({ updated: 2, unmatched: 1 });
+      const before = sandbox.requests().length;
+      const again = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), resume: first.reportDir });
+      expect(again.counts).toMatchObject({ skipped: 3, total: 3 });
+      expect(again.exitCode).toBe(0);
+      expect(sandbox.requests().length).toBe(before);
+      // a changed row is done again; the journal keeps the last word on each row
+      writeFileSync(join(dir, 'in.csv'), 'Call ID,Customer ID\nCALL-1004,C-1\nCALL-9999,C-2\nCALL-1003,y\n');
+      const changed = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), resume: first.stateDir });
+      expect(changed.counts).toMatchObject({ skipped: 2, updated: 1 });
+      const journal = readFileSync(join(first.stateDir, 'journal.jsonl'), 'utf8').trim().split('\n');
+      expect(journal).toHaveLength(4);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
