@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { InputError } from '../errors.js';
 import type { RowSource, SourceRow } from './types.js';
@@ -9,58 +11,117 @@ const DELIMITERS = [',', ';', '\t', '|'];
 
 export interface CsvOptions {
   delimiter?: string | undefined;
+  /** utf-8, utf-16le, utf-16be, windows-1252 (also latin1 / iso-8859-1); detected when not set. */
+  encoding?: string | undefined;
+  /** 1-based line of the header, for exports with title lines above it (default 1). */
+  headerRow?: number | undefined;
+}
+
+type Record_ = { record: string[]; info: { lines: number }; raw: string };
+
+export interface CsvSniff {
+  encoding: string;
+  bom: boolean;
+  delimiter: string;
+}
+
+/** Encoding and delimiter of a CSV file, from its first 64 KiB. */
+export async function sniffCsv(file: string, options: CsvOptions = {}): Promise<{ sniff: CsvSniff; head: Buffer }> {
+  const head = await readHead(file);
+  if (head.length === 0) throw new InputError(file, 'the file is empty (0 bytes); expected a header row');
+  let encoding: string;
+  let bom = true;
+  if (head[0] === 0xff && head[1] === 0xfe) encoding = 'utf-16le';
+  else if (head[0] === 0xfe && head[1] === 0xff) encoding = 'utf-16be';
+  else if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) encoding = 'utf-8';
+  else {
+    bom = false;
+    if (options.encoding) encoding = normalizeEncoding(file, options.encoding);
+    else if (head.includes(0)) throw new InputError(file, 'the file holds binary data (NUL bytes), not CSV text; export the data as CSV (UTF-8) or use an .xlsx file');
+    // a multi-byte character may be cut at the end of the sample: ignore up to 3 trailing bytes
+    else encoding = [0, 1, 2, 3].some((cut) => isUtf8(head.subarray(0, head.length - cut))) ? 'utf-8' : 'windows-1252';
+  }
+  const text = new TextDecoder(encoding).decode(head);
+  const from = Math.max(0, (options.headerRow ?? 1) - 1);
+  const delimiter = options.delimiter ?? sniffDelimiter(text.split(/\r\n|\n|\r/).slice(from).join('\n'));
+  return { sniff: { encoding, bom, delimiter }, head };
 }
 
 export async function openCsv(file: string, options: CsvOptions = {}): Promise<RowSource> {
-  const head = await readHead(file);
-  if (head.length === 0) throw new InputError(file, 'the file is empty (0 bytes); expected a header row');
-  if (head.includes(0)) throw new InputError(file, 'the file holds binary data (NUL bytes), not CSV text; export the data as CSV (UTF-8) or use an .xlsx file');
-  const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  const delimiter = options.delimiter ?? sniffDelimiter(text);
-
-  const parser = createReadStream(file).pipe(
+  const { sniff } = await sniffCsv(file, options);
+  const headerRow = options.headerRow ?? 1;
+  const decoder = new TextDecoder(sniff.encoding, { fatal: true });
+  let bytes = 0;
+  const decode = new Transform({
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        const text = decoder.decode(chunk, { stream: true });
+        bytes += chunk.length;
+        done(null, text);
+      } catch {
+        done(new InputError(file, `is not valid ${sniff.encoding} (somewhere after byte ${bytes}); set input.encoding in the mapping (e.g. windows-1252) or save the export as CSV UTF-8`));
+      }
+    },
+    flush(done) {
+      try {
+        done(null, decoder.decode());
+      } catch {
+        done(new InputError(file, `ends in the middle of a ${sniff.encoding} character; the file may be truncated`));
+      }
+    },
+  });
+  const stream = createReadStream(file);
+  const parser = stream.pipe(decode).pipe(
     parse({
-      delimiter,
-      bom: true,
+      delimiter: sniff.delimiter,
       relax_column_count: true,
       skip_empty_lines: true,
+      from_line: headerRow,
       info: true,
       raw: true,
     }),
   ) as Parser;
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; info: { lines: number }; raw: string }>;
+  decode.on('error', (err) => parser.destroy(err));
+  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<Record_>;
+  const next = async (): Promise<IteratorResult<Record_>> => {
+    try {
+      return await iterator.next();
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new InputError(file, `cannot parse the file: ${(err as Error).message}`, { cause: err });
+    }
+  };
 
-  let first: IteratorResult<{ record: string[]; info: { lines: number }; raw: string }>;
+  let first: IteratorResult<Record_>;
   try {
-    first = await iterator.next();
+    first = await next();
   } catch (err) {
-    parser.destroy();
-    throw new InputError(file, `cannot read the header row: ${(err as Error).message}`, { cause: err });
+    stream.destroy();
+    throw err;
   }
-  if (first.done) throw new InputError(file, 'the file has no header row');
-  const header = first.value.record.map((h) => h.trim());
+  if (first.done) throw new InputError(file, headerRow > 1 ? `the file has no header row at line ${headerRow} (input.headerRow)` : 'the file has no header row');
+  const header = trimHeader(first.value.record.map((h) => h.trim()));
+  checkHeader(file, header, rowOf(first.value));
+  const width = header.length;
 
   async function* rows(): AsyncGenerator<SourceRow> {
     try {
       while (true) {
-        let next: IteratorResult<{ record: string[]; info: { lines: number }; raw: string }>;
-        try {
-          next = await iterator.next();
-        } catch (err) {
-          throw new InputError(file, `cannot parse the file: ${(err as Error).message}`, { cause: err });
-        }
-        if (next.done) return;
-        const { record, info, raw } = next.value;
-        // info.lines is the line the record ends on; a quoted cell may span several lines.
-        const row = info.lines - countNewlines(raw.replace(/\r?\n$|\r$/, ''));
-        const out: SourceRow = { row, cells: record };
-        if (record.length !== header.length) {
-          out.shapeError = `has ${record.length} cell${record.length === 1 ? '' : 's'} but the header has ${header.length}`;
-        }
+        const n = await next();
+        if (n.done) return;
+        const { record } = n.value;
+        // a line of nothing but delimiters is as blank as an empty one
+        if (record.every((c) => c.trim() === '')) continue;
+        const out: SourceRow = { row: rowOf(n.value), cells: record };
+        const used = lastNonEmpty(record) + 1;
+        // a trailing delimiter (an empty last column) is not a shape problem
+        if (record.length < width || used > width) out.shapeError = `has ${record.length < width ? record.length : used} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
+        else if (record.length > width) out.cells = record.slice(0, width);
         yield out;
       }
     } finally {
-      parser.destroy();
+      stream.destroy();
     }
   }
 
@@ -70,10 +131,57 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
     header,
     rows: rows(),
     close: async () => {
-      parser.destroy();
+      stream.destroy();
     },
-    details: { format: 'csv', encoding: 'utf-8', delimiter: delimiter === '\t' ? '\\t' : delimiter },
+    details: { format: 'csv', encoding: sniff.encoding + (sniff.bom ? ' (BOM)' : ''), delimiter: sniff.delimiter === '\t' ? '\\t' : sniff.delimiter, headerRow },
   };
+}
+
+/** The line a record starts on: info.lines is where it ends, and a quoted cell may span lines. */
+function rowOf(r: Record_): number {
+  return r.info.lines - countNewlines(r.raw.replace(/\r?\n$|\r$/, ''));
+}
+
+/** Empty header cells at the end (a trailing delimiter) are dropped. */
+export function trimHeader(header: string[]): string[] {
+  let end = header.length;
+  while (end > 0 && header[end - 1] === '') end--;
+  return header.slice(0, end);
+}
+
+/** Empty header names between named columns cannot be mapped or fed back: say which. */
+export function checkHeader(file: string, header: string[], line: number, sheet?: string): void {
+  const empty = header.flatMap((h, i) => (h === '' ? [`column ${i + 1} (${columnLetter(i)})`] : []));
+  if (empty.length > 0) throw new InputError(file, `the header (${sheet ? `sheet "${sheet}", ` : ''}row ${line}) has no name for ${empty.join(', ')}; give every column a name, or set input.headerRow if the header is further down`);
+}
+
+export function columnLetter(i: number): string {
+  let s = '';
+  for (let n = i + 1; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+}
+
+function lastNonEmpty(cells: string[]): number {
+  for (let i = cells.length - 1; i >= 0; i--) if (cells[i]!.trim() !== '') return i;
+  return -1;
+}
+
+const ENCODINGS: Record<string, string> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'utf-16le': 'utf-16le',
+  'utf-16be': 'utf-16be',
+  'windows-1252': 'windows-1252',
+  cp1252: 'windows-1252',
+  latin1: 'windows-1252',
+  'iso-8859-1': 'windows-1252',
+  'iso-8859-15': 'iso-8859-15',
+};
+
+function normalizeEncoding(file: string, enc: string): string {
+  const e = ENCODINGS[enc.toLowerCase()];
+  if (!e) throw new InputError(file, `input.encoding ${JSON.stringify(enc)} is not supported; use one of ${Object.keys(ENCODINGS).join(', ')}`);
+  return e;
 }
 
 async function readHead(file: string): Promise<Buffer> {
@@ -82,7 +190,7 @@ async function readHead(file: string): Promise<Buffer> {
     handle = await open(file, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(file, code === 'ENOENT' ? 'file not found' : `cannot open the file (${code ?? 'error'})`, { cause: err });
+    throw new InputError(file, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot open the file (${code ?? 'error'})`, { cause: err });
   }
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);

@@ -3,11 +3,14 @@ import { open } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
 import { cellText } from './cell.js';
+import { checkHeader } from './csv.js';
 import type { Cell, RowSource, SourceRow } from './types.js';
 
 export interface XlsxOptions {
   /** Sheet name, or 1-based number in workbook order; the first visible sheet when not set. */
   sheet?: string | number | undefined;
+  /** 1-based row of the header; the first non-empty row when not set. */
+  headerRow?: number | undefined;
 }
 
 type ExcelRow = { number: number; values: unknown[] | Record<string, unknown> };
@@ -62,6 +65,7 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
   let headerRow = 0;
   try {
     for (let next = await rowIterator.next(); !next.done; next = await rowIterator.next()) {
+      if (options.headerRow !== undefined && next.value.number < options.headerRow) continue;
       const cells = rowCells(next.value);
       if (cells.every(isEmpty)) continue;
       header = trimTrailingEmpty(cells).map((c) => cellText(c).trim());
@@ -73,8 +77,9 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
   }
   if (!header) {
     stream.destroy();
-    throw new InputError(file, `sheet "${sheetName}" is empty; expected a header row`);
+    throw new InputError(file, `sheet "${sheetName}" is empty${options.headerRow ? ` from row ${options.headerRow} on` : ''}; expected a header row`);
   }
+  checkHeader(file, header, headerRow, sheetName);
   const width = header.length;
 
   async function* rows(): AsyncGenerator<SourceRow> {

@@ -1,4 +1,4 @@
-export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'list'] as const;
+export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime', 'list'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
 export const MERGE_POLICIES = ['replace', 'append', 'keep'] as const;
@@ -8,6 +8,9 @@ export const MATCH_BY = ['external_id', 'audio_filename'] as const;
 export type MatchBy = (typeof MATCH_BY)[number];
 
 export const ON_MULTIPLE = ['fail', 'newest'] as const;
+
+export const DUPLICATES = ['all', 'last'] as const;
+export type Duplicates = (typeof DUPLICATES)[number];
 export type OnMultiple = (typeof ON_MULTIPLE)[number];
 
 /** A scalar that can be sent as (part of) a metadata value. */
@@ -30,6 +33,17 @@ export interface FieldSpec {
   values?: Map<string, Scalar>;
   /** list only: the separator between items in one cell. */
   separator: string;
+  /** integer/number: the decimal separator ("." or ","). */
+  decimal: '.' | ',';
+  /** integer/number: thousands separators to ignore (e.g. [" ", "."]). */
+  thousands: string[];
+  /** boolean: extra words read as true / false (matched ignoring case). */
+  truthy: string[];
+  falsy: string[];
+  /** date/datetime: accepted formats besides ISO 8601, e.g. "DD.MM.YYYY", "MM/DD/YYYY HH:mm". */
+  formats: string[];
+  /** datetime: the IANA time zone of times written without an offset (default UTC). */
+  timezone: string;
 }
 
 export interface MatchSpec {
@@ -40,13 +54,19 @@ export interface MatchSpec {
   onMultiple: OnMultiple;
   /** Session field holding the conversation's start time, used by `onMultiple: newest`. */
   newestField: string;
+  /** Rows sharing a key: apply each in file order (`all`) or only the last one (`last`). */
+  duplicates: Duplicates;
 }
 
 export interface InputSpec {
   /** CSV delimiter; detected among , ; tab | when not set. */
   delimiter?: string;
-  /** XLSX sheet by name or 1-based number; the first sheet when not set. */
+  /** XLSX sheet by name or 1-based number; the first visible sheet when not set. */
   sheet?: string | number;
+  /** CSV text encoding; detected when not set. */
+  encoding?: string;
+  /** 1-based row of the header (default 1), for exports with title lines above it. */
+  headerRow?: number;
 }
 
 export interface Mapping {

@@ -4,6 +4,7 @@ import {
   MATCH_BY,
   MERGE_POLICIES,
   ON_MULTIPLE,
+  DUPLICATES,
   type FieldSpec,
   type FieldType,
   type Mapping,
@@ -15,10 +16,11 @@ import {
 /** Session fields that hold the conversation's identity; a mapping must not overwrite them. */
 export const RESERVED_METADATA_KEYS = new Set(['id', '__proto__', 'constructor', 'prototype']);
 
-const TOP_KEYS = ['match', 'fields', 'input'];
-const MATCH_KEYS = ['column', 'by', 'sessionFields', 'onMultiple', 'newestField'];
-const INPUT_KEYS = ['delimiter', 'sheet'];
-const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator'];
+export const TOP_KEYS = ['match', 'fields', 'input'];
+export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'onMultiple', 'newestField', 'duplicates'];
+export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow'];
+export const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator', 'decimal', 'thousands', 'truthy', 'falsy', 'formats', 'timezone'];
+export const ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'latin1', 'iso-8859-1', 'iso-8859-15', 'cp1252', 'utf8'];
 
 const DEFAULT_SESSION_FIELDS: Record<MatchSpec['by'], string[]> = {
   external_id: ['external_id'],
@@ -86,8 +88,10 @@ function checkMatch(raw: unknown, add: (p: string, m: string) => void): MatchSpe
   }
   const newestField = raw.newestField === undefined ? 'start_time' : nonEmptyString(raw.newestField, 'match.newestField', add);
   if (newestField === undefined) ok = false;
-  if (!ok || !column || !by || !onMultiple || !sessionFields || !newestField) return undefined;
-  return { column, by, sessionFields, onMultiple, newestField };
+  const duplicates = oneOf(raw.duplicates ?? 'all', DUPLICATES, 'match.duplicates', add);
+  if (duplicates === undefined) ok = false;
+  if (!ok || !column || !by || !onMultiple || !sessionFields || !newestField || !duplicates) return undefined;
+  return { column, by, sessionFields, onMultiple, newestField, duplicates };
 }
 
 function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpec | undefined {
@@ -107,6 +111,14 @@ function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpe
     if (typeof raw.sheet === 'string' && raw.sheet.trim() !== '') out.sheet = raw.sheet;
     else if (typeof raw.sheet === 'number' && Number.isInteger(raw.sheet) && raw.sheet >= 1) out.sheet = raw.sheet;
     else add('input.sheet', 'expected a sheet name or a sheet number starting at 1');
+  }
+  if (raw.encoding !== undefined) {
+    if (typeof raw.encoding === 'string' && ENCODINGS.includes(raw.encoding.toLowerCase())) out.encoding = raw.encoding;
+    else add('input.encoding', `expected one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(raw.encoding)}`);
+  }
+  if (raw.headerRow !== undefined) {
+    if (typeof raw.headerRow === 'number' && Number.isInteger(raw.headerRow) && raw.headerRow >= 1) out.headerRow = raw.headerRow;
+    else add('input.headerRow', 'expected the row number of the header, 1 or more');
   }
   return out;
 }
@@ -203,13 +215,41 @@ function checkField(name: string, raw: unknown, add: (p: string, m: string) => v
     else separator = spec.separator;
     if (type !== 'list') addc(`${path}.separator`, `separator applies to list fields (this field is ${type})`);
   }
+  let decimal: '.' | ',' = '.';
+  if (spec.decimal !== undefined) {
+    if (spec.decimal === '.' || spec.decimal === ',') decimal = spec.decimal;
+    else addc(`${path}.decimal`, 'expected "." or ","');
+  }
+  const words = (key: 'thousands' | 'truthy' | 'falsy' | 'formats', types: FieldType[]): string[] => {
+    const v = spec[key];
+    if (v === undefined) return [];
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x !== '')) {
+      addc(`${path}.${key}`, 'expected a string or a list of strings');
+      return [];
+    }
+    if (type !== undefined && !types.includes(type)) addc(`${path}.${key}`, `${key} applies to ${types.join(' and ')} fields (this field is ${type})`);
+    return list as string[];
+  };
+  const thousands = words('thousands', ['integer', 'number']);
+  if (thousands.includes(decimal)) addc(`${path}.thousands`, `cannot include the decimal separator "${decimal}"`);
+  const truthy = words('truthy', ['boolean']);
+  const falsy = words('falsy', ['boolean']);
+  const formats = words('formats', ['date', 'datetime']);
+  for (const f of formats) if (!/(YYYY|YY)/.test(f) || !/(MM|M)/.test(f) || !/(DD|D)/.test(f)) addc(`${path}.formats`, `format ${JSON.stringify(f)} needs YYYY (or YY), MM (or M) and DD (or D)`);
+  let timezone = 'UTC';
+  if (spec.timezone !== undefined) {
+    if (typeof spec.timezone !== 'string' || !isTimeZone(spec.timezone)) addc(`${path}.timezone`, `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(spec.timezone)}`);
+    else timezone = spec.timezone;
+    if (type !== 'datetime') addc(`${path}.timezone`, `timezone applies to datetime fields (this field is ${type}); a date is a calendar day and never moves`);
+  }
   let required = false;
   if (spec.required !== undefined) {
     if (typeof spec.required !== 'boolean') addc(`${path}.required`, 'expected true or false');
     else required = spec.required;
   }
   if (problems > 0 || !column || !type || !merge) return undefined;
-  const f: FieldSpec = { name, column, type, merge, required, separator };
+  const f: FieldSpec = { name, column, type, merge, required, separator, decimal, thousands, truthy, falsy, formats, timezone };
   if (min !== undefined) f.min = min;
   if (max !== undefined) f.max = max;
   if (maxLength !== undefined) f.maxLength = maxLength;
@@ -217,6 +257,15 @@ function checkField(name: string, raw: unknown, add: (p: string, m: string) => v
   if (enumValues) f.enum = enumValues;
   if (values) f.values = values;
   return f;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function checkKeys(obj: Obj, allowed: string[], path: string, add: (p: string, m: string) => void): void {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FieldSpec } from '../../src/mapping/types.js';
 import { mergeMetadata } from '../../src/pipeline/merger.js';
 
-const f = (name: string, merge: FieldSpec['merge'], type: FieldSpec['type'] = 'string'): FieldSpec => ({ name, column: name, type, merge, required: false, separator: ';' });
+const f = (name: string, merge: FieldSpec['merge'], type: FieldSpec['type'] = 'string'): FieldSpec => ({ name, column: name, type, merge, required: false, separator: ';', decimal: '.', thousands: [], truthy: [], falsy: [], formats: [], timezone: 'UTC' });
 
 describe('mergeMetadata', () => {
   it('replace: the row wins; equal values are unchanged', () => {
