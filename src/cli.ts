@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=1024
 import { realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { InputSpec } from './mapping/types.js';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { readConnection } from './api/connection.js';
@@ -116,6 +117,53 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
       },
     )
     .command(
+      'validate',
+      'check exports against a mapping without touching the API: every check run makes before the network, over every row',
+      (y) =>
+        y
+          .option('input', { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'CRM export(s): .csv, .tsv, .txt or .xlsx' })
+          .option('mapping', { alias: 'm', type: 'string', demandOption: true, describe: 'mapping config (YAML or JSON)' })
+          .option('report-dir', { type: 'string', describe: 'where results.csv, failed.csv and summary.json go [default: reports/<UTC timestamp>/]' })
+          .option('log-level', { choices: LOG_LEVELS, default: 'warn' as LogLevel, describe: 'JSON log lines on stderr' }),
+      async (a) => {
+        const result = await runImport({
+          mode: 'validate',
+          inputs: a.input,
+          mapping: a.mapping,
+          logger: createLogger(a['log-level'] as LogLevel),
+          out: io.stderr,
+          ...(a['report-dir'] !== undefined && { reportDir: a['report-dir'] }),
+        });
+        code = result.exitCode;
+      },
+    )
+    .command(
+      'inspect <file>',
+      'show what et-import sees in an export (format, encoding, delimiter, sheets, columns, guessed types) and a starter mapping',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'a .csv, .tsv, .txt or .xlsx export' })
+          .option('write-mapping', { type: 'string', describe: 'also write the starter mapping to this file' })
+          .option('sheet', { type: 'string', describe: 'XLSX sheet name or number [default: the first visible sheet]' })
+          .option('delimiter', { type: 'string', describe: 'CSV delimiter [default: detected]' })
+          .option('encoding', { type: 'string', describe: 'CSV encoding [default: detected]' })
+          .option('header-row', { type: 'number', describe: 'row of the header [default: 1]' }),
+      async (a) => {
+        const { inspectFile, formatInspection } = await import('./inspect.js');
+        const spec: InputSpec = {};
+        if (a.sheet !== undefined) spec.sheet = /^\d+$/.test(a.sheet) ? Number(a.sheet) : a.sheet;
+        if (a.delimiter !== undefined) spec.delimiter = a.delimiter === '\\t' ? '\t' : a.delimiter;
+        if (a.encoding !== undefined) spec.encoding = a.encoding;
+        if (a['header-row'] !== undefined) spec.headerRow = a['header-row'];
+        const result = await inspectFile(a.file as string, spec);
+        io.stdout.write(formatInspection(result));
+        if (a['write-mapping']) {
+          await writeFile(a['write-mapping'], result.mapping);
+          io.stdout.write(`starter mapping written to ${a['write-mapping']}; check it with: et-import validate -i ${a.file as string} -m ${a['write-mapping']}\n`);
+        }
+      },
+    )
+    .command(
       'sandbox',
       'serve a local stand-in of the Ender Turing API (for trying the tool and for tests)',
       (y) =>
@@ -157,7 +205,7 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
         await sandbox.close();
       },
     )
-    .demandCommand(1, 'name a command: run or sandbox')
+    .demandCommand(1, 'name a command: run, validate, inspect or sandbox')
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 100))

@@ -32,6 +32,8 @@ export interface ConfigIssue {
   /** Dotted path inside the mapping file, e.g. `fields.csi.type`. */
   path: string;
   message: string;
+  /** Line in the YAML file, where it can be told. */
+  line?: number;
 }
 
 /** A mapping file that cannot be used. Carries every problem found, not just the first. */
@@ -47,7 +49,7 @@ export class ConfigError extends EtError {
 }
 
 function formatIssues(file: string, issues: ConfigIssue[]): string {
-  const lines = issues.map((i) => `  - ${i.path ? `${i.path}: ` : ''}${i.message}`);
+  const lines = issues.map((i) => `  - ${i.line !== undefined ? `line ${i.line}: ` : ''}${i.path ? `${i.path}: ` : ''}${i.message}`);
   return `mapping ${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
 }
 

@@ -10,7 +10,9 @@ import { openSources, type PlannedSource } from './input/sources.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadMapping } from './mapping/load.js';
 import type { Mapping } from './mapping/types.js';
-import { mapRow, type MappedRow } from './pipeline/mapper.js';
+import { checkKey, lookupValue, mapRow, type MappedRow } from './pipeline/mapper.js';
+import { KeyTable } from './pipeline/key-table.js';
+import { openRows } from './input/open-rows.js';
 import { mergeMetadata } from './pipeline/merger.js';
 import { TurnGate, WrittenState } from './pipeline/ordering.js';
 import { resolveSession } from './pipeline/resolver.js';
@@ -20,9 +22,12 @@ import { ReportWriter, formatSummaryTable, type RowResult } from './report/write
 import { Journal, ResumeIndex, rowHash } from './state/journal.js';
 
 export interface RunOptions {
+  /** `validate`: everything before the network, over every row; statuses valid/invalid. */
+  mode?: 'run' | 'validate';
   inputs: string[];
   mapping: string;
-  connection: Connection;
+  /** Not needed to validate. */
+  connection?: Connection;
   /** Rows in flight at once (default 8). */
   concurrency?: number;
   dryRun?: boolean;
@@ -84,6 +89,8 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
   const maxCandidates = options.maxCandidates ?? 1000;
   const maxErrors = parseMaxErrors(options.maxErrors);
   const circuitBreaker = options.circuitBreaker ?? 10;
+  const validate = options.mode === 'validate';
+  if (!validate && !options.connection) throw new EtError('E_USAGE', 'no API connection given');
 
   const mapping = await loadMapping(options.mapping);
   let resume: ResumeIndex | undefined;
@@ -97,7 +104,7 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
     }
   }
   const sources = await openSources(options.inputs, mapping);
-  const client = createClient(options.connection, {
+  const client = validate || !options.connection ? undefined : createClient(options.connection, {
     maxSockets: concurrency,
     logger,
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
@@ -111,17 +118,18 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
   try {
     // A refused login or an unreachable API stops the run here, before any row is touched.
     // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
-    if (!resume) await client.login();
+    if (!resume) await client?.login();
     const reportDir = resolve(options.reportDir ?? defaultReportDir(started));
     const stateDir = resolve(resumeDir ?? options.stateDir ?? join(reportDir, 'state'));
     report = await ReportWriter.create(reportDir);
-    journal = new Journal(stateDir);
-    logger.info({ inputs: options.inputs, reportDir, stateDir, dryRun, concurrency, resume: resume ? { finishedRows: resume.entries, tornLines: resume.tornLines } : undefined, url: displayUrl(options.connection.baseUrl) }, 'import started');
+    journal = validate ? undefined : new Journal(stateDir);
+    logger.info({ mode: validate ? 'validate' : 'run', inputs: options.inputs, reportDir, stateDir: journal ? stateDir : undefined, dryRun, concurrency, resume: resume ? { finishedRows: resume.entries, tornLines: resume.tornLines } : undefined, url: options.connection && displayUrl(options.connection.baseUrl) }, validate ? 'validation started' : 'import started');
 
     const outcome = await processAll({
       sources,
       mapping,
       client,
+      validate,
       report,
       journal,
       resume,
@@ -156,16 +164,18 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
       interrupted: outcome.interrupted,
       aborted: outcome.fatal ?? outcome.aborted ?? null,
       resumable: exitCode === EXIT.ABORTED || exitCode === EXIT.INTERRUPTED || exitCode === EXIT.FATAL ? `et-import run ... --resume ${stateDir}` : null,
+      mode: validate ? 'validate' : 'run',
       inputs: sources.map((s) => ({ file: s.source.file, rowsRead: outcome.rowsPerFile.get(s.source.file) ?? 0, ...s.source.details })),
+      duplicateKeys: outcome.duplicates,
       failedRows: report.failedFiles(),
-      stateDir,
+      stateDir: journal ? stateDir : null,
       resumedFrom: resumeDir ?? null,
-      requests: { ...client.stats },
+      requests: client ? { ...client.stats } : null,
       options: {
         mapping: options.mapping,
-        url: displayUrl(options.connection.baseUrl),
-        apiVersion: options.connection.apiVersion,
-        sslVerify: options.connection.sslVerify,
+        url: options.connection ? displayUrl(options.connection.baseUrl) : null,
+        apiVersion: options.connection?.apiVersion ?? null,
+        sslVerify: options.connection?.sslVerify ?? null,
         concurrency,
         dryRun,
         pageSize,
@@ -183,22 +193,25 @@ export async function runImport(options: RunOptions): Promise<RunResult> {
     (options.out ?? process.stderr).write(
       `\n${dryRun ? 'dry run: nothing was written\n' : ''}${why ? `run stopped: ${why}\n` : ''}${outcome.interrupted ? 'run interrupted\n' : ''}${formatSummaryTable(counts, { durationMs: finished.getTime() - started.getTime(), reportDir })}${summary.resumable ? `  to finish it: --resume ${stateDir}\n` : ''}`,
     );
-    logger.info({ counts, exitCode }, 'import finished');
+    if (counts.total === 0) logger.warn({ inputs: options.inputs }, 'the input has a header but no data rows: nothing to do');
+    if (outcome.duplicates.rows > 0) logger.warn({ duplicates: outcome.duplicates }, `${outcome.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${mapping.match.duplicates})`);
+    logger.info({ counts, exitCode }, validate ? 'validation finished' : 'import finished');
     return { exitCode, counts, reportDir, stateDir, summary };
   } finally {
     journal?.close();
     await report?.close();
     await Promise.all(sources.map((s) => s.source.close()));
-    client.close();
+    client?.close();
   }
 }
 
 interface ProcessContext {
   sources: PlannedSource[];
   mapping: Mapping;
-  client: ApiClient;
+  client: ApiClient | undefined;
+  validate: boolean;
   report: ReportWriter;
-  journal: Journal;
+  journal: Journal | undefined;
   resume: ResumeIndex | undefined;
   logger: Logger;
   concurrency: number;
@@ -220,7 +233,14 @@ interface RowAt {
   hash: string;
 }
 
+export interface DuplicateKeys {
+  /** Rows whose key was already on an earlier row of the same file. */
+  rows: number;
+  examples: { file: string; key: string; rows: [number, number] }[];
+}
+
 interface Outcome {
+  duplicates: DuplicateKeys;
   interrupted: boolean;
   aborted?: string;
   fatal?: string;
@@ -237,7 +257,7 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
   const sessionQueues = new Map<string, Promise<unknown>>();
   const written = new WrittenState();
   const rowsPerFile = new Map<string, number>();
-  const outcome: Outcome = { interrupted: false, rowsPerFile };
+  const outcome: Outcome = { interrupted: false, rowsPerFile, duplicates: { rows: 0, examples: [] } };
   let consecutiveTransport = 0;
   let closed = false;
   // set when no new request may start: a stop signal, an error threshold, the circuit, a refused login
@@ -295,7 +315,7 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
     try {
       let r;
       try {
-        r = await limit(() => (halted ? null : resolveSession(client, mapping.match, mapped.lookup, { pageSize: ctx.pageSize, maxCandidates: ctx.maxCandidates })));
+        r = await limit(() => (halted || !client ? null : resolveSession(client, mapping.match, mapped.lookup, { pageSize: ctx.pageSize, maxCandidates: ctx.maxCandidates })));
       } catch (err) {
         return await finish(fail(err), at);
       }
@@ -317,7 +337,7 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
           if (changed.length === 0) return { ...ok, status: 'unchanged' };
           if (!dryRun) {
             try {
-              await client.putMetadata(session.id, body);
+              await client!.putMetadata(session.id, body);
             } catch (err) {
               return { ...fail(err, session.id), changed };
             }
@@ -342,7 +362,7 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
   async function finish(result: RowResult, at: RowAt): Promise<void> {
     // after a stop timeout the report is closed: rows still finishing are left to --resume
     if (closed) return;
-    if (result.status !== 'skipped') journal.append({ f: resolve(result.file), r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }) });
+    if (result.status !== 'skipped') journal?.append({ f: resolve(result.file), r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }) });
     logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
     await report.record(result, at.header, at.row.cells);
     if (result.status === 'failed') {
@@ -367,6 +387,9 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
     outer: for (const ps of ctx.sources) {
       const { source } = ps;
       const absFile = resolve(source.file);
+      const seen = new KeyTable();
+      // match.duplicates: last needs to know each key's last row before the first write
+      const lastRows = mapping.match.duplicates === 'last' ? await lastRowPerKey(source.file, mapping, ps) : undefined;
       let n = 0;
       try {
         for await (const row of source.rows) {
@@ -375,6 +398,18 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
           const mapped = mapRow(mapping, ps.plan, row, source.file);
           const isInvalid = mapped instanceof RowError;
           const at: RowAt = { file: source.file, header: source.header, row, hash: isInvalid ? rowHash(row.cells.map(cellText)) : rowHash([mapped.key, mapped.values]) };
+          if (!isInvalid) {
+            const before = seen.set(mapped.lookup, row.row);
+            if (before > 0) {
+              outcome.duplicates.rows++;
+              if (outcome.duplicates.examples.length < 20) outcome.duplicates.examples.push({ file: source.file, key: mapped.key, rows: [before, row.row] });
+            }
+            const last = lastRows?.get(mapped.lookup);
+            if (last !== undefined && last !== row.row) {
+              await finish({ file: source.file, row: row.row, key: mapped.key, status: 'skipped', errorMessage: `${source.file} row ${row.row}: superseded by row ${last} with the same key (match.duplicates: last)` }, at);
+              continue;
+            }
+          }
           const earlier = ctx.resume?.finished(absFile, row.row, at.hash);
           if (earlier) {
             await finish({ file: source.file, row: row.row, key: isInvalid ? keyText(row, ps) : mapped.key, status: 'skipped', sessionId: earlier.sessionId, errorMessage: `finished earlier as ${earlier.status}` }, at);
@@ -382,6 +417,10 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
           }
           if (isInvalid) {
             await finish({ file: source.file, row: row.row, key: keyText(row, ps), status: 'invalid', errorCode: mapped.code, errorMessage: mapped.message }, at);
+            continue;
+          }
+          if (ctx.validate) {
+            await finish({ file: source.file, row: row.row, key: mapped.key, status: 'valid' }, at);
             continue;
           }
           // the reader waits while enough work is queued: memory stays flat on any file size
@@ -412,6 +451,21 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
     ctx.signal?.removeEventListener('abort', onAbort);
   }
   return outcome;
+}
+
+/** A first pass over a file: the last row of each key (rows with an unusable key are left out). */
+async function lastRowPerKey(file: string, mapping: Mapping, ps: PlannedSource): Promise<KeyTable> {
+  const table = new KeyTable();
+  const again = await openRows(file, mapping.input);
+  try {
+    for await (const row of again.rows) {
+      const key = cellText(row.cells[ps.plan.keyIndex] ?? null).trim();
+      if (checkKey(key) === undefined) table.set(lookupValue(key, mapping.match.by), row.row);
+    }
+  } finally {
+    await again.close();
+  }
+  return table;
 }
 
 function keyText(row: SourceRow, ps: PlannedSource): string {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Mapping } from './types.js';
 import { closest, validateMapping } from './validate.js';
@@ -34,6 +34,18 @@ export function parseMapping(text: string, file: string): Mapping {
       );
     }
     doc = parsed.toJS();
+    const { mapping, issues } = validateMapping(doc, file);
+    if (!mapping) {
+      // point at the line of each problem: the node at its path, or the nearest parent that exists
+      const lines = new LineCounter();
+      parseDocument(text, { lineCounter: lines });
+      for (const issue of issues) {
+        const line = lineOf(parsed, lines, issue.path);
+        if (line !== undefined) issue.line = line;
+      }
+      throw new ConfigError(file, issues);
+    }
+    return mapping;
   }
   const { mapping, issues } = validateMapping(doc, file);
   if (!mapping) throw new ConfigError(file, issues);
@@ -74,4 +86,18 @@ export function planColumns(mapping: Mapping, header: string[], inputFile: strin
   const keyIndex = find(mapping.match.column, 'match.column');
   const fieldIndexes = mapping.fields.map((f) => find(f.column, `fields.${f.name}.column`));
   return issues.length > 0 ? { issues } : { plan: { keyIndex, fieldIndexes }, issues };
+}
+
+function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {
+  const parts = path === '' ? [] : path.split('.');
+  for (let n = parts.length; n >= 0; n--) {
+    const node: unknown = n === 0 ? doc.contents : doc.getIn(parts.slice(0, n), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    // an unknown or misspelt key: find the key node itself in its parent map
+    const parent: unknown = n <= 1 ? doc.contents : doc.getIn(parts.slice(0, n - 1), true);
+    const items = (parent as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | undefined)?.items;
+    const key = items?.find((p) => p.key?.value === parts[n - 1])?.key;
+    if (key?.range) return lines.linePos(key.range[0]).line;
+  }
+  return undefined;
 }

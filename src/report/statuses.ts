@@ -1,8 +1,8 @@
-export const STATUSES = ['updated', 'unchanged', 'would_update', 'skipped', 'unmatched', 'ambiguous', 'invalid', 'failed'] as const;
+export const STATUSES = ['updated', 'unchanged', 'would_update', 'skipped', 'valid', 'unmatched', 'ambiguous', 'invalid', 'failed'] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** Statuses that end a row well; any other status makes the run exit 1. */
-export const OK_STATUSES: ReadonlySet<Status> = new Set(['updated', 'unchanged', 'would_update', 'skipped']);
+export const OK_STATUSES: ReadonlySet<Status> = new Set(['updated', 'unchanged', 'would_update', 'skipped', 'valid']);
 
 export type Counts = Record<Status | 'total', number>;
 

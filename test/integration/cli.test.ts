@@ -41,7 +41,7 @@ describe('et-import CLI', () => {
     const before = sandbox.requests().length;
     const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', mapping], envFor(sandbox.url));
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('fields.csi.type: expected one of string | integer | number | boolean | date | list, got "int" (did you mean "integer"?)');
+    expect(r.stderr).toContain('line 3: fields.csi.type: expected one of string | integer | number | boolean | date | datetime | list, got "int" (did you mean "integer"?)');
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(sandbox.requests().length).toBe(before);
   });

@@ -24,7 +24,7 @@ fields:
   campaign_name: { column: Campaign }
   short: Agent
 `);
-    expect(m.match).toEqual({ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'], onMultiple: 'fail', newestField: 'start_time' });
+    expect(m.match).toEqual({ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'], onMultiple: 'fail', newestField: 'start_time', duplicates: 'all' });
     expect(m.fields.map((f) => [f.name, f.type, f.merge])).toEqual([
       ['csi', 'integer', 'replace'],
       ['fcr', 'integer', 'replace'],

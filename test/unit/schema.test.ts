@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DUPLICATES, FIELD_TYPES, MATCH_BY, MERGE_POLICIES, ON_MULTIPLE } from '../../src/mapping/types.js';
+import { ENCODINGS, FIELD_KEYS, INPUT_KEYS, MATCH_KEYS, RESERVED_METADATA_KEYS, TOP_KEYS } from '../../src/mapping/validate.js';
+import { parseMapping } from '../../src/mapping/load.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const schema = JSON.parse(readFileSync(join(root, 'config', 'mapping.schema.json'), 'utf8'));
+const keys = (o: { properties: object }) => Object.keys(o.properties).sort();
+
+describe('config/mapping.schema.json is in step with the loader', () => {
+  it('names the same keys at every level', () => {
+    expect(keys(schema)).toEqual([...TOP_KEYS].sort());
+    expect(keys(schema.properties.match)).toEqual([...MATCH_KEYS].sort());
+    expect(keys(schema.properties.input)).toEqual([...INPUT_KEYS].sort());
+    expect(keys(schema.$defs.field)).toEqual([...FIELD_KEYS].sort());
+  });
+  it('allows the same values', () => {
+    expect(schema.properties.match.properties.by.enum).toEqual([...MATCH_BY]);
+    expect(schema.properties.match.properties.onMultiple.enum).toEqual([...ON_MULTIPLE]);
+    expect(schema.properties.match.properties.duplicates.enum).toEqual([...DUPLICATES]);
+    expect(schema.properties.input.properties.encoding.enum).toEqual([...ENCODINGS]);
+    expect(schema.$defs.field.properties.type.enum).toEqual([...FIELD_TYPES]);
+    expect(schema.$defs.field.properties.merge.enum).toEqual([...MERGE_POLICIES]);
+    expect(schema.properties.fields.propertyNames.not.enum.sort()).toEqual([...RESERVED_METADATA_KEYS].sort());
+  });
+  it('the example mappings load, and point editors at the schema', () => {
+    for (const f of ['mapping.example.yaml', 'mapping.audio-filename.yaml']) {
+      const text = readFileSync(join(root, 'config', f), 'utf8');
+      expect(text.startsWith('# yaml-language-server: $schema=./mapping.schema.json')).toBe(true);
+      expect(() => parseMapping(text, f)).not.toThrow();
+    }
+  });
+});
