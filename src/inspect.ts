@@ -15,6 +15,7 @@ export interface ColumnReport {
   filled: number;
   samples: string[];
   decimal?: ',';
+  thousands?: string[];
   formats?: string[];
 }
 
@@ -57,7 +58,7 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
 class TypeGuess {
   filled = 0;
   samples: string[] = [];
-  private can = { integer: true, number: true, numberComma: true, boolean: true, date: true, dateDots: true, dateSlashes: true, datetime: true, list: 0 };
+  private can = { integer: true, number: true, numberComma: true, numberCommaDots: true, boolean: true, date: true, dateDots: true, dateSlashes: true, datetime: true, list: 0 };
 
   see(c: Cell): void {
     if (c === null || (typeof c === 'string' && c.trim() === '')) return;
@@ -69,23 +70,24 @@ class TypeGuess {
       if (!Number.isInteger(c)) can.integer = false;
       can.boolean = can.boolean && (c === 0 || c === 1);
       can.date = can.dateDots = can.dateSlashes = can.datetime = false;
-      can.numberComma = false;
+      can.numberComma = can.numberCommaDots = false;
       return;
     }
     if (c instanceof Date) {
-      can.integer = can.number = can.numberComma = can.boolean = false;
+      can.integer = can.number = can.numberComma = can.numberCommaDots = can.boolean = false;
       can.dateDots = can.dateSlashes = false;
       if (!isMidnight(c)) can.date = false;
       return;
     }
     if (typeof c === 'boolean') {
-      can.integer = can.number = can.numberComma = can.date = can.dateDots = can.dateSlashes = can.datetime = false;
+      can.integer = can.number = can.numberComma = can.numberCommaDots = can.date = can.dateDots = can.dateSlashes = can.datetime = false;
       return;
     }
     // a leading zero means an identifier, not a number: keep it as text
     if (!/^[+-]?(0|[1-9]\d{0,14})$/.test(t)) can.integer = false;
     if (!/^[+-]?(0|[1-9]\d*)(\.\d+)?$/.test(t)) can.number = false;
     if (!/^[+-]?(0|[1-9]\d*),\d+$/.test(t) && !/^[+-]?(0|[1-9]\d{0,14})$/.test(t)) can.numberComma = false;
+    if (!/^[+-]?(0|[1-9]\d{0,2}(\.\d{3})*)(,\d+)?$/.test(t)) can.numberCommaDots = false;
     if (!/^(yes|no|true|false|y|n)$/i.test(t) && !/^[01]$/.test(t)) can.boolean = false;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(t)) can.date = false;
     if (!/^\d{2}\.\d{2}\.\d{4}$/.test(t)) can.dateDots = false;
@@ -102,6 +104,7 @@ class TypeGuess {
     if (can.integer) return { ...base, type: 'integer' };
     if (can.number) return { ...base, type: 'number' };
     if (can.numberComma) return { ...base, type: 'number', decimal: ',' };
+    if (can.numberCommaDots) return { ...base, type: 'number', decimal: ',', thousands: ['.'] };
     if (can.date) return { ...base, type: 'date' };
     if (can.dateDots) return { ...base, type: 'date', formats: ['DD.MM.YYYY'] };
     if (can.datetime) return { ...base, type: 'datetime' };
@@ -145,6 +148,7 @@ function starterMapping(columns: ColumnReport[], key: Inspection['key'], format:
     const f: Record<string, unknown> = { column: c.name };
     if (c.type !== 'string') f.type = c.type;
     if (c.decimal) f.decimal = c.decimal;
+    if (c.thousands) f.thousands = c.thousands;
     if (c.formats) f.formats = c.formats;
     if (c.type === 'list') f.merge = 'append';
     fields[fieldName(c.name, taken)] = f;
@@ -182,7 +186,7 @@ export function formatInspection(r: Inspection): string {
   const w = Math.max(...r.columns.map((c) => c.name.length), 6);
   for (const c of r.columns) {
     const tag = c.name === r.key.column ? `  <- key (${r.key.by})` : '';
-    const extra = c.decimal ? ' (decimal comma)' : c.formats ? ` (${c.formats.join(', ')})` : '';
+    const extra = c.thousands ? ' (1.234,5)' : c.decimal ? ' (decimal comma)' : c.formats ? ` (${c.formats.join(', ')})` : '';
     lines.push(`  ${c.letter.padEnd(3)} ${c.name.padEnd(w)}  ${(c.type + extra).padEnd(24)} ${String(c.filled).padStart(7)} filled   e.g. ${c.samples.map((s) => JSON.stringify(s)).join(', ')}${tag}`);
   }
   lines.push('', 'starter mapping:', '', r.mapping);

@@ -395,7 +395,7 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
         for await (const row of source.rows) {
           if (halted) break outer;
           n++;
-          const mapped = mapRow(mapping, ps.plan, row, source.file);
+          const mapped = mapRow(mapping, ps.plan, row, source.file, source.format === 'xlsx' ? String(source.details.sheet) : undefined);
           const isInvalid = mapped instanceof RowError;
           const at: RowAt = { file: source.file, header: source.header, row, hash: isInvalid ? rowHash(row.cells.map(cellText)) : rowHash([mapped.key, mapped.values]) };
           if (!isInvalid) {

@@ -139,7 +139,8 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
 
 /** The line a record starts on: info.lines is where it ends, and a quoted cell may span lines. */
 function rowOf(r: Record_): number {
-  return r.info.lines - countNewlines(r.raw.replace(/\r?\n$|\r$/, ''));
+  // raw holds the line breaks of skipped blank lines before the record, and its own final one
+  return r.info.lines - countNewlines(r.raw.replace(/^[\r\n]+/, '').replace(/\r?\n$|\r$/, ''));
 }
 
 /** Empty header cells at the end (a trailing delimiter) are dropped. */

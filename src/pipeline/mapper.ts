@@ -18,8 +18,8 @@ export interface MappedRow {
  * Turns one source row into a key and typed metadata values, or a RowError naming the file,
  * row and every column at fault. Pure.
  */
-export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file: string): MappedRow | RowError {
-  const where = `${file} row ${row.row}`;
+export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file: string, sheet?: string): MappedRow | RowError {
+  const where = `${file}${sheet ? `, sheet "${sheet}",` : ''} row ${row.row}`;
   if (row.shapeError) return new RowError('E_ROW_SHAPE', `${where}: the row ${row.shapeError}`);
 
   const problems: string[] = [];
