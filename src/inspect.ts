@@ -64,7 +64,9 @@ class TypeGuess {
     if (c === null || (typeof c === 'string' && c.trim() === '')) return;
     this.filled++;
     const t = cellText(c).trim();
-    if (this.samples.length < 3 && !this.samples.includes(t)) this.samples.push(c instanceof Date ? (isMidnight(c) ? t.slice(0, 10) : t) : t);
+    // an Excel date holds wall-clock time with no zone: show it so, not as UTC
+    const shown = c instanceof Date ? (isMidnight(c) ? t.slice(0, 10) : t.slice(0, 19).replace('T', ' ')) : t;
+    if (this.samples.length < 3 && !this.samples.includes(shown)) this.samples.push(shown);
     const can = this.can;
     if (typeof c === 'number') {
       if (!Number.isInteger(c)) can.integer = false;
