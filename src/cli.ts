@@ -65,6 +65,7 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
           .option('state-dir', { type: 'string', describe: 'where the journal goes [default: <report-dir>/state]' })
           .option('resume', { type: 'string', describe: 'state (or report) directory of an earlier run: rows it finished are skipped' })
           .option('stop-timeout', { type: 'number', default: 30, describe: 'seconds rows in flight may take to finish after SIGINT/SIGTERM' })
+          .option('max-response-mb', { type: 'number', default: 64, describe: 'answers larger than this are refused rather than buffered (the row fails)' })
           .option('insecure', { type: 'boolean', default: false, describe: 'do not verify the TLS certificate (same as ET_SSL_VERIFY=false)' })
           .option('ca-file', { type: 'string', describe: 'PEM file of a private certificate authority' })
           .option('api-version', { type: 'string', describe: 'API version in the path (overrides ET_API_VERSION) [default: v1]' })
@@ -76,6 +77,7 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
             }
             if (!Number.isInteger(a.retries) || a.retries < 0) throw new Error('--retries must be a whole number of at least 0');
             if (a.rate !== undefined && !(a.rate > 0)) throw new Error('--rate must be a number of requests per second above 0');
+            if (!(a['max-response-mb'] > 0)) throw new Error('--max-response-mb must be above 0');
             if (!(a['retry-delay'] >= 0) || !(a['stop-timeout'] >= 0)) throw new Error('--retry-delay and --stop-timeout must be 0 or more');
             if (a['max-errors'] !== undefined) parseMaxErrors(a['max-errors']);
             return true;
@@ -101,6 +103,7 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
             retryBaseMs: a['retry-delay'],
             circuitBreaker: a['circuit-breaker'],
             stopTimeoutMs: a['stop-timeout'] * 1000,
+            maxResponseBytes: Math.round(a['max-response-mb'] * 1024 * 1024),
             logger,
             signal: controller.signal,
             out: io.stderr,

@@ -133,6 +133,19 @@ fields:
     expect(r.summary.inputs).toEqual([expect.objectContaining({ format: 'xlsx', sheet: 'Calls', headerRow: 2 })]);
   });
 
+  it('picks a sheet by name or number, and names the sheets there are when it is missing', async () => {
+    const { sandbox: sb, put } = await sandboxFor(['37250987916', '00123', 'CALL-M3', 'CALL-M4']);
+    for (const sheet of ['Calls', '2', 'calls']) {
+      const r = await importInto(sb.url, { inputs: [messy('messy-1900.xlsx')], mapping: mappingFile(`match: { column: Call ID }\ninput: { headerRow: 2, sheet: ${sheet} }\nfields: { score: { column: Score, type: integer } }\n`), dryRun: true });
+      expect(r.counts.would_update).toBe(4);
+    }
+    expect(put()).toEqual({});
+    await expect(importInto(sb.url, { inputs: [messy('messy-1900.xlsx')], mapping: mappingFile('match: { column: Call ID }\ninput: { sheet: Export }\nfields: { score: Score }\n') })).rejects.toMatchObject({
+      code: 'E_INPUT',
+      message: expect.stringContaining('sheet "Export" not found; the workbook has: "Notes", "Calls"'),
+    });
+  });
+
   it('an XLSX saved by LibreOffice Calc', async () => {
     const { sandbox: sb, put } = await sandboxFor(['37250987916', 'LO-2', 'LO-3']);
     const mapping = mappingFile('match: { column: Call ID }\nfields:\n  call_date: { column: Call date, type: date }\n  score: { column: Score, type: integer }\n  amount: { column: Amount, type: number }\n  resolved: { column: Resolved, type: boolean }\n');
@@ -183,6 +196,8 @@ describe('corrupt or empty input', () => {
     ['not-a-zip.xlsx', 'not an .xlsx workbook'],
     ['truncated.xlsx', 'not a readable .xlsx workbook'],
     ['old-excel.xls', 'old-style .xls workbooks are not supported'],
+    ['password-protected.xlsx', 'password-protected .xlsx; remove the password'],
+    ['calc.ods', 'OpenDocument .ods spreadsheets are not supported'],
     ['duplicate-header.csv', 'more than one column named "Score"'],
     ['unnamed-column.csv', 'has no name for column 2 (B)'],
   ])('%s: exit 3 with a clear message and no stack trace', async (file, message) => {
