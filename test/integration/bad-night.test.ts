@@ -32,6 +32,7 @@ describe('a bad night', () => {
       // and the night really was bad
       const statuses = Object.entries(stormy.stats.requests);
       const count = (re: RegExp) => statuses.filter(([k]) => re.test(k)).reduce((n, [, v]) => n + v, 0);
+      console.log(`bad night: ${count(/ 429$/)} x 429, ${count(/ 50[023]$/)} x 5xx, ${count(/ dropped$/)} dropped, ${stormy.stats.logins} logins; client retries ${(r.summary.requests as { retries: number }).retries}`);
       expect(count(/ 429$/)).toBeGreaterThan(0);
       expect(count(/ 50[023]$/)).toBeGreaterThan(500);
       expect(count(/ dropped$/)).toBeGreaterThan(50);
