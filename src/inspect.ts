@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { stringify } from 'yaml';
 import ExcelJSTypes from 'exceljs';
 import { cellText } from './input/cell.js';
-import { columnLetter, sniffCsv } from './input/csv.js';
+import { columnLetter } from './input/csv.js';
 import { openRows } from './input/open-rows.js';
 import type { Cell } from './input/types.js';
 import type { InputSpec } from './mapping/types.js';
@@ -49,7 +49,6 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
   const columns: ColumnReport[] = source.header.map((name, i) => ({ letter: columnLetter(i), name, ...guessers[i]!.result() }));
   const key = guessKey(columns);
   const details: Record<string, string | number> = { ...source.details };
-  if (source.format === 'csv') details.encoding = (await sniffCsv(file, spec)).sniff.encoding + (String(source.details.encoding).includes('BOM') ? ' (BOM)' : '');
   const result: Inspection = { file, format: source.format, details, header: source.header, rows, columns, key, mapping: starterMapping(columns, key, source.format, source.details, spec) };
   if (['.xlsx', '.xlsm'].includes(extname(file).toLowerCase())) result.sheets = await listSheets(file);
   return result;

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { createClient, type ApiClient } from './api/client.js';
 import type { Connection } from './api/connection.js';
-import { EtError, RowError, errorMessage } from './errors.js';
+import { ApiError, EtError, RowError, errorMessage } from './errors.js';
 import { cellText } from './input/cell.js';
 import type { SourceRow } from './input/types.js';
 import { openSources, type PlannedSource } from './input/sources.js';
@@ -72,8 +72,8 @@ export interface RunResult {
 
 export const EXIT = { OK: 0, ROWS_FAILED: 1, ABORTED: 2, FATAL: 3, INTERRUPTED: 4 } as const;
 
-/** Transport failures: the API is down or unreachable, not a problem with one row. */
-const TRANSPORT = (r: RowResult) => r.status === 'failed' && (r.errorCode === 'E_API_UNREACHABLE' || /answered HTTP (429|5\d\d)/.test(r.errorMessage ?? ''));
+/** Transport failures: the API is down, unreachable or overloaded, not a problem with one row. */
+const isTransportFailure = (err: unknown) => err instanceof ApiError && (err.code === 'E_API_UNREACHABLE' || err.status === 429 || (err.status !== undefined && err.status >= 500));
 
 /**
  * Runs an import: mapping and inputs are checked before the first request, then each row is
@@ -228,6 +228,8 @@ interface ProcessContext {
 /** A row and what recording it needs: its file, the header (for failed.csv), its hash (for the journal). */
 interface RowAt {
   file: string;
+  /** The file's identity in the journal. */
+  absFile: string;
   header: string[];
   row: SourceRow;
   hash: string;
@@ -304,7 +306,7 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
     const fail = (err: unknown, sessionId?: string): RowResult => {
       const code = err instanceof EtError ? err.code : 'E_API';
       if (code === 'E_LOGIN') halt('fatal', errorMessage(err));
-      return { ...base, sessionId, status: 'failed', errorCode: code, errorMessage: `${where}: ${errorMessage(err)}` };
+      return { ...base, sessionId, status: 'failed', errorCode: code, errorMessage: `${where}: ${errorMessage(err)}`, transport: isTransportFailure(err) };
     };
     let passed = false;
     const pass = () => {
@@ -362,11 +364,11 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
   async function finish(result: RowResult, at: RowAt): Promise<void> {
     // after a stop timeout the report is closed: rows still finishing are left to --resume
     if (closed) return;
-    if (result.status !== 'skipped') journal?.append({ f: resolve(result.file), r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }) });
+    if (result.status !== 'skipped') journal?.append({ f: at.absFile, r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }) });
     logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
     await report.record(result, at.header, at.row.cells);
     if (result.status === 'failed') {
-      if (TRANSPORT(result)) consecutiveTransport++;
+      if (result.transport) consecutiveTransport++;
       const failed = report.counts.failed;
       const done = report.counts.total;
       const m = ctx.maxErrors;
@@ -397,7 +399,7 @@ async function processAll(ctx: ProcessContext): Promise<Outcome> {
           n++;
           const mapped = mapRow(mapping, ps.plan, row, source.file, source.format === 'xlsx' ? String(source.details.sheet) : undefined);
           const isInvalid = mapped instanceof RowError;
-          const at: RowAt = { file: source.file, header: source.header, row, hash: isInvalid ? rowHash(row.cells.map(cellText)) : rowHash([mapped.key, mapped.values]) };
+          const at: RowAt = { file: source.file, absFile, header: source.header, row, hash: isInvalid ? rowHash(row.cells.map(cellText)) : rowHash([mapped.key, mapped.values]) };
           if (!isInvalid) {
             const before = seen.set(mapped.lookup, row.row);
             if (before > 0) {
@@ -469,8 +471,7 @@ async function lastRowPerKey(file: string, mapping: Mapping, ps: PlannedSource):
 }
 
 function keyText(row: SourceRow, ps: PlannedSource): string {
-  const c = row.cells[ps.plan.keyIndex];
-  return c === null || c === undefined ? '' : c instanceof Date ? c.toISOString() : String(c).trim();
+  return cellText(row.cells[ps.plan.keyIndex] ?? null).trim();
 }
 
 export function parseMaxErrors(v: string | number | undefined): { count?: number; percent?: number } | undefined {

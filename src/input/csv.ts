@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { InputError } from '../errors.js';
+import { readHead } from './head.js';
 import type { RowSource, SourceRow } from './types.js';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -27,7 +27,7 @@ export interface CsvSniff {
 
 /** Encoding and delimiter of a CSV file, from its first 64 KiB. */
 export async function sniffCsv(file: string, options: CsvOptions = {}): Promise<{ sniff: CsvSniff; head: Buffer }> {
-  const head = await readHead(file);
+  const head = await readHead(file, SNIFF_BYTES);
   if (head.length === 0) throw new InputError(file, 'the file is empty (0 bytes); expected a header row');
   let encoding: string;
   let bom = true;
@@ -167,7 +167,8 @@ function lastNonEmpty(cells: string[]): number {
   return -1;
 }
 
-const ENCODINGS: Record<string, string> = {
+/** Encoding names accepted in `input.encoding`, and the decoder each one means. */
+export const ENCODINGS: Record<string, string> = {
   'utf-8': 'utf-8',
   utf8: 'utf-8',
   'utf-16le': 'utf-16le',
@@ -183,23 +184,6 @@ function normalizeEncoding(file: string, enc: string): string {
   const e = ENCODINGS[enc.toLowerCase()];
   if (!e) throw new InputError(file, `input.encoding ${JSON.stringify(enc)} is not supported; use one of ${Object.keys(ENCODINGS).join(', ')}`);
   return e;
-}
-
-async function readHead(file: string): Promise<Buffer> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(file, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot open the file (${code ?? 'error'})`, { cause: err });
-  }
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(buf, 0, SNIFF_BYTES, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
 
 function countNewlines(s: string): number {

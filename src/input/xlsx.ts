@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
 import { cellText } from './cell.js';
 import { checkHeader } from './csv.js';
+import { readHead } from './head.js';
 import type { Cell, RowSource, SourceRow } from './types.js';
 
 export interface XlsxOptions {
@@ -119,21 +119,8 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
 }
 
 async function checkSignature(file: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(file, code === 'ENOENT' ? 'file not found' : `cannot open the file (${code ?? 'error'})`, { cause: err });
-  }
-  const buf = Buffer.alloc(8);
-  let bytesRead: number;
-  try {
-    ({ bytesRead } = await handle.read(buf, 0, 8, 0));
-  } finally {
-    await handle.close();
-  }
-  if (bytesRead === 0) throw new InputError(file, 'the file is empty (0 bytes)');
+  const buf = await readHead(file, 8);
+  if (buf.length === 0) throw new InputError(file, 'the file is empty (0 bytes)');
   if (buf.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
     throw new InputError(file, 'this is an old-style .xls workbook or a password-protected .xlsx; remove the password and save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)');
   }

@@ -26,7 +26,8 @@ export function parseMapping(text: string, file: string): Mapping {
       throw new ConfigError(file, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
     }
   } else {
-    const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    const lines = new LineCounter();
+    const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
     if (parsed.errors.length > 0) {
       throw new ConfigError(
         file,
@@ -37,8 +38,6 @@ export function parseMapping(text: string, file: string): Mapping {
     const { mapping, issues } = validateMapping(doc, file);
     if (!mapping) {
       // point at the line of each problem: the node at its path, or the nearest parent that exists
-      const lines = new LineCounter();
-      parseDocument(text, { lineCounter: lines });
       for (const issue of issues) {
         const line = lineOf(parsed, lines, issue.path);
         if (line !== undefined) issue.line = line;

@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '../errors.js';
+import { ENCODINGS } from '../input/csv.js';
 import {
   FIELD_TYPES,
   MATCH_BY,
@@ -20,7 +21,7 @@ export const TOP_KEYS = ['match', 'fields', 'input'];
 export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'onMultiple', 'newestField', 'duplicates'];
 export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow'];
 export const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator', 'decimal', 'thousands', 'truthy', 'falsy', 'formats', 'timezone'];
-export const ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'latin1', 'iso-8859-1', 'iso-8859-15', 'cp1252', 'utf8'];
+export const ENCODING_NAMES = Object.keys(ENCODINGS);
 
 const DEFAULT_SESSION_FIELDS: Record<MatchSpec['by'], string[]> = {
   external_id: ['external_id'],
@@ -113,8 +114,8 @@ function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpe
     else add('input.sheet', 'expected a sheet name or a sheet number starting at 1');
   }
   if (raw.encoding !== undefined) {
-    if (typeof raw.encoding === 'string' && ENCODINGS.includes(raw.encoding.toLowerCase())) out.encoding = raw.encoding;
-    else add('input.encoding', `expected one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(raw.encoding)}`);
+    if (typeof raw.encoding === 'string' && ENCODING_NAMES.includes(raw.encoding.toLowerCase())) out.encoding = raw.encoding;
+    else add('input.encoding', `expected one of ${ENCODING_NAMES.join(', ')}, got ${JSON.stringify(raw.encoding)}`);
   }
   if (raw.headerRow !== undefined) {
     if (typeof raw.headerRow === 'number' && Number.isInteger(raw.headerRow) && raw.headerRow >= 1) out.headerRow = raw.headerRow;

@@ -17,6 +17,8 @@ export interface RowResult {
   changed?: string[] | undefined;
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
+  /** A failure of the API (unreachable, 429, 5xx), not of the row: counted by the circuit breaker. */
+  transport?: boolean;
 }
 
 export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message'];

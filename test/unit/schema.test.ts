@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DUPLICATES, FIELD_TYPES, MATCH_BY, MERGE_POLICIES, ON_MULTIPLE } from '../../src/mapping/types.js';
-import { ENCODINGS, FIELD_KEYS, INPUT_KEYS, MATCH_KEYS, RESERVED_METADATA_KEYS, TOP_KEYS } from '../../src/mapping/validate.js';
+import { ENCODING_NAMES, FIELD_KEYS, INPUT_KEYS, MATCH_KEYS, RESERVED_METADATA_KEYS, TOP_KEYS } from '../../src/mapping/validate.js';
 import { parseMapping } from '../../src/mapping/load.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -20,7 +20,7 @@ describe('config/mapping.schema.json is in step with the loader', () => {
     expect(schema.properties.match.properties.by.enum).toEqual([...MATCH_BY]);
     expect(schema.properties.match.properties.onMultiple.enum).toEqual([...ON_MULTIPLE]);
     expect(schema.properties.match.properties.duplicates.enum).toEqual([...DUPLICATES]);
-    expect(schema.properties.input.properties.encoding.enum).toEqual([...ENCODINGS]);
+    expect(schema.properties.input.properties.encoding.enum).toEqual([...ENCODING_NAMES]);
     expect(schema.$defs.field.properties.type.enum).toEqual([...FIELD_TYPES]);
     expect(schema.$defs.field.properties.merge.enum).toEqual([...MERGE_POLICIES]);
     expect(schema.properties.fields.propertyNames.not.enum.sort()).toEqual([...RESERVED_METADATA_KEYS].sort());
