@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { stringify } from 'yaml';
 import ExcelJSTypes from 'exceljs';
 import { cellText } from './input/cell.js';
-import { columnLetter } from './input/csv.js';
+import { columnLetter } from './input/header.js';
 import { openRows } from './input/open-rows.js';
 import type { Cell } from './input/types.js';
 import type { InputSpec } from './mapping/types.js';

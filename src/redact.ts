@@ -6,14 +6,34 @@
 const MASK = '[REDACTED]';
 const secrets = new Set<string>();
 
-/** Remember a secret value so that `scrub` removes it from any text. Short values are ignored. */
+/**
+ * Remember a secret value so that `scrub` removes it from any text: raw, percent-encoded (URL),
+ * form-encoded (`+` for space, as a login body echoes it), as JSON string content and as
+ * base64. Short values are ignored.
+ */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) {
-    secrets.add(value);
-    // the same value percent-encoded, as it appears inside a URL
-    const encoded = encodeURIComponent(value);
-    if (encoded !== value) secrets.add(encoded);
+  if (!value || value.length < 4) return;
+  const forms = new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1), Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64url')]);
+  for (const f of [...forms]) {
+    // percent-escapes are case-insensitive: %2B and %2b are the same character
+    if (/%[0-9A-F]{2}/.test(f)) forms.add(f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+    // base64 without its padding, as it appears inside longer encodings
+    if (f.endsWith('=')) forms.add(f.replace(/=+$/, ''));
   }
+  for (const f of forms) if (f.length >= 4) secrets.add(f);
+  // longest first, so that a form holding another is removed whole
+  sorted = [...secrets].sort((a, b) => b.length - a.length);
+}
+
+let sorted: string[] = [];
+
+/**
+ * A text from outside (an API answer) shortened for a message: scrubbed first, then whitespace
+ * collapsed, then cut, so a cut can never leave a fragment of a secret behind.
+ */
+export function snippet(text: string, max = 200): string {
+  const clean = scrub(text).replace(/\s+/g, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
 /** Strip `user:password@` from every URL in a text. */
@@ -23,7 +43,7 @@ export function stripUrlCredentials(text: string): string {
 
 export function scrub(text: string): string {
   let out = stripUrlCredentials(text);
-  for (const s of secrets) {
+  for (const s of sorted) {
     if (out.includes(s)) out = out.split(s).join(MASK);
   }
   return out.replace(/((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${MASK}`);

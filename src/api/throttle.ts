@@ -1,3 +1,5 @@
+import { interrupted, sleep } from './retry.js';
+
 /**
  * One request pace for the whole run. `--rate N` caps requests per second across all workers;
  * a 429 halves the pace (and pauses everyone for its Retry-After), and each second without a
@@ -25,8 +27,9 @@ export class Throttle {
     return this.rate;
   }
 
-  /** Waits for this request's turn. */
-  async acquire(): Promise<void> {
+  /** Waits for this request's turn; a stop (`signal`) ends the wait with E_INTERRUPTED. */
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw interrupted();
     const now = this.now();
     this.raise(now);
     let at = Math.max(now, this.pausedUntil);
@@ -36,7 +39,7 @@ export class Throttle {
     }
     this.recent.push(at);
     while (this.recent.length > 0 && this.recent[0]! <= now - 1000) this.recent.shift();
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    if (at > now) await sleep(at - now, signal);
   }
 
   /** A 429: slow the whole run down, and pause it for Retry-After when given. */

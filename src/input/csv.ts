@@ -4,6 +4,8 @@ import { Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { InputError } from '../errors.js';
 import { readHead } from './head.js';
+import { checkHeader, trimHeader } from './header.js';
+import { ENCODINGS } from '../mapping/types.js';
 import type { RowSource, SourceRow } from './types.js';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -143,42 +145,10 @@ function rowOf(r: Record_): number {
   return r.info.lines - countNewlines(r.raw.replace(/^[\r\n]+/, '').replace(/\r?\n$|\r$/, ''));
 }
 
-/** Empty header cells at the end (a trailing delimiter) are dropped. */
-export function trimHeader(header: string[]): string[] {
-  let end = header.length;
-  while (end > 0 && header[end - 1] === '') end--;
-  return header.slice(0, end);
-}
-
-/** Empty header names between named columns cannot be mapped or fed back: say which. */
-export function checkHeader(file: string, header: string[], line: number, sheet?: string): void {
-  const empty = header.flatMap((h, i) => (h === '' ? [`column ${i + 1} (${columnLetter(i)})`] : []));
-  if (empty.length > 0) throw new InputError(file, `the header (${sheet ? `sheet "${sheet}", ` : ''}row ${line}) has no name for ${empty.join(', ')}; give every column a name, or set input.headerRow if the header is further down`);
-}
-
-export function columnLetter(i: number): string {
-  let s = '';
-  for (let n = i + 1; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
-  return s;
-}
-
 function lastNonEmpty(cells: string[]): number {
   for (let i = cells.length - 1; i >= 0; i--) if (cells[i]!.trim() !== '') return i;
   return -1;
 }
-
-/** Encoding names accepted in `input.encoding`, and the decoder each one means. */
-export const ENCODINGS: Record<string, string> = {
-  'utf-8': 'utf-8',
-  utf8: 'utf-8',
-  'utf-16le': 'utf-16le',
-  'utf-16be': 'utf-16be',
-  'windows-1252': 'windows-1252',
-  cp1252: 'windows-1252',
-  latin1: 'windows-1252',
-  'iso-8859-1': 'windows-1252',
-  'iso-8859-15': 'iso-8859-15',
-};
 
 function normalizeEncoding(file: string, enc: string): string {
   const e = ENCODINGS[enc.toLowerCase()];

@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors.js';
+
 /** One cell as read from the file: CSV gives strings, XLSX gives typed values. */
 export type Cell = string | number | boolean | Date | null;
 
@@ -7,6 +9,8 @@ export interface SourceRow {
   cells: Cell[];
   /** A problem with the row's shape (too few or too many cells); the row is reported invalid. */
   shapeError?: string;
+  /** The code of that problem (default E_ROW_SHAPE). */
+  shapeCode?: ErrorCode;
 }
 
 export interface RowSource {

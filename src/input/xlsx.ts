@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
 import { cellText } from './cell.js';
-import { checkHeader } from './csv.js';
+import { checkHeader } from './header.js';
 import { readHead } from './head.js';
 import type { Cell, RowSource, SourceRow } from './types.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ConfigError, type ConfigIssue, type Result } from '../errors.js';
 import type { Mapping } from './types.js';
 import { closest, validateMapping } from './validate.js';
 
@@ -35,20 +35,20 @@ export function parseMapping(text: string, file: string): Mapping {
       );
     }
     doc = parsed.toJS();
-    const { mapping, issues } = validateMapping(doc, file);
-    if (!mapping) {
+    const checked = validateMapping(doc, file);
+    if (!checked.ok) {
       // point at the line of each problem: the node at its path, or the nearest parent that exists
-      for (const issue of issues) {
+      for (const issue of checked.error) {
         const line = lineOf(parsed, lines, issue.path);
         if (line !== undefined) issue.line = line;
       }
-      throw new ConfigError(file, issues);
+      throw new ConfigError(file, checked.error);
     }
-    return mapping;
+    return checked.value;
   }
-  const { mapping, issues } = validateMapping(doc, file);
-  if (!mapping) throw new ConfigError(file, issues);
-  return mapping;
+  const checked = validateMapping(doc, file);
+  if (!checked.ok) throw new ConfigError(file, checked.error);
+  return checked.value;
 }
 
 export interface ColumnPlan {
@@ -62,7 +62,7 @@ export interface ColumnPlan {
  * case-insensitively when that is unambiguous. Returns every missing column as an issue,
  * listing the columns that do exist.
  */
-export function planColumns(mapping: Mapping, header: string[], inputFile: string): { plan?: ColumnPlan; issues: ConfigIssue[] } {
+export function planColumns(mapping: Mapping, header: string[], inputFile: string): Result<ColumnPlan, ConfigIssue[]> {
   const issues: ConfigIssue[] = [];
   const find = (column: string, path: string): number => {
     let idx = header.indexOf(column);
@@ -84,7 +84,7 @@ export function planColumns(mapping: Mapping, header: string[], inputFile: strin
   };
   const keyIndex = find(mapping.match.column, 'match.column');
   const fieldIndexes = mapping.fields.map((f) => find(f.column, `fields.${f.name}.column`));
-  return issues.length > 0 ? { issues } : { plan: { keyIndex, fieldIndexes }, issues };
+  return issues.length > 0 ? { ok: false, error: issues } : { ok: true, value: { keyIndex, fieldIndexes } };
 }
 
 function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {

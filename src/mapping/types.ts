@@ -1,3 +1,18 @@
+/** Text encodings of CSV exports. */
+// names accepted in `input.encoding`, and the decoder each one means
+export const ENCODINGS: Record<string, string> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'utf-16le': 'utf-16le',
+  'utf-16be': 'utf-16be',
+  'windows-1252': 'windows-1252',
+  cp1252: 'windows-1252',
+  latin1: 'windows-1252',
+  'iso-8859-1': 'windows-1252',
+  'iso-8859-15': 'iso-8859-15',
+};
+
+
 export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime', 'list'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 

@@ -1,5 +1,5 @@
-import type { ConfigIssue } from '../errors.js';
-import { ENCODINGS } from '../input/csv.js';
+import type { ConfigIssue, Result } from '../errors.js';
+import { ENCODINGS } from './types.js';
 import {
   FIELD_TYPES,
   MATCH_BY,
@@ -36,13 +36,13 @@ const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v 
  * Checks a parsed mapping document in three steps (structure, defaults, cross-field rules) and
  * returns every problem at once, each with its path, or the checked mapping.
  */
-export function validateMapping(doc: unknown, file: string): { mapping?: Mapping; issues: ConfigIssue[] } {
+export function validateMapping(doc: unknown, file: string): Result<Mapping, ConfigIssue[]> {
   const issues: ConfigIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
 
   if (!isObj(doc)) {
     add('', 'expected a mapping object with `match` and `fields`');
-    return { issues };
+    return { ok: false, error: issues };
   }
   checkKeys(doc, TOP_KEYS, '', add);
 
@@ -57,8 +57,8 @@ export function validateMapping(doc: unknown, file: string): { mapping?: Mapping
       }
     }
   }
-  if (issues.length > 0 || !match || !fields || !input) return { issues };
-  return { mapping: { file, match, fields, input }, issues };
+  if (issues.length > 0 || !match || !fields || !input) return { ok: false, error: issues };
+  return { ok: true, value: { file, match, fields, input } };
 }
 
 function checkMatch(raw: unknown, add: (p: string, m: string) => void): MatchSpec | undefined {

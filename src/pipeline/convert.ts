@@ -1,8 +1,10 @@
+import type { Result } from '../errors.js';
 import type { Cell } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import type { FieldSpec, MetadataValue, Scalar } from '../mapping/types.js';
 
-export type Converted = { ok: true; value: MetadataValue | undefined } | { ok: false; expected: string };
+/** The value to send, or what was expected instead. */
+export type Converted = Result<MetadataValue | undefined, string>;
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'n', '0']);
@@ -17,7 +19,7 @@ export function isEmptyCell(c: Cell | undefined): boolean {
  */
 export function convertCell(cell: Cell | undefined, field: FieldSpec): Converted {
   if (isEmptyCell(cell)) {
-    return field.required ? { ok: false, expected: 'a value (the field is required), got an empty cell' } : { ok: true, value: undefined };
+    return field.required ? { ok: false, error: 'a value (the field is required), got an empty cell' } : { ok: true, value: undefined };
   }
   const c = cell as Exclude<Cell, null>;
   if (field.type === 'list') {
@@ -28,16 +30,16 @@ export function convertCell(cell: Cell | undefined, field: FieldSpec): Converted
     const out: Scalar[] = [];
     for (const item of items) {
       const r = convertScalar(item, field);
-      if (!r.ok) return { ok: false, expected: `${r.expected} for each item separated by "${field.separator}"` };
+      if (!r.ok) return { ok: false, error: `${r.error} for each item separated by "${field.separator}"` };
       if (!out.includes(r.value)) out.push(r.value);
     }
-    if (out.length === 0) return field.required ? { ok: false, expected: 'at least one item (the field is required)' } : { ok: true, value: undefined };
+    if (out.length === 0) return field.required ? { ok: false, error: 'at least one item (the field is required)' } : { ok: true, value: undefined };
     return { ok: true, value: out };
   }
   return convertScalar(c, field);
 }
 
-function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): { ok: true; value: Scalar } | { ok: false; expected: string } {
+function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): Result<Scalar, string> {
   if (field.values) {
     const text = cellText(c).trim();
     let v = field.values.get(text);
@@ -50,18 +52,18 @@ function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): { ok: true; va
         }
       }
     }
-    if (v === undefined) return { ok: false, expected: `one of ${[...field.values.keys()].map((k) => JSON.stringify(k)).join(', ')}, got ${show(c)}` };
+    if (v === undefined) return { ok: false, error: `one of ${[...field.values.keys()].map((k) => JSON.stringify(k)).join(', ')}, got ${show(c)}` };
     return check(v, field, c);
   }
   switch (field.type) {
     case 'integer': {
       const n = toNumber(c, field);
-      if (n === undefined || !Number.isInteger(n) || !Number.isSafeInteger(n)) return { ok: false, expected: `${describe(field)}, got ${show(c)}` };
+      if (n === undefined || !Number.isInteger(n) || !Number.isSafeInteger(n)) return { ok: false, error: `${describe(field)}, got ${show(c)}` };
       return check(n, field, c);
     }
     case 'number': {
       const n = toNumber(c, field);
-      if (n === undefined) return { ok: false, expected: `${describe(field)}, got ${show(c)}` };
+      if (n === undefined) return { ok: false, error: `${describe(field)}, got ${show(c)}` };
       return check(n, field, c);
     }
     case 'boolean': {
@@ -70,16 +72,16 @@ function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): { ok: true; va
       if (TRUE_WORDS.has(t) || field.truthy.some((w) => w.toLowerCase() === t)) return check(true, field, c);
       if (FALSE_WORDS.has(t) || field.falsy.some((w) => w.toLowerCase() === t)) return check(false, field, c);
       const extra = [...field.truthy, ...field.falsy];
-      return { ok: false, expected: `true/false (also yes/no, y/n, 1/0${extra.length ? `, ${extra.join('/')}` : ''}), got ${show(c)}` };
+      return { ok: false, error: `true/false (also yes/no, y/n, 1/0${extra.length ? `, ${extra.join('/')}` : ''}), got ${show(c)}` };
     }
     case 'date': {
       const d = toDate(c, field);
-      if (d === undefined) return { ok: false, expected: `a date (${['YYYY-MM-DD', ...field.formats].join(' or ')}), got ${show(c)}` };
+      if (d === undefined) return { ok: false, error: `a date (${['YYYY-MM-DD', ...field.formats].join(' or ')}), got ${show(c)}` };
       return check(d, field, c);
     }
     case 'datetime': {
       const d = toDateTime(c, field);
-      if (d === undefined) return { ok: false, expected: `a date and time (ISO 8601${field.formats.length ? ` or ${field.formats.join(' or ')}` : ''}), got ${show(c)}` };
+      if (d === undefined) return { ok: false, error: `a date and time (ISO 8601${field.formats.length ? ` or ${field.formats.join(' or ')}` : ''}), got ${show(c)}` };
       return check(d, field, c);
     }
     case 'string':
@@ -88,14 +90,14 @@ function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): { ok: true; va
   }
 }
 
-function check(v: Scalar, field: FieldSpec, original: Exclude<Cell, null>): { ok: true; value: Scalar } | { ok: false; expected: string } {
+function check(v: Scalar, field: FieldSpec, original: Exclude<Cell, null>): Result<Scalar, string> {
   if (typeof v === 'number') {
-    if ((field.min !== undefined && v < field.min) || (field.max !== undefined && v > field.max)) return { ok: false, expected: `${describe(field)}, got ${show(original)}` };
+    if ((field.min !== undefined && v < field.min) || (field.max !== undefined && v > field.max)) return { ok: false, error: `${describe(field)}, got ${show(original)}` };
   }
-  if (field.enum && !field.enum.includes(v)) return { ok: false, expected: `one of ${field.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${show(original)}` };
+  if (field.enum && !field.enum.includes(v)) return { ok: false, error: `one of ${field.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${show(original)}` };
   if (typeof v === 'string') {
-    if (field.maxLength !== undefined && [...v].length > field.maxLength) return { ok: false, expected: `at most ${field.maxLength} characters, got ${[...v].length}` };
-    if (field.pattern && !field.pattern.test(v)) return { ok: false, expected: `text matching /${field.pattern.source}/, got ${show(original)}` };
+    if (field.maxLength !== undefined && [...v].length > field.maxLength) return { ok: false, error: `at most ${field.maxLength} characters, got ${[...v].length}` };
+    if (field.pattern && !field.pattern.test(v)) return { ok: false, error: `text matching /${field.pattern.source}/, got ${show(original)}` };
   }
   return { ok: true, value: v };
 }

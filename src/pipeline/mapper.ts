@@ -1,4 +1,5 @@
-import { RowError } from '../errors.js';
+import { filterValueProblem } from '../api/sessions.js';
+import { RowError, type Result } from '../errors.js';
 import type { SourceRow } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import type { ColumnPlan } from '../mapping/load.js';
@@ -8,7 +9,7 @@ import { convertCell } from './convert.js';
 export interface MappedRow {
   /** The key as it stands in the file, trimmed. */
   key: string;
-  /** What goes into `search_query` and is compared with the session fields. */
+  /** What the search looks for and what the session fields are compared with. */
   lookup: string;
   /** Metadata key -> value; fields with an empty cell are absent. */
   values: Record<string, MetadataValue>;
@@ -18,45 +19,36 @@ export interface MappedRow {
  * Turns one source row into a key and typed metadata values, or a RowError naming the file,
  * row and every column at fault. Pure.
  */
-export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file: string, sheet?: string): MappedRow | RowError {
-  const where = `${file}${sheet ? `, sheet "${sheet}",` : ''} row ${row.row}`;
-  if (row.shapeError) return new RowError('E_ROW_SHAPE', `${where}: the row ${row.shapeError}`);
+export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file: string, sheet?: string): Result<MappedRow, RowError> {
+  const place = { file, row: row.row, sheet };
+  if (row.shapeError) return { ok: false, error: new RowError(row.shapeCode ?? 'E_ROW_SHAPE', place, `the row ${row.shapeError}`) };
 
-  const problems: string[] = [];
-  let firstColumn: string | undefined;
-  const keyCell = row.cells[plan.keyIndex] ?? null;
-  const key = cellText(keyCell).trim();
-  const keyProblem = checkKey(key);
-  if (keyProblem) {
-    return new RowError('E_INVALID_KEY', `${where}, column "${mapping.match.column}": ${keyProblem}`, mapping.match.column);
-  }
+  const column = mapping.match.column;
+  const key = cellText(row.cells[plan.keyIndex] ?? null).trim();
+  const keyProblem = filterValueProblem(key);
+  if (keyProblem) return { ok: false, error: new RowError('E_INVALID_KEY', { ...place, column }, keyProblem) };
   const lookup = lookupValue(key, mapping.match.by);
-  if (lookup === '') {
-    return new RowError('E_INVALID_KEY', `${where}, column "${mapping.match.column}": expected an audio file name, got ${JSON.stringify(key)}`, mapping.match.column);
-  }
+  if (lookup === '') return { ok: false, error: new RowError('E_INVALID_KEY', { ...place, column }, `expected an audio file name, got ${JSON.stringify(key)}`) };
 
   const values: Record<string, MetadataValue> = {};
+  const problems: { column: string; expected: string }[] = [];
   mapping.fields.forEach((field, i) => {
     const r = convertCell(row.cells[plan.fieldIndexes[i]!], field);
-    if (!r.ok) {
-      problems.push(`column "${field.column}": expected ${r.expected}`);
-      firstColumn ??= field.column;
-    } else if (r.value !== undefined) {
-      values[field.name] = r.value;
-    }
+    if (!r.ok) problems.push({ column: field.column, expected: r.error });
+    else if (r.value !== undefined) values[field.name] = r.value;
   });
-  if (problems.length > 0) return new RowError('E_INVALID_VALUE', `${where}, ${problems.join('; ')}`, firstColumn);
-  return { key, lookup, values };
+  const [first, ...more] = problems;
+  if (first) {
+    // the first column at fault is the error's column; every other one is named in the message
+    const detail = [`expected ${first.expected}`, ...more.map((p) => `column "${p.column}": expected ${p.expected}`)].join('; ');
+    return { ok: false, error: new RowError('E_INVALID_VALUE', { ...place, column: first.column }, detail) };
+  }
+  return { ok: true, value: { key, lookup, values } };
 }
 
-/** Why a key cannot be sent as a `search_query` filter value, or undefined when it can. */
-export function checkKey(key: string): string | undefined {
-  if (key === '') return 'the key is empty';
-  // `±` separates filters: a key holding it would add filters of its own
-  if (key.includes('\u00b1')) return `the key ${JSON.stringify(key)} contains "±", which would change the search filter`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(key)) return `the key ${JSON.stringify(key)} contains control characters (line breaks, tabs)`;
-  return undefined;
+/** The key cell of a row as text, for rows that could not be mapped. */
+export function keyCellText(row: SourceRow, plan: ColumnPlan): string {
+  return cellText(row.cells[plan.keyIndex] ?? null).trim();
 }
 
 /** An audio file name reduced to its base name without directory and extension. */

@@ -1,5 +1,5 @@
 import type { ApiClient } from '../api/client.js';
-import { isUuid } from '../api/client.js';
+import { checkedSessionId, searchFilter } from '../api/sessions.js';
 import { ApiError } from '../errors.js';
 import type { MatchSpec } from '../mapping/types.js';
 import { baseName } from './mapper.js';
@@ -23,15 +23,15 @@ export interface ResolveOptions {
  * names: both sides reduced to the base name without directory and extension).
  */
 export async function resolveSession(client: ApiClient, match: MatchSpec, lookup: string, options: ResolveOptions): Promise<Resolution> {
-  const filters = `search_query,${lookup}`;
+  const filters = searchFilter(lookup);
   const hits = new Map<string, Session>();
   let seen = 0;
   for (let skip = 0; ; ) {
-    const page = await client.searchSessions(filters, skip, options.pageSize);
+    // --max-candidates holds within a page too: a page of more is refused before it is parsed
+    const page = await client.searchSessions(filters, skip, options.pageSize, options.maxCandidates - seen);
     for (const item of page.items) {
       if (isExactHit(item, match, lookup)) {
-        const id = item.id;
-        if (!isUuid(id)) throw new ApiError('E_BAD_SESSION_ID', `search for ${JSON.stringify(lookup)} returned a session whose id is not a UUID (${JSON.stringify(String(id).slice(0, 80))})`);
+        const id = checkedSessionId(item.id, `search for ${JSON.stringify(lookup)} returned`);
         hits.set(id, item as Session);
       }
     }

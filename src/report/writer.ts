@@ -1,7 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
+import { WriteError, type ErrorCode } from '../errors.js';
 import type { Cell } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import { scrub, scrubValue } from '../redact.js';
@@ -15,10 +17,12 @@ export interface RowResult {
   status: Status;
   sessionId?: string | undefined;
   changed?: string[] | undefined;
-  errorCode?: string | undefined;
+  errorCode?: ErrorCode | undefined;
   errorMessage?: string | undefined;
   /** A failure of the API (unreachable, 429, 5xx), not of the row: counted by the circuit breaker. */
   transport?: boolean;
+  /** A failure that ends the run (a refused login): exit 3. */
+  fatal?: boolean;
 }
 
 export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message'];
@@ -44,28 +48,61 @@ export class ReportWriter {
   private results!: WriteStream;
   private failed = new Map<string, FailedFile>();
   private closed = false;
+  /** The first write that failed; after it, nothing more is written. */
+  failure: WriteError | undefined;
 
-  private constructor(dir: string) {
+  private constructor(
+    dir: string,
+    private readonly onError: (e: WriteError) => void,
+  ) {
     this.dir = dir;
   }
 
-  static async create(dir: string): Promise<ReportWriter> {
-    await mkdir(dir, { recursive: true });
-    const w = new ReportWriter(dir);
-    w.results = createWriteStream(join(dir, 'results.csv'));
+  /**
+   * Creates the report directory and results.csv. A write that fails later (full disk, a
+   * directory in the way) is reported once through `onError`, never as an unhandled error.
+   */
+  static async create(dir: string, onError: (e: WriteError) => void = () => {}): Promise<ReportWriter> {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw new WriteError(dir, e);
+    }
+    const w = new ReportWriter(dir, onError);
+    w.results = w.open('results.csv');
     w.results.write(csvLine(RESULT_COLUMNS));
     return w;
+  }
+
+  private open(name: string): WriteStream {
+    const path = join(this.dir, name);
+    const stream = createWriteStream(path);
+    stream.on('error', (e) => this.fail(new WriteError(path, e)));
+    return stream;
+  }
+
+  private fail(e: WriteError): void {
+    if (this.failure) return;
+    this.failure = e;
+    this.onError(e);
   }
 
   /** Records a row's final status; `header` and `cells` are the input row, kept for failed.csv. */
   async record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> {
     this.counts[result.status]++;
     this.counts.total++;
+    if (this.failure) return;
     const ok = this.results.write(
       csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage)]),
     );
     if (!OK_STATUSES.has(result.status) && header && cells) this.writeFailed(result, header, cells);
-    if (!ok) await once(this.results, 'drain');
+    if (!ok) {
+      try {
+        await once(this.results, 'drain');
+      } catch {
+        // the error listener has recorded it
+      }
+    }
   }
 
   private writeFailed(result: RowResult, header: string[], cells: Cell[]): void {
@@ -75,7 +112,7 @@ export class ReportWriter {
       const name = this.failed.size === 0 ? 'failed.csv' : `failed-${this.failed.size + 1}.csv`;
       const existing = header.indexOf(ERROR_COLUMN);
       const fullHeader = existing >= 0 ? header : [...header, ERROR_COLUMN];
-      f = { name, header: fullHeader, errorIndex: existing >= 0 ? existing : header.length, stream: createWriteStream(join(this.dir, name)), inputs: [] };
+      f = { name, header: fullHeader, errorIndex: existing >= 0 ? existing : header.length, stream: this.open(name), inputs: [] };
       f.stream.write(csvLine(fullHeader));
       this.failed.set(signature, f);
     }
@@ -89,21 +126,31 @@ export class ReportWriter {
     return [...this.failed.values()].map((f) => ({ file: f.name, inputs: f.inputs }));
   }
 
-  async writeSummary(summary: Record<string, unknown>): Promise<void> {
-    await writeFile(join(this.dir, 'summary.json'), `${JSON.stringify(scrubValue(summary), null, 2)}\n`);
+  /** Writes summary.json; throws a WriteError naming it when it cannot. */
+  async writeSummary(summary: object): Promise<string> {
+    const path = join(this.dir, 'summary.json');
+    try {
+      await writeFile(path, `${JSON.stringify(scrubValue(summary), null, 2)}\n`);
+    } catch (e) {
+      throw new WriteError(path, e);
+    }
+    return path;
   }
 
+  /** Flushes and closes every file; never throws (a failure is reported through `onError`). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const streams = [this.results, ...[...this.failed.values()].map((f) => f.stream)];
     await Promise.all(
-      streams.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.end(() => resolve());
-          }),
-      ),
+      streams.map(async (s) => {
+        s.end();
+        try {
+          await finished(s);
+        } catch {
+          // the error listener has recorded it
+        }
+      }),
     );
   }
 }

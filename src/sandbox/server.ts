@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Result } from '../errors.js';
 import { SessionStore, toApiItem, type SandboxSession } from './store.js';
 
 export interface SandboxUser {
@@ -319,15 +320,15 @@ export class Sandbox {
       } catch {
         return send(res, 422, { detail: 'body is not valid JSON' });
       }
-      const sessions = parseSessions(parsed);
-      if ('error' in sessions) return send(res, 422, { detail: sessions.error });
+      const seed = parseSessions(parsed);
+      if (!seed.ok) return send(res, 422, { detail: seed.error });
       try {
-        if (query.get('mode') === 'append') this.store.add(sessions.sessions);
-        else this.store.load(sessions.sessions);
+        if (query.get('mode') === 'append') this.store.add(seed.value.sessions);
+        else this.store.load(seed.value.sessions);
       } catch (err) {
         return send(res, 422, { detail: (err as Error).message });
       }
-      return send(res, 200, { loaded: sessions.sessions.length, total: this.store.size });
+      return send(res, 200, { loaded: seed.value.sessions.length, total: this.store.size });
     }
     const one = /^\/admin\/sessions\/([^/]+)$/.exec(path);
     if (one && req.method === 'GET') {
@@ -349,19 +350,24 @@ export class Sandbox {
 }
 
 /** Accepts `[session, ...]` or `{ "sessions": [...] }`; each session needs a UUID `id`. */
-export function parseSessions(doc: unknown): { sessions: SandboxSession[]; users?: SandboxUser[] } | { error: string } {
+export interface SandboxSeed {
+  sessions: SandboxSession[];
+  users?: SandboxUser[];
+}
+
+export function parseSessions(doc: unknown): Result<SandboxSeed, string> {
   const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { sessions?: unknown }).sessions) ? (doc as { sessions: unknown[] }).sessions : undefined;
-  if (!list) return { error: 'expected a list of sessions or { "sessions": [...] }' };
+  if (!list) return { ok: false, error: 'expected a list of sessions or { "sessions": [...] }' };
   const sessions: SandboxSession[] = [];
   for (const [i, s] of list.entries()) {
-    if (typeof s !== 'object' || s === null || typeof (s as { id?: unknown }).id !== 'string' || !UUID.test((s as { id: string }).id)) return { error: `sessions[${i}]: expected an object with a UUID "id"` };
+    if (typeof s !== 'object' || s === null || typeof (s as { id?: unknown }).id !== 'string' || !UUID.test((s as { id: string }).id)) return { ok: false, error: `sessions[${i}]: expected an object with a UUID "id"` };
     const m = (s as { metadata?: unknown }).metadata;
-    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) return { error: `sessions[${i}].metadata: expected an object` };
+    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) return { ok: false, error: `sessions[${i}].metadata: expected an object` };
     sessions.push({ ...(s as SandboxSession), metadata: (m as Record<string, unknown>) ?? {} });
   }
   const users = !Array.isArray(doc) && typeof doc === 'object' && doc !== null ? (doc as { users?: unknown }).users : undefined;
-  if (Array.isArray(users) && users.every((u) => typeof u?.username === 'string' && typeof u?.password === 'string')) return { sessions, users: users as SandboxUser[] };
-  return { sessions };
+  if (Array.isArray(users) && users.every((u) => typeof u?.username === 'string' && typeof u?.password === 'string')) return { ok: true, value: { sessions, users: users as SandboxUser[] } };
+  return { ok: true, value: { sessions } };
 }
 
 function emptyStats(): SandboxStats {

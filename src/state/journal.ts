@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { EtError, WriteError } from '../errors.js';
 import type { Status } from '../report/statuses.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -15,6 +16,8 @@ export interface JournalEntry {
   h: string;
   s: Status;
   id?: string;
+  /** Written by a dry run: its `unchanged` was judged against writes that never happened. */
+  d?: 1;
 }
 
 /**
@@ -26,18 +29,39 @@ export class Journal {
   private fd: number;
   readonly path: string;
 
-  constructor(dir: string) {
-    mkdirSync(dir, { recursive: true });
-    this.path = join(dir, JOURNAL_FILE);
-    this.fd = openSync(this.path, 'a');
+  private constructor(path: string, fd: number) {
+    this.path = path;
+    this.fd = fd;
   }
 
+  /** Opens (or creates) the journal in `dir`; a directory that cannot take it is a WriteError. */
+  static open(dir: string): Journal {
+    const path = join(dir, JOURNAL_FILE);
+    try {
+      mkdirSync(dir, { recursive: true });
+      return new Journal(path, openSync(path, 'a'));
+    } catch (e) {
+      throw new WriteError(path, e);
+    }
+  }
+
+  /** Appends a line; a failed write (full disk) throws a WriteError naming the journal. */
   append(entry: JournalEntry): void {
-    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    try {
+      writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    } catch (e) {
+      throw new WriteError(this.path, e);
+    }
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // the journal's own write errors were reported when they happened
+      }
+    }
     this.fd = -1;
   }
 }
@@ -46,12 +70,20 @@ export function rowHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
-/** Statuses that finish a row for good; `failed` rows are tried again on resume. */
-const FINAL: ReadonlySet<Status> = new Set(['updated', 'unchanged', 'unmatched', 'ambiguous', 'invalid']);
+/**
+ * Statuses that end a row for good: only these are skipped on resume. Rows that ended
+ * unmatched, ambiguous, invalid or failed are tried again (their session may exist by now).
+ */
+const DONE: ReadonlySet<Status> = new Set(['updated', 'unchanged']);
+
+export interface EarlierOutcome {
+  status: Status;
+  sessionId: string | undefined;
+}
 
 /**
  * What a previous run finished, for `--resume`: per input file, the rows and their hashes in
- * sorted typed arrays (12 bytes a row, so a 1M-row journal stays small).
+ * sorted typed arrays (a 1M-row journal stays small).
  */
 export class ResumeIndex {
   private files = new Map<string, { rows: Int32Array; hashes: string[]; statuses: Status[]; ids: (string | undefined)[] }>();
@@ -68,7 +100,7 @@ export class ResumeIndex {
     }
     let kept = 0;
     for (const [file, m] of byFile) {
-      const done = [...m.values()].filter((e) => FINAL.has(e.s) || (dryRun && e.s === 'would_update')).sort((a, b) => a.r - b.r);
+      const done = [...m.values()].filter((e) => DONE.has(e.s) || (dryRun && e.s === 'would_update')).sort((a, b) => a.r - b.r);
       kept += done.length;
       this.files.set(file, { rows: Int32Array.from(done.map((e) => e.r)), hashes: done.map((e) => e.h), statuses: done.map((e) => e.s), ids: done.map((e) => e.id) });
     }
@@ -76,10 +108,13 @@ export class ResumeIndex {
     this.tornLines = torn;
   }
 
-  /** Reads the journal in `dir`; a torn last line (a crash mid-write) is ignored. */
+  /**
+   * Reads the journal in `dir`; a torn last line (a crash mid-write) is ignored. A real run
+   * refuses a dry run's journal: its `unchanged` rows were compared with simulated writes.
+   */
   static load(dir: string, dryRun: boolean): ResumeIndex {
     const path = join(dir, JOURNAL_FILE);
-    if (!existsSync(path)) throw new Error(`no journal at ${path}`);
+    if (!existsSync(path)) throw new EtError('E_USAGE', `no journal at ${path}`);
     const entries: JournalEntry[] = [];
     let torn = 0;
     for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -92,11 +127,14 @@ export class ResumeIndex {
         torn++;
       }
     }
+    if (!dryRun && entries.some((e) => e.d === 1)) {
+      throw new EtError('E_USAGE', `${path} is a dry run's journal: nothing it lists was written, and its "unchanged" rows were judged against writes that never happened; run without --resume (rows already right come back unchanged, with no write)`);
+    }
     return new ResumeIndex(entries, torn, dryRun);
   }
 
-  /** The earlier outcome of this row, if it finished with the same hash. */
-  finished(file: string, row: number, hash: string): { status: Status; sessionId: string | undefined } | undefined {
+  /** The earlier outcome of this row, if it ended well with the same hash. */
+  finished(file: string, row: number, hash: string): EarlierOutcome | undefined {
     const f = this.files.get(file);
     if (!f) return undefined;
     let lo = 0;

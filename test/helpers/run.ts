@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createLogger } from '../../src/logger.js';
-import { runImport, type RunOptions } from '../../src/run.js';
+import { runImport, type RunOptions } from '../../src/run/index.js';
 import { connectionFor, tempDir } from './sandbox.js';
 import { keepOutput } from './secrets.js';
 

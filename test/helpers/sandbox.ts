@@ -14,8 +14,8 @@ export { USER, PASSWORD };
 
 export function fixtureSessions(): SandboxSession[] {
   const parsed = parseSessions(JSON.parse(readFileSync(fixture('sessions.json'), 'utf8')));
-  if ('error' in parsed) throw new Error(parsed.error);
-  return parsed.sessions;
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value.sessions;
 }
 
 /** A sandbox on a free port with the fixture sessions (or the given ones), closed by the caller. */

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backoff } from '../../src/api/client.js';
 import { Throttle } from '../../src/api/throttle.js';
-import { TurnGate, WrittenState } from '../../src/pipeline/ordering.js';
-import { parseMaxErrors } from '../../src/run.js';
+import { TurnGate } from '../../src/pipeline/turn-gate.js';
+import { WrittenState } from '../../src/pipeline/written-state.js';
+import { parseMaxErrors } from '../../src/run/index.js';
 import { JOURNAL_FILE, ResumeIndex, rowHash } from '../../src/state/journal.js';
 
 describe('Throttle', () => {

@@ -5,13 +5,13 @@ import { convertCell } from '../../src/pipeline/convert.js';
 const field = (over: Partial<FieldSpec>): FieldSpec => ({ name: 'f', column: 'F', type: 'string', merge: 'replace', required: false, separator: ';', decimal: '.', thousands: [], truthy: [], falsy: [], formats: [], timezone: 'UTC', ...over });
 const value = (cell: Parameters<typeof convertCell>[0], over: Partial<FieldSpec>) => {
   const r = convertCell(cell, field(over));
-  if (!r.ok) throw new Error(r.expected);
+  if (!r.ok) throw new Error(r.error);
   return r.value;
 };
 const expected = (cell: Parameters<typeof convertCell>[0], over: Partial<FieldSpec>) => {
   const r = convertCell(cell, field(over));
   if (r.ok) throw new Error(`expected failure, got ${JSON.stringify(r.value)}`);
-  return r.expected;
+  return r.error;
 };
 
 describe('convertCell', () => {

@@ -71,12 +71,11 @@ extra: 1
 
   it('finds columns exactly, then case-insensitively, and lists the columns that exist', () => {
     const m = parse('match: { column: call id }\nfields: { csi: CSAT, nps: NPS }');
-    const ok = planColumns(m, ['Call ID', 'CSAT', 'NPS'], 'x.csv');
-    expect(ok.plan).toEqual({ keyIndex: 0, fieldIndexes: [1, 2] });
+    expect(planColumns(m, ['Call ID', 'CSAT', 'NPS'], 'x.csv')).toEqual({ ok: true, value: { keyIndex: 0, fieldIndexes: [1, 2] } });
     const bad = planColumns(m, ['Call ID', 'CSATT'], 'x.csv');
-    expect(bad.plan).toBeUndefined();
-    expect(bad.issues.map((i) => i.path)).toEqual(['fields.csi.column', 'fields.nps.column']);
-    expect(bad.issues[0]!.message).toContain('did you mean "CSATT"');
-    expect(bad.issues[0]!.message).toContain('its columns are: "Call ID", "CSATT"');
+    if (bad.ok) throw new Error('expected missing columns');
+    expect(bad.error.map((i) => i.path)).toEqual(['fields.csi.column', 'fields.nps.column']);
+    expect(bad.error[0]!.message).toContain('did you mean "CSATT"');
+    expect(bad.error[0]!.message).toContain('its columns are: "Call ID", "CSATT"');
   });
 });

@@ -10,12 +10,13 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } fro
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_USER, Sandbox } from './sandbox/server.js';
-import type { SandboxSession } from './sandbox/store.js';
+import { DEFAULT_USER, Sandbox } from '../src/sandbox/server.js';
+import type { SandboxSession } from '../src/sandbox/store.js';
 
 const RSS_TARGET_MB = 150;
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=4 --max-old-space-size=1024').split(' ').filter(Boolean);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// compiled to .build/scripts/: the checkout is two levels up
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function main(): Promise<number> {
   const rows = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 200_000);

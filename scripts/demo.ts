@@ -7,9 +7,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_USER, Sandbox, parseSessions } from './sandbox/server.js';
+import { DEFAULT_USER, Sandbox, parseSessions } from '../src/sandbox/server.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// compiled to .build/scripts/: the checkout is two levels up
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 
 interface Step {
@@ -21,8 +22,8 @@ interface Step {
 
 async function main(): Promise<number> {
   const seed = parseSessions(JSON.parse(readFileSync(join(root, 'fixtures', 'sessions.json'), 'utf8')));
-  if ('error' in seed) throw new Error(seed.error);
-  const sandbox = new Sandbox({ sessions: seed.sessions });
+  if (!seed.ok) throw new Error(seed.error);
+  const sandbox = new Sandbox({ sessions: seed.value.sessions });
   const url = await sandbox.listen(0);
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
   const reports = join(root, 'reports', `demo-${stamp}`);

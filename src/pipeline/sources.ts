@@ -1,8 +1,8 @@
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { planColumns, type ColumnPlan } from '../mapping/load.js';
 import type { Mapping } from '../mapping/types.js';
-import { openRows } from './open-rows.js';
-import type { RowSource } from './types.js';
+import { openRows } from '../input/open-rows.js';
+import type { RowSource } from '../input/types.js';
 
 export interface PlannedSource {
   source: RowSource;
@@ -23,10 +23,12 @@ export async function openSources(inputs: string[], mapping: Mapping): Promise<P
       const used = new Set([mapping.match.column, ...mapping.fields.map((f) => f.column)].map((c) => c.trim().toLowerCase()));
       const dupes = duplicateHeaders(source.header).filter((d) => used.has(d.toLowerCase()));
       if (dupes.length > 0) issues.push({ path: '', message: `${file}: the header has more than one column named ${dupes.map((d) => JSON.stringify(d)).join(', ')}, which the mapping uses; rename them so each column can be told apart` });
-      const { plan, issues: colIssues } = planColumns(mapping, source.header, file);
-      issues.push(...colIssues);
-      if (plan) opened.push({ source, plan });
-      else await source.close();
+      const planned = planColumns(mapping, source.header, file);
+      if (planned.ok) opened.push({ source, plan: planned.value });
+      else {
+        issues.push(...planned.error);
+        await source.close();
+      }
     }
   } catch (err) {
     await Promise.all(opened.map((o) => o.source.close()));

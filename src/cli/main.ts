@@ -1,0 +1,65 @@
+import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
+import { ConfigError, EtError } from '../errors.js';
+import { scrub } from '../redact.js';
+import { EXIT } from '../run/index.js';
+import * as inspect from './commands/inspect.js';
+import * as run from './commands/run.js';
+import * as sandbox from './commands/sandbox.js';
+import * as validate from './commands/validate.js';
+import type { Io, Outcome } from './io.js';
+
+export type { Io };
+
+const EPILOG = `Exit codes:
+  0  every row updated, unchanged, would_update or skipped
+  1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed)
+  2  the run was aborted midway: --max-errors, the circuit breaker, or an input that broke off (resumable)
+  3  nothing could be done, or the run cannot go on: bad usage or config, unreadable input, login
+     refused, API unreachable, a journal or report file that cannot be written, an internal error
+     (when the run had started, it is resumable)
+  4  interrupted (SIGINT/SIGTERM): rows in flight finished, report and journal written (resumable)
+
+Connection (same variables as the Ender Turing Python SDK):
+  ET_URL           https://company.enderturing.com (may carry user:password@ and ?ssl_verify=)
+  ET_AUTH_KEY      user name            ET_AUTH_SECRET  password (or ET_AUTH_SECRET_FILE)
+  ET_API_VERSION   default v1           ET_SSL_VERIFY   default true`;
+
+interface Command<A> {
+  describe: string;
+  builder: (y: Argv) => Argv<A>;
+  handler: (a: ArgumentsCamelCase<A>, io: Io, outcome: Outcome) => Promise<void>;
+}
+
+/** The yargs parser with every command; handlers report their exit code through `outcome`. */
+export function createParser(io: Io, outcome: Outcome): Argv {
+  const add = <A>(y: Argv, name: string, c: Command<A>) => y.command(name, c.describe, c.builder, (a) => c.handler(a, io, outcome));
+  let y = yargs().scriptName('et-import').usage('$0 <command> [options]\n\nAttach CRM export data to Ender Turing conversations.');
+  y = add(y, 'run', run as Command<unknown>);
+  y = add(y, 'validate', validate as Command<unknown>);
+  y = add(y, 'inspect <file>', inspect as unknown as Command<unknown>);
+  y = add(y, 'sandbox', sandbox as unknown as Command<unknown>);
+  return y
+    .demandCommand(1, 'name a command: run, validate, inspect or sandbox')
+    .strict()
+    .epilog(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new EtError('E_USAGE', msg);
+    })
+    .help()
+    .version();
+}
+
+/** Parses arguments and runs a command. Returns the exit code; never calls process.exit. */
+export async function main(argv: string[], io: Io = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const outcome: Outcome = { code: EXIT.OK };
+  try {
+    await createParser(io, outcome).parseAsync(argv);
+    return outcome.code;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`et-import: ${err instanceof ConfigError ? '' : 'error: '}${scrub(msg)}\n`);
+    return EXIT.FATAL;
+  }
+}

@@ -1,0 +1,44 @@
+import type { Argv } from 'yargs';
+import { LOG_LEVELS, type LogLevel } from '../logger.js';
+import { DEFAULTS, parseMaxErrors } from '../run/index.js';
+
+const INPUT = { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'CRM export(s): .csv, .tsv, .txt or .xlsx' } as const;
+const REPORT_DIR = { type: 'string', describe: 'where results.csv, failed.csv and summary.json go [default: reports/<UTC timestamp>/]' } as const;
+
+/** Options of `validate`, which `run` shares. */
+export function inputOptions<T>(y: Argv<T>, logLevel: LogLevel) {
+  return y
+    .option('input', INPUT)
+    .option('mapping', { alias: 'm', type: 'string', demandOption: true, describe: 'mapping config (YAML or JSON), see config/mapping.example.yaml' })
+    .option('report-dir', REPORT_DIR)
+    .option('log-level', { choices: LOG_LEVELS, default: logLevel, describe: 'JSON log lines on stderr' });
+}
+
+/** Every option of `run`, with its default taken from run/options DEFAULTS. */
+export function runOptions<T>(y: Argv<T>) {
+  return inputOptions(y, 'info')
+    .option('url', { type: 'string', describe: 'API base URL (overrides ET_URL)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'do everything but the PUT; rows that would change are would_update' })
+    .option('concurrency', { type: 'number', default: DEFAULTS.concurrency, describe: 'rows in flight at once' })
+    .option('page-size', { type: 'number', default: DEFAULTS.pageSize, describe: 'sessions per search page' })
+    .option('max-candidates', { type: 'number', default: DEFAULTS.maxCandidates, describe: 'most search hits examined for one key before the row fails' })
+    .option('timeout', { type: 'number', default: DEFAULTS.timeoutSec, describe: 'seconds per HTTP request' })
+    .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'retries of a request that failed with 408/5xx or a network error (429s get 10 more)' })
+    .option('retry-delay', { type: 'number', default: DEFAULTS.retryDelayMs, describe: 'first retry delay in ms, doubled each retry (with jitter) up to 10 s; Retry-After wins' })
+    .option('rate', { type: 'number', describe: 'most requests per second across the run (a 429 slows the run down in any case)' })
+    .option('max-errors', { type: 'string', describe: 'abort (exit 2) once this many rows failed: a count (100) or a percentage (5%)' })
+    .option('circuit-breaker', { type: 'number', default: DEFAULTS.circuitBreaker, describe: 'abort (exit 2) after this many rows in a row could not reach the API, or this many requests once the API has been silent for 15 s' })
+    .option('state-dir', { type: 'string', describe: 'where the journal goes [default: <report-dir>/state]' })
+    .option('resume', { type: 'string', describe: 'state (or report) directory of an earlier run: rows it finished are skipped' })
+    .option('stop-timeout', { type: 'number', default: DEFAULTS.stopTimeoutSec, describe: 'seconds requests in flight may take to finish after SIGINT/SIGTERM' })
+    .option('max-response-mb', { type: 'number', default: DEFAULTS.maxResponseMb, describe: 'answers larger than this are refused rather than buffered (the row fails)' })
+    .option('max-body-kb', { type: 'number', default: DEFAULTS.maxBodyKb, describe: 'metadata bodies larger than this are not sent (the row is invalid)' })
+    .option('insecure', { type: 'boolean', default: false, describe: 'do not verify the TLS certificate (same as ET_SSL_VERIFY=false)' })
+    .option('ca-file', { type: 'string', describe: 'PEM file of a private certificate authority' })
+    .option('api-version', { type: 'string', describe: 'API version in the path (overrides ET_API_VERSION) [default: v1]' })
+    .check((a) => {
+      // the same checks run again in resolveRunOptions; here they fail before anything is opened
+      if (a['max-errors'] !== undefined) parseMaxErrors(a['max-errors']);
+      return true;
+    });
+}

@@ -1,0 +1,129 @@
+import { resolve } from 'node:path';
+import { EtError, errorMessage } from '../errors.js';
+import { cellText } from '../input/cell.js';
+import { openRows } from '../input/open-rows.js';
+import type { SourceRow } from '../input/types.js';
+import type { Logger } from '../logger.js';
+import type { Mapping } from '../mapping/types.js';
+import type { ResumeIndex } from '../state/journal.js';
+import { rowHash } from '../state/journal.js';
+import { filterValueProblem } from '../api/sessions.js';
+import { classifyRow, type FileKeys } from './classify.js';
+import { KeyTable } from './key-table.js';
+import { keyCellText, lookupValue, mapRow } from './mapper.js';
+import { processResumed, processRow, type RowContext } from './process-row.js';
+import type { DuplicateKeys, RowAt, RowSink, StopState } from './row.js';
+import type { PlannedSource } from './sources.js';
+
+export interface ReadContext {
+  sources: PlannedSource[];
+  mapping: Mapping;
+  /** Absent when validating: rows end at `valid`. */
+  rows: RowContext | undefined;
+  sink: RowSink;
+  stop: StopState;
+  resume: ResumeIndex | undefined;
+  logger: Logger;
+  concurrency: number;
+  /** Called with the rows in flight, to wait for them at the end (bounded by the caller). */
+  settle: (inflight: Set<Promise<void>>) => Promise<void>;
+}
+
+export interface ReadOutcome {
+  rowsPerFile: Map<string, number>;
+  duplicates: DuplicateKeys;
+}
+
+/**
+ * Reads every input row by row and hands each row on: recorded at once, or processed with at
+ * most `concurrency` rows in flight while the reader waits, so memory stays flat on any file.
+ * Only the reading itself can blame the input.
+ */
+export async function readAll(ctx: ReadContext): Promise<ReadOutcome> {
+  const out: ReadOutcome = { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] } };
+  const inflight = new Set<Promise<void>>();
+  let rowsBefore = 0;
+  for (const ps of ctx.sources) {
+    if (ctx.stop.stopping) break;
+    const n = await readFile(ctx, ps, out.duplicates, inflight, rowsBefore === 0);
+    out.rowsPerFile.set(ps.source.file, n);
+    rowsBefore += n;
+  }
+  await ctx.settle(inflight);
+  return out;
+}
+
+async function readFile(ctx: ReadContext, ps: PlannedSource, duplicates: DuplicateKeys, inflight: Set<Promise<void>>, firstRows: boolean): Promise<number> {
+  const { source } = ps;
+  const absFile = resolve(source.file);
+  const sheet = source.format === 'xlsx' ? String(source.details.sheet) : undefined;
+  const keys: FileKeys = { seen: new KeyTable(), lastRows: undefined, duplicates, policy: ctx.mapping.match.duplicates };
+  // match.duplicates: last needs to know each key's last row before the first write
+  if (keys.policy === 'last') {
+    try {
+      keys.lastRows = await lastRowPerKey(source.file, ctx.mapping, ps);
+    } catch (e) {
+      inputBroke(ctx, source.file, e, 0, firstRows);
+      return 0;
+    }
+  }
+  const rows = source.rows[Symbol.asyncIterator]();
+  let n = 0;
+  for (;;) {
+    if (ctx.stop.stopping) break;
+    let next: IteratorResult<SourceRow>;
+    try {
+      next = await rows.next();
+    } catch (e) {
+      inputBroke(ctx, source.file, e, n, firstRows);
+      break;
+    }
+    if (next.done) break;
+    n++;
+    await dispatch(ctx, ps, next.value, absFile, sheet, keys, inflight);
+  }
+  return n;
+}
+
+/** The file broke off: what was read is reported. Nothing read yet is a file refused (exit 3). */
+function inputBroke(ctx: ReadContext, file: string, e: unknown, n: number, firstRows: boolean): void {
+  const message = errorMessage(e);
+  ctx.logger.error({ file, rowsRead: n, err: message }, 'the input could not be read to the end');
+  if (n === 0 && firstRows) ctx.stop.fatal(`${message} (no row of it could be read)`);
+  else ctx.stop.abort(`${message} (after ${n} row${n === 1 ? '' : 's'} of it)`);
+  if (!(e instanceof EtError)) ctx.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'input error');
+}
+
+async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: Set<Promise<void>>): Promise<void> {
+  const mapped = mapRow(ctx.mapping, ps.plan, row, ps.source.file, sheet);
+  const hash = mapped.ok ? rowHash([mapped.value.key, mapped.value.values]) : rowHash(row.cells.map(cellText));
+  const at: RowAt = { file: ps.source.file, absFile, header: ps.source.header, row, hash };
+  const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan));
+  if (c.kind === 'record' || !ctx.rows) {
+    if (c.kind === 'record') await ctx.sink.record(c.result, at);
+    return;
+  }
+  // the reader waits while enough work is queued: memory stays flat on any file size
+  while (inflight.size >= ctx.concurrency * 2) await Promise.race(inflight);
+  if (ctx.stop.stopping) return;
+  const rc = ctx.rows;
+  const ticket = rc.gate.ticket();
+  const task = c.kind === 'resumed' ? processResumed(rc, at, c.mapped, ticket, c.earlier) : processRow(rc, at, c.mapped, ticket);
+  inflight.add(task);
+  void task.finally(() => inflight.delete(task));
+}
+
+/** A first pass over a file: the last row of each key (rows with an unusable key are left out). */
+async function lastRowPerKey(file: string, mapping: Mapping, ps: PlannedSource): Promise<KeyTable> {
+  const table = new KeyTable();
+  const again = await openRows(file, mapping.input);
+  try {
+    for await (const row of again.rows) {
+      const key = cellText(row.cells[ps.plan.keyIndex] ?? null).trim();
+      if (filterValueProblem(key) === undefined) table.set(lookupValue(key, mapping.match.by), row.row);
+    }
+  } finally {
+    await again.close();
+  }
+  return table;
+}

@@ -1,0 +1,176 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Connection } from '../api/connection.js';
+import { EtError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * Every default of a run, in one place: the CLI builds its options from these, `runImport`
+ * resolves against them, and `summary.json` reports the values actually used.
+ */
+export const DEFAULTS = {
+  concurrency: 8,
+  pageSize: 100,
+  maxCandidates: 1000,
+  timeoutSec: 30,
+  /**
+   * Retries of one request. 10 % 5xx plus 2 % dropped connections fail every one of 11 tries
+   * with a chance of 0.12^11 ≈ 1e-10: a bad night loses no row (dsbulk also retries 10 times).
+   */
+  retries: 10,
+  retryDelayMs: 250,
+  circuitBreaker: 10,
+  stopTimeoutSec: 30,
+  maxResponseMb: 64,
+  maxBodyKb: 512,
+  progressEverySec: 10,
+} as const;
+
+export interface RunOptions {
+  /** `validate`: everything before the network, over every row; statuses valid/invalid. */
+  mode?: 'run' | 'validate';
+  inputs: string[];
+  mapping: string;
+  /** Not needed to validate. */
+  connection?: Connection;
+  concurrency?: number;
+  dryRun?: boolean;
+  /** Default: reports/<UTC timestamp>/ under the working directory. */
+  reportDir?: string;
+  /** Where the journal goes (default: <reportDir>/state). */
+  stateDir?: string;
+  /** A previous run's state dir (or report dir): rows it finished with the same values are skipped. */
+  resume?: string;
+  pageSize?: number;
+  /** Most search hits examined for one key before the row fails. */
+  maxCandidates?: number;
+  timeoutMs?: number;
+  retries?: number;
+  retryBaseMs?: number;
+  /** Requests per second across the run (default: none until a 429). */
+  rate?: number;
+  /** Abort (exit 2) once this many rows failed: a count, or a percentage such as "5%". */
+  maxErrors?: string | number;
+  /** Abort (exit 2) after this many rows, or requests over 15 s, in a row failed to reach the API. */
+  circuitBreaker?: number;
+  /** After a stop signal, how long rows in flight may take to finish. */
+  stopTimeoutMs?: number;
+  maxResponseBytes?: number;
+  maxBodyBytes?: number;
+  logger?: Logger;
+  /** Aborting stops reading; rows in flight finish, the report is written, exit code 4. */
+  signal?: AbortSignal;
+  /** Where the end-of-run text goes (default: process.stderr). */
+  out?: { write(s: string): unknown };
+  /** How often progress is logged, ms. */
+  progressEveryMs?: number;
+}
+
+export interface MaxErrors {
+  count?: number;
+  percent?: number;
+}
+
+/** The options a run actually uses: checked, defaulted, paths absolute. */
+export interface ResolvedOptions {
+  mode: 'run' | 'validate';
+  inputs: string[];
+  mapping: string;
+  connection: Connection | undefined;
+  concurrency: number;
+  dryRun: boolean;
+  reportDir: string;
+  stateDir: string;
+  /** The journal directory being resumed, when resuming. */
+  resumeDir: string | undefined;
+  pageSize: number;
+  maxCandidates: number;
+  timeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  rate: number | undefined;
+  maxErrors: MaxErrors | undefined;
+  circuitBreaker: number;
+  stopTimeoutMs: number;
+  maxResponseBytes: number;
+  maxBodyBytes: number;
+  progressEveryMs: number;
+}
+
+/**
+ * Checks and completes run options. Each check names the option as the command line spells it,
+ * so `runImport` called as an API refuses what the CLI would.
+ */
+export function resolveRunOptions(o: RunOptions, started = new Date()): ResolvedOptions {
+  const mode = o.mode ?? 'run';
+  if (mode === 'run' && !o.connection) throw new EtError('E_USAGE', 'no API connection given');
+  if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw new EtError('E_USAGE', '--input: name at least one export');
+  const dryRun = o.dryRun ?? false;
+  const reportDir = resolve(o.reportDir ?? defaultReportDir(started));
+  let resumeDir: string | undefined;
+  if (o.resume !== undefined) resumeDir = resolve(existsSync(join(o.resume, 'state')) ? join(o.resume, 'state') : o.resume);
+  // A resumed real run appends to the journal it resumes. A dry run keeps its own: its rows
+  // were never written, and must not be mistaken for done by a later real resume.
+  const stateDir = resolve(resumeDir !== undefined && !dryRun ? resumeDir : (o.stateDir ?? join(reportDir, 'state')));
+  return {
+    mode,
+    inputs: o.inputs,
+    mapping: o.mapping,
+    connection: o.connection,
+    dryRun,
+    reportDir,
+    stateDir,
+    resumeDir,
+    concurrency: whole('--concurrency', o.concurrency, DEFAULTS.concurrency, 1),
+    pageSize: whole('--page-size', o.pageSize, DEFAULTS.pageSize, 1),
+    maxCandidates: whole('--max-candidates', o.maxCandidates, DEFAULTS.maxCandidates, 1),
+    timeoutMs: positive('--timeout', o.timeoutMs, DEFAULTS.timeoutSec * 1000),
+    retries: whole('--retries', o.retries, DEFAULTS.retries, 0),
+    retryBaseMs: atLeastZero('--retry-delay', o.retryBaseMs, DEFAULTS.retryDelayMs),
+    rate: o.rate === undefined ? undefined : positive('--rate', o.rate, 0),
+    maxErrors: parseMaxErrors(o.maxErrors),
+    circuitBreaker: whole('--circuit-breaker', o.circuitBreaker, DEFAULTS.circuitBreaker, 1),
+    stopTimeoutMs: atLeastZero('--stop-timeout', o.stopTimeoutMs, DEFAULTS.stopTimeoutSec * 1000),
+    maxResponseBytes: positive('--max-response-mb', o.maxResponseBytes, DEFAULTS.maxResponseMb * 1024 * 1024),
+    maxBodyBytes: positive('--max-body-kb', o.maxBodyBytes, DEFAULTS.maxBodyKb * 1024),
+    progressEveryMs: positive('--progress-every', o.progressEveryMs, DEFAULTS.progressEverySec * 1000),
+  };
+}
+
+function whole(name: string, v: number | undefined, fallback: number, min: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < min) throw new EtError('E_USAGE', `${name} must be a whole number of at least ${min}, got ${String(v)}`);
+  return v;
+}
+
+function positive(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new EtError('E_USAGE', `${name} must be a number above 0, got ${String(v)}`);
+  return v;
+}
+
+function atLeastZero(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new EtError('E_USAGE', `${name} must be 0 or more, got ${String(v)}`);
+  return v;
+}
+
+export function parseMaxErrors(v: string | number | undefined): MaxErrors | undefined {
+  if (v === undefined || v === '') return undefined;
+  const s = String(v).trim();
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (m) {
+    const percent = Number(m[1]);
+    if (percent > 0 && percent <= 100) return { percent };
+  } else if (/^\d+$/.test(s) && Number(s) >= 1) {
+    return { count: Number(s) };
+  }
+  throw new EtError('E_USAGE', `--max-errors must be a number of rows (e.g. 100) or a percentage (e.g. 5%), got ${JSON.stringify(s)}`);
+}
+
+function defaultReportDir(started: Date): string {
+  const stamp = started.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  let dir = join('reports', stamp);
+  for (let i = 2; existsSync(dir); i++) dir = join('reports', `${stamp}-${i}`);
+  return dir;
+}

@@ -1,0 +1,60 @@
+import { errorMessage, type WriteError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RowAt, RowSink } from '../pipeline/row.js';
+import type { ReportWriter, RowResult } from '../report/writer.js';
+import type { Journal } from '../state/journal.js';
+import type { StopControl } from './stop-control.js';
+
+/**
+ * What happens to one finished row: the journal line (synchronously, before the next row of
+ * its session starts), the report lines, the debug log line, and the stop rules' accounting.
+ * Never rejects: a journal or report write that fails stops the run as fatal, naming the file.
+ */
+export class Recorder implements RowSink {
+  private closed = false;
+  private journalBroken = false;
+
+  constructor(
+    private readonly report: ReportWriter,
+    private readonly journal: Journal | undefined,
+    private readonly stop: StopControl,
+    private readonly logger: Logger,
+    private readonly dryRun: boolean,
+  ) {}
+
+  /** A report file could not be written: the run stops (exit 3). */
+  onWriteError = (e: WriteError): void => {
+    this.logger.error({ file: e.file, err: e.message }, 'a report file cannot be written: stopping');
+    this.stop.fatal(e.message);
+  };
+
+  async record(result: RowResult, at: RowAt): Promise<void> {
+    // after the stop timeout, rows still finishing are left to --resume
+    if (this.closed) return;
+    try {
+      this.appendJournal(result, at);
+      this.logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
+      await this.report.record(result, at.header, at.row.cells);
+      if (result.fatal) this.stop.fatal(result.errorMessage ?? 'a fatal error');
+      this.stop.onRow(result.status, result.transport ?? false, this.report.counts, result.errorMessage);
+    } catch (e) {
+      this.stop.fatal(`internal error while recording ${result.file} row ${result.row}: ${errorMessage(e)}`);
+    }
+  }
+
+  private appendJournal(result: RowResult, at: RowAt): void {
+    if (!this.journal || this.journalBroken || result.status === 'skipped') return;
+    try {
+      this.journal.append({ f: at.absFile, r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }), ...(this.dryRun && { d: 1 as const }) });
+    } catch (e) {
+      this.journalBroken = true;
+      const message = errorMessage(e);
+      this.logger.error({ file: this.journal.path, err: message }, 'the journal cannot be written: stopping');
+      this.stop.fatal(message);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}

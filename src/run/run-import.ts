@@ -1,0 +1,201 @@
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import { createClient, type ApiClient } from '../api/client.js';
+import { EtError, errorMessage } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { loadMapping } from '../mapping/load.js';
+import { readAll, type ReadOutcome } from '../pipeline/read-loop.js';
+import { SessionQueue } from '../pipeline/session-queue.js';
+import { openSources, type PlannedSource } from '../pipeline/sources.js';
+import { TurnGate } from '../pipeline/turn-gate.js';
+import { WrittenState } from '../pipeline/written-state.js';
+import { displayUrl, scrubValue } from '../redact.js';
+import type { Counts } from '../report/statuses.js';
+import { ReportWriter } from '../report/writer.js';
+import { Journal, ResumeIndex } from '../state/journal.js';
+import { resolveRunOptions, type ResolvedOptions, type RunOptions } from './options.js';
+import { Recorder } from './recorder.js';
+import { StopControl } from './stop-control.js';
+import { EXIT, exitCodeFor, formatEnd, summaryOptions, type ExitCode, type Summary } from './summary.js';
+
+export interface RunResult {
+  exitCode: ExitCode;
+  counts: Counts;
+  reportDir: string;
+  stateDir: string;
+  summary: Summary;
+}
+
+/** After the stop timeout cancelled what was on the wire, how long rows may still take to record. */
+const GRACE_MS = 5_000;
+
+/**
+ * Runs an import: mapping and inputs are checked before the first request, then each row is
+ * mapped, resolved to one session, merged and uploaded, at most `concurrency` rows at a time,
+ * while the reader waits. Throws EtError (exit 3) only when nothing could be done.
+ */
+export async function runImport(input: RunOptions): Promise<RunResult> {
+  const started = new Date();
+  const o = resolveRunOptions(input, started);
+  const logger = input.logger ?? createLogger('info');
+  const mapping = await loadMapping(o.mapping);
+  const resume = loadResume(o);
+  const sources = await openSources(o.inputs, mapping);
+  const stop = new StopControl({ maxErrors: o.maxErrors, circuitBreaker: o.circuitBreaker, stopTimeoutMs: o.stopTimeoutMs, logger });
+  const onSignal = () => stop.interrupt();
+  input.signal?.addEventListener('abort', onSignal);
+  if (input.signal?.aborted) stop.interrupt();
+  let report: ReportWriter | undefined;
+  let journal: Journal | undefined;
+  let client: ApiClient | undefined;
+  try {
+    let recorder: Recorder | undefined;
+    report = await ReportWriter.create(o.reportDir, (e) => recorder?.onWriteError(e));
+    journal = o.mode === 'validate' ? undefined : Journal.open(o.stateDir);
+    recorder = new Recorder(report, journal, stop, logger, o.dryRun);
+    client = o.connection && createClient(o.connection, { maxSockets: o.concurrency, logger, timeoutMs: o.timeoutMs, retries: o.retries, retryBaseMs: o.retryBaseMs, rate: o.rate, maxResponseBytes: o.maxResponseBytes, maxBodyBytes: o.maxBodyBytes, stopSignal: stop.stopSignal, cancelSignal: stop.cancelSignal, onRequest: (answered) => stop.onRequest(answered) });
+    if (o.mode === 'validate') client = undefined;
+    logStart(logger, o, resume);
+    // A refused login or an unreachable API stops the run here, before any row is touched.
+    // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
+    if (!resume && client) await firstLogin(client, stop);
+    const read = await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger });
+    recorder.close();
+    await report.close();
+    return await finish(o, input, { started, report, stop, read, client, logger, sources, duplicatesPolicy: mapping.match.duplicates });
+  } finally {
+    stop.dispose();
+    input.signal?.removeEventListener('abort', onSignal);
+    journal?.close();
+    await report?.close();
+    await Promise.all(sources.map((s) => s.source.close()));
+    client?.close();
+  }
+}
+
+function loadResume(o: ResolvedOptions): ResumeIndex | undefined {
+  if (o.resumeDir === undefined) return undefined;
+  try {
+    return ResumeIndex.load(o.resumeDir, o.dryRun);
+  } catch (e) {
+    throw new EtError('E_USAGE', `--resume ${o.resumeDir}: ${errorMessage(e)}${/no journal/.test(errorMessage(e)) ? ' (give the report or state directory of the run to resume)' : ''}`, { cause: e });
+  }
+}
+
+async function firstLogin(client: ApiClient, stop: StopControl): Promise<void> {
+  try {
+    // a wrong URL fails in seconds, not after a night of retries
+    await client.login(3);
+  } catch (e) {
+    // a stop signal during the login still ends with the report written (exit 4)
+    if (!(e instanceof EtError && e.code === 'E_INTERRUPTED' && stop.outcome.interrupted)) throw e;
+  }
+}
+
+interface Wiring {
+  sources: PlannedSource[];
+  mapping: Awaited<ReturnType<typeof loadMapping>>;
+  client: ApiClient | undefined;
+  report: ReportWriter;
+  recorder: Recorder;
+  stop: StopControl;
+  resume: ResumeIndex | undefined;
+  logger: Logger;
+}
+
+/** Reads and processes every row. A bug that escapes the pipeline stops the run as fatal, with the report written. */
+async function readSafely(o: ResolvedOptions, w: Wiring): Promise<ReadOutcome> {
+  const limit = pLimit(o.concurrency);
+  const rows = w.client && {
+    mapping: w.mapping,
+    client: w.client,
+    limit,
+    gate: new TurnGate(),
+    queue: new SessionQueue(),
+    written: new WrittenState(),
+    stop: w.stop,
+    sink: w.recorder,
+    logger: w.logger,
+    dryRun: o.dryRun,
+    resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },
+    maxBodyBytes: o.maxBodyBytes,
+    dirty: w.resume ? new Set<string>() : undefined,
+  };
+  const progress = setInterval(() => w.logger.info({ rows: w.report.counts.total, inFlight: limit.activeCount + limit.pendingCount, counts: w.report.counts }, 'progress'), o.progressEveryMs);
+  progress.unref();
+  try {
+    return await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger) });
+  } catch (e) {
+    w.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
+    w.stop.fatal(`internal error: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);
+    return { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] } };
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+/** Waits for the rows in flight; once requests were cancelled, for at most GRACE_MS more. */
+async function settle(inflight: Set<Promise<void>>, stop: StopControl, logger: Logger): Promise<void> {
+  if (inflight.size === 0) return;
+  const cancelled = stop.cancelSignal.aborted ? Promise.resolve() : once(stop.cancelSignal, 'abort');
+  const done = await Promise.race([Promise.all(inflight).then(() => true), cancelled.then(() => delay(GRACE_MS, false, { ref: false }))]);
+  if (!done && inflight.size > 0) logger.warn({ inFlight: inflight.size }, 'rows still in flight after their requests were cancelled: leaving them to --resume');
+}
+
+function logStart(logger: Logger, o: ResolvedOptions, resume: ResumeIndex | undefined): void {
+  const validate = o.mode === 'validate';
+  logger.info(
+    { mode: o.mode, inputs: o.inputs, reportDir: o.reportDir, stateDir: validate ? undefined : o.stateDir, dryRun: o.dryRun, concurrency: o.concurrency, resume: resume ? { finishedRows: resume.entries, tornLines: resume.tornLines } : undefined, url: o.connection && displayUrl(o.connection.baseUrl) },
+    validate ? 'validation started' : 'import started',
+  );
+}
+
+interface Finished {
+  started: Date;
+  report: ReportWriter;
+  stop: StopControl;
+  read: ReadOutcome;
+  client: ApiClient | undefined;
+  logger: Logger;
+  sources: PlannedSource[];
+  duplicatesPolicy: string;
+}
+
+/** Builds the summary, writes summary.json (or prints it when it cannot be written), prints the end. */
+async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promise<RunResult> {
+  const finished = new Date();
+  const counts = f.report.counts;
+  const stopped = f.stop.outcome;
+  const exitCode = exitCodeFor(stopped, counts);
+  const validate = o.mode === 'validate';
+  const summary: Summary = {
+    counts,
+    startedAt: f.started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - f.started.getTime(),
+    exitCode,
+    interrupted: stopped.interrupted,
+    aborted: stopped.fatal ?? stopped.aborted ?? null,
+    resumable: !validate && exitCode >= EXIT.ABORTED ? `et-import run ... --resume ${o.stateDir}` : null,
+    mode: o.mode,
+    inputs: f.sources.map((s) => ({ ...s.source.details, file: s.source.file, rowsRead: f.read.rowsPerFile.get(s.source.file) ?? 0 })),
+    duplicateKeys: f.read.duplicates,
+    failedRows: f.report.failedFiles(),
+    stateDir: validate ? null : o.stateDir,
+    resumedFrom: o.resumeDir ?? null,
+    requests: f.client ? { ...f.client.stats } : null,
+    options: summaryOptions(o, input.maxErrors, displayUrl),
+  };
+  let summaryAt: string | undefined;
+  try {
+    summaryAt = await f.report.writeSummary(summary);
+  } catch (e) {
+    f.logger.error({ err: errorMessage(e) }, 'summary.json cannot be written: the summary follows on stderr');
+  }
+  (input.out ?? process.stderr).write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt));
+  if (counts.total === 0 && exitCode === EXIT.OK) f.logger.warn({ inputs: o.inputs }, 'the input has a header but no data rows: nothing to do');
+  if (f.read.duplicates.rows > 0) f.logger.warn({ duplicates: f.read.duplicates }, `${f.read.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${f.duplicatesPolicy})`);
+  f.logger.info({ counts, exitCode }, validate ? 'validation finished' : 'import finished');
+  return { exitCode, counts, reportDir: o.reportDir, stateDir: o.stateDir, summary };
+}
