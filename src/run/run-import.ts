@@ -54,8 +54,7 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
     report = await ReportWriter.create(o.reportDir, (e) => recorder?.onWriteError(e));
     journal = o.mode === 'validate' ? undefined : Journal.open(o.stateDir);
     recorder = new Recorder(report, journal, stop, logger, o.dryRun);
-    client = o.connection && createClient(o.connection, { maxSockets: o.concurrency, logger, timeoutMs: o.timeoutMs, retries: o.retries, retryBaseMs: o.retryBaseMs, rate: o.rate, maxResponseBytes: o.maxResponseBytes, maxBodyBytes: o.maxBodyBytes, stopSignal: stop.stopSignal, cancelSignal: stop.cancelSignal, onRequest: (answered) => stop.onRequest(answered) });
-    if (o.mode === 'validate') client = undefined;
+    client = o.mode === 'validate' || !o.connection ? undefined : createClient(o.connection, { maxSockets: o.concurrency, logger, timeoutMs: o.timeoutMs, retries: o.retries, retryBaseMs: o.retryBaseMs, rate: o.rate, maxResponseBytes: o.maxResponseBytes, maxBodyBytes: o.maxBodyBytes, stopSignal: stop.stopSignal, cancelSignal: stop.cancelSignal, onRequest: (answered) => stop.onRequest(answered) });
     logStart(logger, o, resume);
     // A refused login or an unreachable API stops the run here, before any row is touched.
     // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
@@ -88,8 +87,8 @@ async function firstLogin(client: ApiClient, stop: StopControl): Promise<void> {
     // a wrong URL fails in seconds, not after a night of retries
     await client.login(3);
   } catch (e) {
-    // a stop signal during the login still ends with the report written (exit 4)
-    if (!(e instanceof EtError && e.code === 'E_INTERRUPTED' && stop.outcome.interrupted)) throw e;
+    // a stop during the login (a signal, a report that cannot be written) still ends with the report written
+    if (!(e instanceof EtError && e.code === 'E_INTERRUPTED' && stop.stopping)) throw e;
   }
 }
 

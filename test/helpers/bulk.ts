@@ -16,16 +16,37 @@ export function bulkSessions(n: number): SandboxSession[] {
  * the rows being applied in file order. Deterministic for a given seed.
  */
 export function bulkExport(rows: number, sessions: number, seed = 7): { input: string; mapping: string; dir: string } {
+  const rnd = seeded(seed);
+  return writeExport(Array.from({ length: rows }, () => Math.floor(rnd() * sessions)), rnd);
+}
+
+/**
+ * A CSV that names every one of `sessions` sessions once, in a shuffled order, plus `extra` rows
+ * that repeat `repeatedKeys` of them at random places: most keys once, a few several times.
+ */
+export function bulkExportRepeating(sessions: number, extra: number, repeatedKeys: number, seed = 11): { input: string; mapping: string; dir: string } {
+  const rnd = seeded(seed);
+  const order = Array.from({ length: sessions }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const repeated = order.slice(0, repeatedKeys);
+  for (let k = 0; k < extra; k++) order.splice(Math.floor(rnd() * order.length), 0, repeated[k % repeatedKeys]!);
+  return writeExport(order, rnd);
+}
+
+function seeded(seed: number): () => number {
   let a = seed;
-  const rnd = () => {
+  return () => {
     a = (a * 1103515245 + 12345) % 2147483648;
     return a / 2147483648;
   };
+}
+
+function writeExport(keys: number[], rnd: () => number): { input: string; mapping: string; dir: string } {
   const lines = ['Call ID,CSAT,Status,Note'];
-  for (let r = 0; r < rows; r++) {
-    const s = Math.floor(rnd() * sessions);
-    lines.push(`${bulkKey(s)},${1 + Math.floor(rnd() * 5)},st-${Math.floor(rnd() * 6)};row-${r},note ${r}`);
-  }
+  keys.forEach((s, r) => lines.push(`${bulkKey(s)},${1 + Math.floor(rnd() * 5)},st-${Math.floor(rnd() * 6)};row-${r},note ${r}`));
   const dir = tempDir('et-bulk-');
   const input = join(dir, 'bulk.csv');
   writeFileSync(input, `${lines.join('\n')}\n`);

@@ -1,26 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bulkExport, bulkSessions } from '../helpers/bulk.js';
+import { bulkExport, bulkExportRepeating, bulkSessions } from '../helpers/bulk.js';
 import { importInto, readResults } from '../helpers/run.js';
 import { metadataById, startSandbox, tempDir } from '../helpers/sandbox.js';
 
 describe('a bad night', () => {
-  it('10,000 rows through 5xx, dropped connections, 429s and expiring tokens end as a fault-free run does', async () => {
-    const { input, mapping } = bulkExport(10_000, 2_500);
-    const calm = await startSandbox({ sessions: bulkSessions(2_500) });
-    const stormy = await startSandbox({ sessions: bulkSessions(2_500), failRate: 0.1, dropRate: 0.02, rateLimit: 700, tokenTtlSeconds: 2, seed: 42 });
+  it('a bad night at default settings loses nothing: 1,605 rows through 5xx, dropped connections, a 429 cap, 3-second tokens', async () => {
+    // 1,500 sessions, every one named once, and 105 more rows repeating 80 of the keys
+    const { input, mapping } = bulkExportRepeating(1_500, 105, 80);
+    const calm = await startSandbox({ sessions: bulkSessions(1_500) });
+    const stormy = await startSandbox({ sessions: bulkSessions(1_500), failRate: 0.1, dropRate: 0.02, rateLimit: 250, tokenTtlSeconds: 3, latencyMs: 20, seed: 42 });
     try {
       const reference = await importInto(calm.url, { inputs: [input], mapping, concurrency: 16 });
-      expect(reference.counts).toMatchObject({ updated: reference.counts.total - reference.counts.unchanged, failed: 0, total: 10_000 });
+      expect(reference.counts).toMatchObject({ failed: 0, total: 1_605 });
 
       const reportDir = tempDir('et-report-');
-      const r = await importInto(stormy.url, { inputs: [input], mapping, concurrency: 16, retries: 8, retryBaseMs: 20, reportDir });
+      // default retry settings: what users get
+      const r = await importInto(stormy.url, { inputs: [input], mapping, concurrency: 16, reportDir });
       // every row ends in a final status, once
       const rows = readResults(reportDir).map((x) => Number(x.row));
-      expect(new Set(rows).size).toBe(10_000);
-      expect(r.counts.total).toBe(10_000);
+      expect(new Set(rows).size).toBe(1_605);
+      expect(r.counts).toEqual(reference.counts);
       expect(r.counts.failed).toBe(0);
+      expect(r.exitCode).toBe(0);
       // the server holds exactly what the fault-free run produced
       expect(metadataById(stormy)).toEqual(metadataById(calm));
       for (const meta of Object.values(metadataById(stormy))) {
@@ -28,17 +31,15 @@ describe('a bad night', () => {
         expect(new Set(list).size).toBe(list.length);
       }
       expect(stormy.stats.overlappingWrites).toBe(0);
-      expect(calm.stats.overlappingWrites).toBe(0);
       // and the night really was bad
       const statuses = Object.entries(stormy.stats.requests);
       const count = (re: RegExp) => statuses.filter(([k]) => re.test(k)).reduce((n, [, v]) => n + v, 0);
-      console.log(`bad night: ${count(/ 429$/)} x 429, ${count(/ 50[023]$/)} x 5xx, ${count(/ dropped$/)} dropped, ${stormy.stats.logins} logins; client retries ${(r.summary.requests as { retries: number }).retries}`);
+      console.log(`bad night: ${count(/ 429$/)} x 429, ${count(/ 50[023]$/)} x 5xx, ${count(/ dropped$/)} dropped, ${stormy.stats.logins} logins; client retries ${r.summary.requests!.retries}`);
       expect(count(/ 429$/)).toBeGreaterThan(0);
-      expect(count(/ 50[023]$/)).toBeGreaterThan(500);
-      expect(count(/ dropped$/)).toBeGreaterThan(50);
+      expect(count(/ 50[023]$/)).toBeGreaterThan(200);
+      expect(count(/ dropped$/)).toBeGreaterThan(20);
       expect(stormy.stats.logins).toBeGreaterThan(2);
-      expect(r.summary.requests).toMatchObject({ retries: expect.any(Number), throttled: expect.any(Number) });
-      expect((r.summary.requests as { throttled: number }).throttled).toBeGreaterThan(0);
+      expect(r.summary.options.retries).toBe(10);
     } finally {
       await calm.close();
       await stormy.close();
