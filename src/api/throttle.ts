@@ -18,6 +18,7 @@ export class Throttle {
   constructor(
     private readonly cap: number = Infinity,
     private readonly now: () => number = Date.now,
+    private readonly wait: (ms: number, signal?: AbortSignal) => Promise<void> = sleep,
   ) {
     this.rate = cap;
   }
@@ -39,7 +40,7 @@ export class Throttle {
     }
     this.recent.push(at);
     while (this.recent.length > 0 && this.recent[0]! <= now - 1000) this.recent.shift();
-    if (at > now) await sleep(at - now, signal);
+    if (at > now) await this.wait(at - now, signal);
   }
 
   /** A 429: slow the whole run down, and pause it for Retry-After when given. */

@@ -15,7 +15,10 @@ describe('a crash', () => {
       await importInto(calm.url, { inputs: [input], mapping });
 
       const reportDir = tempDir('et-report-');
-      const killAt = 100 + Math.floor(Math.random() * 1000);
+      // the kill point is seeded and printed, so that a failure can be replayed: CRASH_SEED=<seed> npm test
+      const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 1_000_000));
+      const killAt = 100 + (Math.imul(seed, 2654435761) >>> 0) % 1000;
+      console.log(`crash test: SIGKILL after ${killAt} PUTs (replay with CRASH_SEED=${seed})`);
       const run = runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir, '--concurrency', '12'], envFor(victim.url));
       const puts = () => victim.requests().filter((q) => q.method === 'PUT').length;
       while (puts() < killAt && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 2));

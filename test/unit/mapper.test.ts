@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RowError } from '../../src/errors.js';
-import { sniffDelimiter } from '../../src/input/csv.js';
 import { parseMapping } from '../../src/mapping/load.js';
 import { filterValueProblem } from '../../src/api/sessions.js';
 import { baseName, mapRow } from '../../src/pipeline/mapper.js';
-import { displayUrl, registerSecret, scrub, scrubValue } from '../../src/redact.js';
 
 const mapping = parseMapping('match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer }\n', 'm.yaml');
 const plan = { keyIndex: 0, fieldIndexes: [1, 2] };
@@ -45,24 +43,5 @@ describe('baseName', () => {
     expect(baseName('/mnt/rec/a.b.mp3')).toBe('a.b');
     expect(baseName('noext')).toBe('noext');
     expect(baseName('.hidden')).toBe('.hidden');
-  });
-});
-
-describe('sniffDelimiter', () => {
-  it('picks the delimiter that splits lines consistently, ignoring quoted text', () => {
-    expect(sniffDelimiter('a,b,c\n1,2,3\n')).toBe(',');
-    expect(sniffDelimiter('a;b;c\n"1,5";2;3\n')).toBe(';');
-    expect(sniffDelimiter('a\tb\n1\t2\n')).toBe('\t');
-    expect(sniffDelimiter('a|b\n1|2\n')).toBe('|');
-  });
-});
-
-describe('redaction', () => {
-  it('strips credentials from URLs and registered secrets from any text', () => {
-    registerSecret('p@ss word!');
-    expect(scrub('https://u%40x.com:p%40ss%20word!@host/api failed with p@ss word!')).not.toMatch(/p@ss|p%40ss/);
-    expect(displayUrl('https://u:pw@host:8443/base?ssl_verify=false')).toBe('https://host:8443/base?ssl_verify=false');
-    expect(scrubValue({ headers: { authorization: 'bearer abcdefghijkl' }, password: 'x1' })).toEqual({ headers: { authorization: '[REDACTED]' }, password: '[REDACTED]' });
-    expect(scrub('Authorization: Bearer abcdefghijkl123')).toBe('Authorization: Bearer [REDACTED]');
   });
 });

@@ -55,8 +55,11 @@ extra: 1
   });
 
   it('refuses reserved and prototype keys as metadata names', () => {
-    const issues = issuesOf('match: { column: K }\nfields:\n  id: A\n  __proto__: B\n');
-    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['fields.id']));
+    const issues = issuesOf('match: { column: K }\nfields:\n  id: A\n  __proto__: B\n  constructor: C\n  prototype: D\n');
+    expect(issues.map((i) => i.path)).toEqual(['fields.id', 'fields.__proto__', 'fields.constructor', 'fields.prototype']);
+    expect(issues.map((i) => i.line)).toEqual([3, 4, 5, 6]);
+    // JSON keeps "__proto__" as an own key too: refused the same way
+    expect(() => parseMapping('{"match":{"column":"K"},"fields":{"__proto__":"B"}}', 'm.json')).toThrow(/fields\.__proto__: "__proto__" cannot be used as a metadata key/);
   });
 
   it('refuses writing to the field used for matching', () => {

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { displayUrl, registerSecret, scrub, scrubValue } from '../../src/redact.js';
+
+describe('redaction', () => {
+  it('strips credentials from URLs and registered secrets from any text', () => {
+    registerSecret('p@ss word!');
+    expect(scrub('https://u%40x.com:p%40ss%20word!@host/api failed with p@ss word!')).not.toMatch(/p@ss|p%40ss/);
+    expect(displayUrl('https://u:pw@host:8443/base?ssl_verify=false')).toBe('https://host:8443/base?ssl_verify=false');
+    expect(scrubValue({ headers: { authorization: 'bearer abcdefghijkl' }, password: 'x1' })).toEqual({ headers: { authorization: '[REDACTED]' }, password: '[REDACTED]' });
+    expect(scrub('Authorization: Bearer abcdefghijkl123')).toBe('Authorization: Bearer [REDACTED]');
+  });
+});
+
+describe('snippet: scrub, then cut', () => {
+  it('leaves no 12-character fragment of a secret in any of its forms, wherever the cut falls', async () => {
+    const { snippet } = await import('../../src/redact.js');
+    const secret = 'tok en/+secret!value=0123456789';
+    registerSecret(secret);
+    const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')];
+    for (const form of forms) {
+      for (let offset = 150; offset <= 210; offset++) {
+        const shown = snippet(`${'a'.repeat(offset)}${form}${'b'.repeat(50)}`);
+        expect(shown.length).toBeLessThanOrEqual(203);
+        for (let i = 0; i + 12 <= form.length; i++) expect(shown).not.toContain(form.slice(i, i + 12));
+      }
+    }
+  });
+  it('collapses whitespace', async () => {
+    const { snippet } = await import('../../src/redact.js');
+    expect(snippet('a\n\n  b\t c ')).toBe('a b c');
+  });
+});
