@@ -4,6 +4,7 @@ import { Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { InputError } from '../errors.js';
 import { readHead } from './head.js';
+import { CellGuard, oversizedBytes } from './cell-guard.js';
 import { checkHeader, trimHeader } from './header.js';
 import { ENCODINGS } from '../mapping/types.js';
 import type { RowSource, SourceRow } from './types.js';
@@ -17,7 +18,11 @@ export interface CsvOptions {
   encoding?: string | undefined;
   /** 1-based line of the header, for exports with title lines above it (default 1). */
   headerRow?: number | undefined;
+  /** A cell larger than this makes its row invalid, and is never held whole (default 1 MB). */
+  maxCellBytes?: number | undefined;
 }
+
+export const DEFAULT_MAX_CELL_BYTES = 1024 * 1024;
 
 type Record_ = { record: string[]; info: { lines: number }; raw: string };
 
@@ -53,12 +58,14 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
   const { sniff } = await sniffCsv(file, options);
   const headerRow = options.headerRow ?? 1;
   const decoder = new TextDecoder(sniff.encoding, { fatal: true });
+  const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
+  const guard = new CellGuard(maxCell, sniff.delimiter.charCodeAt(0));
   let bytes = 0;
   const decode = new Transform({
     readableObjectMode: false,
     transform(chunk: Buffer, _enc, done) {
       try {
-        const text = decoder.decode(chunk, { stream: true });
+        const text = guard.push(decoder.decode(chunk, { stream: true }));
         bytes += chunk.length;
         done(null, text);
       } catch {
@@ -67,7 +74,7 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
     },
     flush(done) {
       try {
-        done(null, decoder.decode());
+        done(null, guard.push(decoder.decode()) + guard.flush());
       } catch {
         done(new InputError(file, `ends in the middle of a ${sniff.encoding} character; the file may be truncated`));
       }
@@ -91,7 +98,10 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
       return await iterator.next();
     } catch (err) {
       if (err instanceof InputError) throw err;
-      throw new InputError(file, `cannot parse the file: ${(err as Error).message}`, { cause: err });
+      if ((err as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED' && guard.quoteOpenedOn > 0) {
+        throw new InputError(file, `cannot parse the file: the quoted cell opened on line ${guard.quoteOpenedOn} is never closed (a " with no closing "); fix that line, or save the export again`, { cause: err });
+      }
+      throw new InputError(file, `cannot parse the file: ${shorten((err as Error).message)}`, { cause: err });
     }
   };
 
@@ -106,6 +116,7 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
   const header = trimHeader(first.value.record.map((h) => h.trim()));
   checkHeader(file, header, rowOf(first.value));
   const width = header.length;
+  let reported = 0;
 
   async function* rows(): AsyncGenerator<SourceRow> {
     try {
@@ -120,6 +131,8 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
         // a trailing delimiter (an empty last column) is not a shape problem
         if (record.length < width || used > width) out.shapeError = `has ${record.length < width ? record.length : used} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
         else if (record.length > width) out.cells = record.slice(0, width);
+        // the guard runs ahead of the parser: look for its marker while one is unreported
+        if (guard.found > reported) reported += markOversized(out, header, maxCell);
         yield out;
       }
     } finally {
@@ -137,6 +150,25 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
     },
     details: { format: 'csv', encoding: sniff.encoding + (sniff.bom ? ' (BOM)' : ''), delimiter: sniff.delimiter === '\t' ? '\\t' : sniff.delimiter, headerRow },
   };
+}
+
+/** csv-parse quotes the field it stopped in, however long: keep the message readable. */
+function shorten(message: string): string {
+  return message.length > 300 ? `${message.slice(0, 300)}..."` : message;
+}
+
+/** Flags a row holding oversized cells (their text is dropped); returns how many it holds. */
+function markOversized(row: SourceRow, header: string[], maxCell: number): number {
+  let n = 0;
+  row.cells.forEach((cell, i) => {
+    const size = typeof cell === 'string' ? oversizedBytes(cell) : undefined;
+    if (size === undefined) return;
+    n++;
+    row.cells[i] = '';
+    row.shapeError ??= `has a cell of ${size} bytes in column "${header[i] ?? i + 1}", more than input.maxCellBytes (${maxCell}); the cell was not read`;
+    row.shapeCode = 'E_CELL_TOO_LARGE';
+  });
+  return n;
 }
 
 /** The line a record starts on: info.lines is where it ends, and a quoted cell may span lines. */

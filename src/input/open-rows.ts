@@ -17,9 +17,9 @@ export async function openRows(file: string, spec: InputSpec = {}): Promise<RowS
   if (ext === '.xlsx' || ext === '.xlsm') {
     // exceljs is large (~25 MB resident): load it only when a workbook is read
     const { openXlsx } = await import('./xlsx.js');
-    return openXlsx(file, { sheet: spec.sheet, headerRow: spec.headerRow });
+    return openXlsx(file, { sheet: spec.sheet, headerRow: spec.headerRow, maxCellBytes: spec.maxCellBytes, maxSharedStringsMb: spec.maxSharedStringsMb });
   }
-  if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return openCsv(file, { delimiter: spec.delimiter ?? (ext === '.tsv' ? '\t' : undefined), encoding: spec.encoding, headerRow: spec.headerRow });
+  if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return openCsv(file, { delimiter: spec.delimiter ?? (ext === '.tsv' ? '\t' : undefined), encoding: spec.encoding, headerRow: spec.headerRow, maxCellBytes: spec.maxCellBytes });
   const refused = REFUSED[ext];
   throw new InputError(file, refused ?? `unknown file type "${ext || '(none)'}"; expected .csv, .tsv, .txt or .xlsx`);
 }

@@ -4,6 +4,7 @@ import { InputError } from '../errors.js';
 import { cellText } from './cell.js';
 import { checkHeader } from './header.js';
 import { readHead } from './head.js';
+import { DEFAULT_ZIP_LIMITS, checkZip } from './zip-guard.js';
 import type { Cell, RowSource, SourceRow } from './types.js';
 
 export interface XlsxOptions {
@@ -11,6 +12,10 @@ export interface XlsxOptions {
   sheet?: string | number | undefined;
   /** 1-based row of the header; the first non-empty row when not set. */
   headerRow?: number | undefined;
+  /** A text cell larger than this makes its row invalid (default 1 MB). */
+  maxCellBytes?: number | undefined;
+  /** The shared-strings table may inflate to at most this many MB (default 100). */
+  maxSharedStringsMb?: number | undefined;
 }
 
 type ExcelRow = { number: number; values: unknown[] | Record<string, unknown> };
@@ -18,6 +23,9 @@ type SheetReader = AsyncIterable<ExcelRow> & { name: string; state?: string; id:
 
 export async function openXlsx(file: string, options: XlsxOptions = {}): Promise<RowSource> {
   await checkSignature(file);
+  const sharedMb = options.maxSharedStringsMb ?? 100;
+  await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` } } });
+  const maxCell = options.maxCellBytes ?? 1024 * 1024;
   const stream = createReadStream(file);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
     sharedStrings: 'cache',
@@ -97,6 +105,7 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
         if (cells.every(isEmpty)) continue;
         const out: SourceRow = { row: next.value.number, cells: cells.slice(0, width) };
         while (out.cells.length < width) out.cells.push(null);
+        markOversized(out, header!, maxCell);
         const extra = trimTrailingEmpty(cells).length;
         if (extra > width) out.shapeError = `has ${extra} cells but the header has ${width}`;
         yield out;
@@ -116,6 +125,19 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
     },
     details: { format: 'xlsx', sheet: sheetName, headerRow },
   };
+}
+
+/** A text cell over the limit makes the row invalid; its text is dropped. */
+function markOversized(row: SourceRow, header: string[], maxCell: number): void {
+  row.cells.forEach((c, i) => {
+    // a UTF-16 string takes at most 3 bytes of UTF-8 per unit: measure only the long ones
+    if (typeof c !== 'string' || c.length * 3 <= maxCell) return;
+    const size = Buffer.byteLength(c);
+    if (size <= maxCell) return;
+    row.cells[i] = '';
+    row.shapeError ??= `has a cell of ${size} bytes in column "${header[i] ?? i + 1}", more than input.maxCellBytes (${maxCell})`;
+    row.shapeCode = 'E_CELL_TOO_LARGE';
+  });
 }
 
 async function checkSignature(file: string): Promise<void> {

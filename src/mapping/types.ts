@@ -82,6 +82,10 @@ export interface InputSpec {
   encoding?: string;
   /** 1-based row of the header (default 1), for exports with title lines above it. */
   headerRow?: number;
+  /** A cell larger than this makes its row invalid (default 1 MB). */
+  maxCellBytes?: number;
+  /** XLSX: the shared-strings table (all the workbook's texts) may inflate to at most this (default 100 MB). */
+  maxSharedStringsMb?: number;
 }
 
 export interface Mapping {

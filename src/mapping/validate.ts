@@ -19,7 +19,7 @@ export const RESERVED_METADATA_KEYS = new Set(['id', '__proto__', 'constructor',
 
 export const TOP_KEYS = ['match', 'fields', 'input'];
 export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'onMultiple', 'newestField', 'duplicates'];
-export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow'];
+export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow', 'maxCellBytes', 'maxSharedStringsMb'];
 export const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator', 'decimal', 'thousands', 'truthy', 'falsy', 'formats', 'timezone'];
 export const ENCODING_NAMES = Object.keys(ENCODINGS);
 
@@ -120,6 +120,14 @@ function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpe
   if (raw.headerRow !== undefined) {
     if (typeof raw.headerRow === 'number' && Number.isInteger(raw.headerRow) && raw.headerRow >= 1) out.headerRow = raw.headerRow;
     else add('input.headerRow', 'expected the row number of the header, 1 or more');
+  }
+  if (raw.maxCellBytes !== undefined) {
+    if (typeof raw.maxCellBytes === 'number' && Number.isInteger(raw.maxCellBytes) && raw.maxCellBytes >= 1024) out.maxCellBytes = raw.maxCellBytes;
+    else add('input.maxCellBytes', 'expected a whole number of bytes, 1024 or more (default 1048576, 1 MB)');
+  }
+  if (raw.maxSharedStringsMb !== undefined) {
+    if (typeof raw.maxSharedStringsMb === 'number' && raw.maxSharedStringsMb > 0) out.maxSharedStringsMb = raw.maxSharedStringsMb;
+    else add('input.maxSharedStringsMb', 'expected a number of megabytes above 0 (default 100)');
   }
   return out;
 }

@@ -139,9 +139,22 @@ describe('et-import CLI, stopping', () => {
     const r = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir, '--log-level', 'error'], envFor(sandbox.url));
     expect(r.code).toBe(2);
     const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
-    expect(summary.aborted).toMatch(/broken\.csv: cannot parse the file: Quote Not Closed/);
+    expect(summary.aborted).toMatch(/broken\.csv: cannot parse the file: the quoted cell opened on line 3002 is never closed/);
     // the rows of the chunks read before the break are all reported, and all unchanged
     expect(summary.counts.total).toBeGreaterThan(1000);
     expect(summary.counts.total).toBe(summary.counts.unchanged);
+  });
+
+  it('exit 3, not a resumable 2, when an input breaks before any row is read; the message names the line the quote opened on', async () => {
+    const input = writeTemp('early.csv', 'Call ID,Customer ID\nCALL-1004,"C-1\nCALL-1003,D\nCALL-1002,E\n');
+    const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
+    for (const args of [['run', '--report-dir', tempDir('et-report-')], ['validate', '--report-dir', tempDir('et-report-')]]) {
+      const r = await runCli([...args, '-i', input, '-m', mapping], envFor(sandbox.url));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('early.csv: cannot parse the file: the quoted cell opened on line 2 is never closed');
+      expect(r.stderr).not.toContain('header but no data rows');
+      // validate has no journal to resume
+      if (args[0] === 'validate') expect(r.stderr).not.toContain('--resume');
+    }
   });
 });

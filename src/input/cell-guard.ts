@@ -1,0 +1,139 @@
+/**
+ * Keeps an oversized CSV cell out of memory. It sits between the decoder and csv-parse, follows
+ * the quoting as csv-parse will, and once a cell grows past the limit, drops the rest of it and
+ * leaves a marker in its place, so the parser never holds more than the limit and the row can be
+ * reported `invalid` with the cell's real size (the run goes on).
+ */
+const MARK = '\u0000et-import:oversized:';
+const QUOTE = 34;
+
+export class CellGuard {
+  private quoted = false;
+  private startedQuoted = false;
+  private fieldStart = true;
+  private bytes = 0;
+  private dropping = false;
+  /** A quote seen while dropping inside quotes, at the end of a chunk: an escape pair or the close. */
+  private pendingQuote = false;
+  /** Oversized cells found so far; the reader compares it with the ones it has reported. */
+  found = 0;
+  private lf = 0;
+  private cr = 0;
+  /** The line the quoted cell now open started on (0: none open), for "quote not closed" errors. */
+  quoteOpenedOn = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly delimiter: number,
+  ) {}
+
+  push(text: string): string {
+    let out = '';
+    let from = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) this.lf++;
+      else if (c === 13) this.cr++;
+      if (this.dropping) {
+        const r = this.drop(c);
+        if (r !== undefined) {
+          out += r;
+          from = i + 1;
+        }
+        continue;
+      }
+      if (this.fieldStart) {
+        this.fieldStart = false;
+        this.startedQuoted = c === QUOTE;
+        if (this.startedQuoted) {
+          // the opening quote is not part of the cell
+          this.quoted = true;
+          this.quoteOpenedOn = this.line();
+          continue;
+        }
+      }
+      if (c === QUOTE) this.quoted = !this.quoted;
+      else if (!this.quoted && (c === this.delimiter || c === 10 || c === 13)) {
+        this.endField();
+        continue;
+      }
+      // the cell's size as it stands in the file (an escaped quote counts its two characters)
+      this.bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+      // cut only where the quoting is settled (not right after a quote that may open an escape pair)
+      if (this.bytes > this.maxBytes && (this.quoted || !this.startedQuoted)) {
+        // this character is kept: with it, the quoting of what was passed on is complete
+        out += text.slice(from, i + 1);
+        from = i + 1;
+        this.dropping = true;
+        this.found++;
+      }
+    }
+    if (!this.dropping) out += text.slice(from);
+    return out;
+  }
+
+  /** At the end of the input: close a cell being dropped. */
+  flush(): string {
+    if (!this.dropping) return '';
+    this.dropping = false;
+    return this.marker() + (this.pendingQuote ? '"' : '');
+  }
+
+  /** One character of a cell being dropped; returns what to pass on when the cell ends. */
+  private drop(c: number): string | undefined {
+    if (this.pendingQuote) {
+      this.pendingQuote = false;
+      // `""` inside quotes is an escaped quote: still inside the cell
+      if (c === QUOTE) {
+        this.bytes += 2;
+        return undefined;
+      }
+      this.quoted = false;
+      const closed = `${this.marker()}"`;
+      if (c === this.delimiter || c === 10 || c === 13) {
+        this.dropping = false;
+        this.endField();
+        return closed + String.fromCharCode(c);
+      }
+      this.dropping = false;
+      return closed + String.fromCharCode(c);
+    }
+    if (this.quoted) {
+      if (c === QUOTE) this.pendingQuote = true;
+      else this.bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+      return undefined;
+    }
+    if (c === this.delimiter || c === 10 || c === 13) {
+      const m = this.marker();
+      this.dropping = false;
+      this.endField();
+      return m + String.fromCharCode(c);
+    }
+    if (c === QUOTE) this.quoted = true;
+    this.bytes += c < 0x80 ? 1 : 2;
+    return undefined;
+  }
+
+  /** The current line: LF counts lines, or CR in a file of old Mac line ends. */
+  private line(): number {
+    return 1 + (this.lf > 0 ? this.lf : this.cr);
+  }
+
+  private marker(): string {
+    return `${MARK}${this.bytes}\u0000`;
+  }
+
+  private endField(): void {
+    this.quoteOpenedOn = 0;
+    this.bytes = 0;
+    this.fieldStart = true;
+    this.quoted = false;
+  }
+}
+
+/** The size of an oversized cell from its marker, or undefined for an ordinary cell. */
+export function oversizedBytes(cell: string): number | undefined {
+  const at = cell.indexOf(MARK);
+  if (at < 0) return undefined;
+  return Number(cell.slice(at + MARK.length, cell.indexOf('\u0000', at + MARK.length)));
+}

@@ -1,0 +1,117 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createInflateRaw } from 'node:zlib';
+import { InputError } from '../errors.js';
+
+export interface ZipLimits {
+  /** An entry may inflate to this many times its compressed size... */
+  maxRatio: number;
+  /** ...once past this many bytes (small entries compress well and are harmless). */
+  graceBytes: number;
+  /** The most one named entry may inflate to, e.g. the shared-strings table. */
+  maxEntryBytes: Record<string, { bytes: number; setting: string }>;
+  maxEntries: number;
+}
+
+export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxRatio: 100, graceBytes: 10 * 1024 * 1024, maxEntryBytes: {}, maxEntries: 10_000 };
+
+interface Entry {
+  name: string;
+  method: number;
+  compressed: number;
+  offset: number;
+}
+
+/**
+ * Checks a workbook against a zip bomb before exceljs reads it, as Apache POI's ZipSecureFile
+ * does: every entry is inflated (and thrown away), and one whose output passes `maxRatio` times
+ * its input past the first `graceBytes` is refused, naming the entry. The sizes the archive
+ * declares are not trusted.
+ */
+export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<void> {
+  const entries = await readDirectory(file, limits.maxEntries);
+  for (const e of entries) await inflateCheck(file, e, limits);
+}
+
+async function readDirectory(file: string, maxEntries: number): Promise<Entry[]> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const tailLength = Math.min(size, 65_557);
+    const tail = Buffer.alloc(tailLength);
+    await fh.read(tail, 0, tailLength, size - tailLength);
+    let eocd = -1;
+    for (let i = tailLength - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) throw refuse(file, 'it has no zip directory (the file is truncated or not a workbook)');
+    const count = tail.readUInt16LE(eocd + 10);
+    const dirSize = tail.readUInt32LE(eocd + 12);
+    const dirOffset = tail.readUInt32LE(eocd + 16);
+    if (count === 0xffff || dirOffset === 0xffffffff) throw refuse(file, 'it is a ZIP64 archive, which workbooks of this size never need');
+    if (count > maxEntries) throw refuse(file, `it holds ${count} entries, more than ${maxEntries}`);
+    if (dirOffset + dirSize > size) throw refuse(file, 'its zip directory points past the end of the file');
+    const dir = Buffer.alloc(dirSize);
+    await fh.read(dir, 0, dirSize, dirOffset);
+    const entries: Entry[] = [];
+    for (let p = 0, n = 0; n < count; n++) {
+      if (p + 46 > dir.length || dir.readUInt32LE(p) !== 0x02014b50) throw refuse(file, 'its zip directory is damaged');
+      const nameLength = dir.readUInt16LE(p + 28);
+      const name = dir.toString('utf8', p + 46, p + 46 + nameLength);
+      const local = dir.readUInt32LE(p + 42);
+      const header = Buffer.alloc(30);
+      await fh.read(header, 0, 30, local);
+      if (header.readUInt32LE(0) !== 0x04034b50) throw refuse(file, `entry ${JSON.stringify(name)} has no local header`);
+      entries.push({ name, method: dir.readUInt16LE(p + 10), compressed: dir.readUInt32LE(p + 20), offset: local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28) });
+      p += 46 + nameLength + dir.readUInt16LE(p + 30) + dir.readUInt16LE(p + 32);
+    }
+    return entries;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function inflateCheck(file: string, e: Entry, limits: ZipLimits): Promise<void> {
+  const cap = limits.maxEntryBytes[e.name];
+  if (e.method === 0) {
+    if (cap && e.compressed > cap.bytes) throw refuse(file, `entry ${JSON.stringify(e.name)} is ${mb(e.compressed)}, more than ${cap.setting} (${mb(cap.bytes)})`);
+    return;
+  }
+  if (e.method !== 8) throw refuse(file, `entry ${JSON.stringify(e.name)} uses compression method ${e.method}, which workbooks do not use`);
+  if (e.compressed === 0) return;
+  const input = createReadStream(file, { start: e.offset, end: e.offset + e.compressed - 1 });
+  const inflate = createInflateRaw();
+  let read = 0;
+  let written = 0;
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => {
+      input.destroy();
+      inflate.destroy();
+      reject(err);
+    };
+    input.on('data', (c: string | Buffer) => void (read += c.length));
+    input.on('error', fail);
+    inflate.on('data', (c: Buffer) => {
+      written += c.length;
+      if (written > limits.graceBytes && written > read * limits.maxRatio) {
+        fail(refuse(file, `entry ${JSON.stringify(e.name)} inflates more than ${limits.maxRatio}:1 (${mb(written)} from ${mb(read)} so far): a zip bomb, or not a workbook a spreadsheet application wrote`));
+      } else if (cap && written > cap.bytes) {
+        fail(refuse(file, `entry ${JSON.stringify(e.name)} inflates to more than ${mb(cap.bytes)} (${cap.setting}); raise the setting if the workbook is genuine, or export the sheet as CSV`));
+      }
+    });
+    inflate.on('error', (err) => fail(refuse(file, `entry ${JSON.stringify(e.name)} cannot be inflated (${err.message})`)));
+    inflate.on('end', () => resolve());
+    input.pipe(inflate);
+  });
+}
+
+function refuse(file: string, why: string): InputError {
+  return new InputError(file, `refused: ${why}`, { code: 'E_INPUT_BOMB' });
+}
+
+function mb(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}
