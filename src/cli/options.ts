@@ -29,7 +29,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('max-errors', { type: 'string', describe: 'abort (exit 2) once this many rows failed: a count (100) or a percentage (5%)' })
     .option('circuit-breaker', { type: 'number', default: DEFAULTS.circuitBreaker, describe: 'abort (exit 2) after this many rows in a row could not reach the API, or this many requests once the API has been silent for 15 s' })
     .option('state-dir', { type: 'string', describe: 'where the journal goes [default: <report-dir>/state]' })
-    .option('resume', { type: 'string', describe: 'state (or report) directory of an earlier run: rows it finished are skipped' })
+    .option('resume', { type: 'string', describe: 'state (or report) directory of an earlier run: rows that ended well there are skipped, the others tried again' })
     .option('stop-timeout', { type: 'number', default: DEFAULTS.stopTimeoutSec, describe: 'seconds requests in flight may take to finish after SIGINT/SIGTERM' })
     .option('max-response-mb', { type: 'number', default: DEFAULTS.maxResponseMb, describe: 'answers larger than this are refused rather than buffered (the row fails)' })
     .option('max-body-kb', { type: 'number', default: DEFAULTS.maxBodyKb, describe: 'metadata bodies larger than this are not sent (the row is invalid)' })

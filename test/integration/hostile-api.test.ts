@@ -235,4 +235,47 @@ describe('hardening (issue 8)', () => {
       await api.close();
     }
   });
+
+  it('a stalled body is reported as a timeout, not as an unreachable API', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      if (req.url?.includes('login')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ access_token: TOKEN, token_type: 'bearer', expires_in: 3600 }));
+      }
+      // headers and half a body, then nothing
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"total":1,"items":[');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const f = files('Call ID,Customer\nK1,C\n');
+      const r = await importInto(url, { inputs: [f.input], mapping: f.mapping, timeoutMs: 300, retries: 1, retryBaseMs: 10 });
+      expect(r.results).toEqual([expect.objectContaining({ status: 'failed', error_code: 'E_TIMEOUT', error_message: expect.stringContaining('timed out: no complete answer') })]);
+      expect(r.results[0]!.error_message).not.toContain('cannot reach');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('SIGTERM ends retry sleeps at once: a 503 asking for a 60 s wait does not hold the run', async () => {
+    const api = await startFakeApi((r) => (isSearch(r) ? { status: 503, headers: { 'retry-after': '60' }, body: { detail: 'maintenance' } } : undefined));
+    try {
+      const f = files('Call ID,Customer\nK1,C\nK2,C\n');
+      const reportDir = tempDir();
+      const run = runCli(['run', '-i', f.input, '-m', f.mapping, '--report-dir', reportDir, '--stop-timeout', '30'], envFor(api.url));
+      while (api.requests.filter(isSearch).length < 2) await new Promise((r) => setTimeout(r, 20));
+      const sent = Date.now();
+      run.child.kill('SIGTERM');
+      const r = await run;
+      expect(r.code).toBe(4);
+      expect(Date.now() - sent).toBeLessThan(3_000);
+      const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')) as { resumable: string };
+      expect(summary.resumable).toContain('--resume');
+    } finally {
+      await api.close();
+    }
+  });
 });
