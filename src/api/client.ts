@@ -1,14 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
 import { readFileSync } from 'node:fs';
 import got, { type Got, type OptionsInit } from 'got';
 import { ApiError, EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { registerSecret, snippet } from '../redact.js';
+import { registerSecret } from '../redact.js';
 import type { Connection } from './connection.js';
-import { parseJsonSafe } from './json.js';
-import { EXTRA_429_TRIES, RETRY_CODES, RETRY_STATUSES, backoff, interrupted, parseRetryAfter, sleep } from './retry.js';
+import { httpError, isRetryable, parseAnswer, redirectError, transportError, type Answer, type Call } from './failures.js';
+import { EXTRA_429_TRIES, RETRY_STATUSES, backoff, parseRetryAfter, sleep } from './retry.js';
 import { countListedObjects, isUuid } from './sessions.js';
 import { Throttle } from './throttle.js';
 
@@ -70,41 +69,76 @@ export interface ApiClient {
   close(): void;
 }
 
-interface Call {
-  method: 'GET' | 'PUT' | 'POST';
-  path: string;
-  searchParams?: Record<string, string | number>;
-  json?: unknown;
-  form?: Record<string, string>;
-  auth: boolean;
-  retries: number;
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  headers: IncomingHttpHeaders;
-}
-
 /**
  * The Ender Turing client: logs in by form POST, sends `Authorization: <type> <token>`,
  * refreshes the token before it expires and once on a 401, keeps connections alive, retries
  * what is safe to repeat, and never follows a redirect (the form or the token would go with it).
  */
 export function createClient(conn: Connection, options: ClientOptions = {}): ApiClient {
-  const o = { ...CLIENT_DEFAULTS, ...definedOnly(options) };
-  const now = options.now ?? Date.now;
-  const log = options.logger;
-  const agent = { http: new http.Agent({ keepAlive: true, maxSockets: o.maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets: o.maxSockets }) };
-  const stats: ApiStats = { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0 };
-  const throttle = new Throttle(options.rate ?? Infinity);
-  const api = createGot(conn, agent, o.timeoutMs);
-  const shownTimeout = `${o.timeoutMs / 1000} s`;
+  return new EtClient(conn, options);
+}
 
-  async function once(call: Call, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Answer> {
-    const shown = `${call.method} /${call.path}`;
+class EtClient implements ApiClient {
+  readonly stats: ApiStats = { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0 };
+  private readonly o: typeof CLIENT_DEFAULTS;
+  private readonly now: () => number;
+  private readonly log: Logger | undefined;
+  private readonly agent: { http: http.Agent; https: https.Agent };
+  private readonly throttle: Throttle;
+  private readonly api: Got;
+  private token: { header: string; expiresAt: number } | undefined;
+  private loggingIn: Promise<void> | undefined;
+  /** When tokens were refused (401), for the per-minute bound on forced logins. */
+  private readonly forced: number[] = [];
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly options: ClientOptions,
+  ) {
+    this.o = { ...CLIENT_DEFAULTS, ...definedOnly(options) };
+    this.now = options.now ?? Date.now;
+    this.log = options.logger;
+    this.agent = { http: new http.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }) };
+    this.throttle = new Throttle(options.rate ?? Infinity);
+    this.api = createGot(conn, this.agent, this.o.timeoutMs);
+  }
+
+  login(retries = this.o.retries): Promise<void> {
+    this.loggingIn ??= this.doLogin(retries).finally(() => {
+      this.loggingIn = undefined;
+    });
+    return this.loggingIn;
+  }
+
+  async searchSessions(filters: string, skip: number, limit: number, maxItems?: number): Promise<SearchPage> {
+    this.stats.searches++;
+    const answer = await this.exchange({ method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries }, this.options.cancelSignal);
+    if (maxItems !== undefined && countListedObjects(answer.body, maxItems + 1) > maxItems) {
+      throw new ApiError('E_TOO_MANY_CANDIDATES', `GET /sessions answered more than ${maxItems} sessions for one key (--max-candidates); use a more specific key`);
+    }
+    const res = parseAnswer(answer, 'GET /sessions');
+    if (typeof res !== 'object' || res === null || !Array.isArray((res as SearchPage).items)) throw new ApiError('E_API', 'GET /sessions answered without an `items` list');
+    const page = res as SearchPage;
+    return { total: typeof page.total === 'number' ? page.total : page.items.length, items: page.items.filter((i) => typeof i === 'object' && i !== null && !Array.isArray(i)) };
+  }
+
+  async putMetadata(sessionId: string, body: Record<string, unknown>): Promise<void> {
+    if (!isUuid(sessionId)) throw new ApiError('E_BAD_SESSION_ID', `refusing to write to session id ${JSON.stringify(String(sessionId).slice(0, 80))}: not a UUID`);
+    const size = Buffer.byteLength(JSON.stringify(body));
+    if (size > this.o.maxBodyBytes) throw new ApiError('E_TOO_LARGE', `the metadata body would be ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(this.o.maxBodyBytes / 1024)}; not sent`);
+    this.stats.puts++;
+    await this.exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json: body, auth: true, retries: this.o.retries }, this.options.cancelSignal);
+  }
+
+  close(): void {
+    this.agent.http.destroy();
+    this.agent.https.destroy();
+  }
+
+  /** One HTTP exchange, as it went: an answer of any status, or a transport error. */
+  private async once(call: Call, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Answer> {
     try {
-      const req = api(call.path, {
+      const req = this.api(call.path, {
         method: call.method,
         ...(call.searchParams && { searchParams: call.searchParams }),
         ...(call.json !== undefined && { json: call.json }),
@@ -113,94 +147,89 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
         ...(signal && { signal }),
       });
       req.on('downloadProgress', (p) => {
-        if (p.transferred > o.maxResponseBytes || (p.total ?? 0) > o.maxResponseBytes) req.cancel('too large');
+        if (p.transferred > this.o.maxResponseBytes || (p.total ?? 0) > this.o.maxResponseBytes) req.cancel('too large');
       });
       const res = await req;
       return { status: res.statusCode, body: res.body, headers: res.headers };
     } catch (e) {
-      throw transportError(e, shown, conn.baseUrl, shownTimeout);
+      throw transportError(e, `${call.method} /${call.path}`, this.conn.baseUrl, `${this.o.timeoutMs / 1000} s`);
     }
   }
 
   /** One request with its retries and (for `auth` calls) one re-login on a 401. */
-  async function exchange(call: Call, signal: AbortSignal | undefined): Promise<Answer> {
+  private async exchange(call: Call, signal: AbortSignal | undefined): Promise<Answer> {
     let refused = false;
     for (let attempt = 1; ; attempt++) {
-      await throttle.acquire(options.stopSignal);
-      const header = call.auth ? await authHeader() : undefined;
-      stats.requests++;
-      if (log?.isLevelEnabled('trace')) log.trace({ method: call.method, path: call.path }, 'request');
+      await this.throttle.acquire(this.options.stopSignal);
+      const header = call.auth ? await this.authHeader() : undefined;
+      this.stats.requests++;
+      if (this.log?.isLevelEnabled('trace')) this.log.trace({ method: call.method, path: call.path }, 'request');
       let answer: Answer;
       try {
-        answer = await once(call, header, signal);
+        answer = await this.once(call, header, signal);
       } catch (e) {
         const error = e as ApiError;
         if (error.code === 'E_INTERRUPTED') throw error;
-        if (error.code !== 'E_TOO_LARGE') options.onRequest?.(false);
-        if (isRetryable(error) && attempt <= call.retries) {
-          await retryWait(call, attempt, undefined, error.message);
-          continue;
-        }
-        throw error;
+        if (error.code !== 'E_TOO_LARGE') this.options.onRequest?.(false);
+        if (!isRetryable(error) || attempt > call.retries) throw error;
+        await this.retryWait(call, attempt, undefined, error.message);
+        continue;
       }
       const status = answer.status;
       if (status === 429) {
-        stats.throttled++;
-        const retryAfter = parseRetryAfter(answer.headers['retry-after']);
-        throttle.onThrottled(retryAfter);
-        if (attempt <= call.retries + EXTRA_429_TRIES) {
-          await retryWait(call, attempt, retryAfter, 'HTTP 429');
-          continue;
-        }
-        throw httpError(call, answer);
+        await this.onThrottled(call, attempt, answer);
+        continue;
       }
-      options.onRequest?.(!(status >= 500 || status === 408));
+      this.options.onRequest?.(!(status >= 500 || status === 408));
       if (status >= 200 && status < 300) return answer;
       if (status >= 300 && status < 400) throw redirectError(call, answer);
       if (status === 401 && call.auth) {
-        if (refused) throw new ApiError('E_LOGIN', `${call.method} /${call.path} was refused (HTTP 401) with a token issued moments before: user ${conn.username} lacks the right to do this at ${conn.baseUrl}`, { status });
+        if (refused) throw new ApiError('E_LOGIN', `${call.method} /${call.path} was refused (HTTP 401) with a token issued moments before: user ${this.conn.username} lacks the right to do this at ${this.conn.baseUrl}`, { status });
         refused = true;
-        forgetToken(header!);
+        this.forgetToken(header!);
         attempt--;
         continue;
       }
-      if (RETRY_STATUSES.has(status) && attempt <= call.retries) {
-        await retryWait(call, attempt, parseRetryAfter(answer.headers['retry-after']), `HTTP ${status}`);
-        continue;
-      }
-      throw httpError(call, answer);
+      if (!RETRY_STATUSES.has(status) || attempt > call.retries) throw httpError(call, answer);
+      await this.retryWait(call, attempt, parseRetryAfter(answer.headers['retry-after']), `HTTP ${status}`);
     }
   }
 
-  async function retryWait(call: Call, attempt: number, retryAfter: number | undefined, why: string): Promise<void> {
-    stats.retries++;
-    const ms = Math.min(retryAfter ?? backoff(attempt, o.retryBaseMs), 60_000);
-    log?.warn({ retry: attempt, method: call.method, path: call.path.split('/')[0], reason: why, delayMs: ms }, 'retrying request');
-    await sleep(ms, options.stopSignal);
+  /** A 429 slows the whole run and is retried, with 10 more tries than other failures. */
+  private async onThrottled(call: Call, attempt: number, answer: Answer): Promise<void> {
+    this.stats.throttled++;
+    const retryAfter = parseRetryAfter(answer.headers['retry-after']);
+    this.throttle.onThrottled(retryAfter);
+    if (attempt > call.retries + EXTRA_429_TRIES) throw httpError(call, answer);
+    await this.retryWait(call, attempt, retryAfter, 'HTTP 429');
   }
 
-  let token: { header: string; expiresAt: number } | undefined;
-  let loggingIn: Promise<void> | undefined;
-  const forced: number[] = [];
+  private async retryWait(call: Call, attempt: number, retryAfter: number | undefined, why: string): Promise<void> {
+    this.stats.retries++;
+    const ms = Math.min(retryAfter ?? backoff(attempt, this.o.retryBaseMs), 60_000);
+    this.log?.warn({ retry: attempt, method: call.method, path: call.path.split('/')[0], reason: why, delayMs: ms }, 'retrying request');
+    await sleep(ms, this.options.stopSignal);
+  }
 
-  function forgetToken(header: string): void {
+  private forgetToken(header: string): void {
     // only drop the token if no other request has already replaced it
-    if (token?.header !== header) return;
-    token = undefined;
-    const t = now();
-    forced.push(t);
-    while (forced.length > 0 && forced[0]! < t - 60_000) forced.shift();
-    if (forced.length > MAX_FORCED_LOGINS_PER_MINUTE) {
-      throw new ApiError('E_LOGIN', `the API refused ${forced.length} tokens within a minute (HTTP 401): user ${conn.username} cannot work at ${conn.baseUrl}`, { status: 401 });
+    if (this.token?.header !== header) return;
+    this.token = undefined;
+    const t = this.now();
+    this.forced.push(t);
+    while (this.forced.length > 0 && this.forced[0]! < t - 60_000) this.forced.shift();
+    if (this.forced.length > MAX_FORCED_LOGINS_PER_MINUTE) {
+      throw new ApiError('E_LOGIN', `the API refused ${this.forced.length} tokens within a minute (HTTP 401): user ${this.conn.username} cannot work at ${this.conn.baseUrl}`, { status: 401 });
     }
-    log?.info('token refused (401): logging in again');
+    this.log?.info('token refused (401): logging in again');
   }
 
-  async function doLogin(retries: number): Promise<void> {
-    stats.logins++;
+  private async doLogin(retries: number): Promise<void> {
+    this.stats.logins++;
+    const conn = this.conn;
     let answer: Answer;
     try {
-      answer = await exchange({ method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries }, options.stopSignal);
+      answer = await this.exchange({ method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries }, this.options.stopSignal);
     } catch (e) {
       const error = e as ApiError;
       if (error.status !== undefined && [400, 401, 403, 422].includes(error.status)) {
@@ -216,48 +245,14 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
     const ttlMs = typeof res.expires_in === 'number' && res.expires_in > 0 ? res.expires_in * 1000 : 3600_000;
     // A short-lived token is refreshed when a fifth of its life remains, a long one 60 s before.
     const margin = Math.min(REFRESH_MARGIN_MS, ttlMs / 5);
-    token = { header: `${type} ${res.access_token}`, expiresAt: now() + ttlMs - margin };
-    log?.debug({ expiresInSeconds: ttlMs / 1000 }, 'logged in');
+    this.token = { header: `${type} ${res.access_token}`, expiresAt: this.now() + ttlMs - margin };
+    this.log?.debug({ expiresInSeconds: ttlMs / 1000 }, 'logged in');
   }
 
-  function login(retries = o.retries): Promise<void> {
-    loggingIn ??= doLogin(retries).finally(() => {
-      loggingIn = undefined;
-    });
-    return loggingIn;
+  private async authHeader(): Promise<string> {
+    while (!this.token || this.now() >= this.token.expiresAt) await this.login();
+    return this.token.header;
   }
-
-  async function authHeader(): Promise<string> {
-    while (!token || now() >= token.expiresAt) await login();
-    return token.header;
-  }
-
-  return {
-    login,
-    stats,
-    async searchSessions(filters, skip, limit, maxItems) {
-      stats.searches++;
-      const answer = await exchange({ method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: o.retries }, options.cancelSignal);
-      if (maxItems !== undefined && countListedObjects(answer.body, maxItems + 1) > maxItems) {
-        throw new ApiError('E_TOO_MANY_CANDIDATES', `GET /sessions answered more than ${maxItems} sessions for one key (--max-candidates); use a more specific key`);
-      }
-      const res = parseAnswer(answer, 'GET /sessions');
-      if (typeof res !== 'object' || res === null || !Array.isArray((res as SearchPage).items)) throw new ApiError('E_API', 'GET /sessions answered without an `items` list');
-      const page = res as SearchPage;
-      return { total: typeof page.total === 'number' ? page.total : page.items.length, items: page.items.filter((i) => typeof i === 'object' && i !== null && !Array.isArray(i)) };
-    },
-    async putMetadata(sessionId, body) {
-      if (!isUuid(sessionId)) throw new ApiError('E_BAD_SESSION_ID', `refusing to write to session id ${JSON.stringify(String(sessionId).slice(0, 80))}: not a UUID`);
-      const size = Buffer.byteLength(JSON.stringify(body));
-      if (size > o.maxBodyBytes) throw new ApiError('E_TOO_LARGE', `the metadata body would be ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(o.maxBodyBytes / 1024)}; not sent`);
-      stats.puts++;
-      await exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json: body, auth: true, retries: o.retries }, options.cancelSignal);
-    },
-    close() {
-      agent.http.destroy();
-      agent.https.destroy();
-    },
-  };
 }
 
 function createGot(conn: Connection, agent: { http: http.Agent; https: https.Agent }, timeoutMs: number): Got {
@@ -285,57 +280,4 @@ function createGot(conn: Connection, agent: { http: http.Agent; https: https.Age
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function isRetryable(e: ApiError): boolean {
-  return e.code === 'E_TIMEOUT' || (e.code === 'E_API_UNREACHABLE' && RETRY_CODES.has(String((e.cause as { code?: unknown } | undefined)?.code)));
-}
-
-function parseAnswer(answer: Answer, shown: string): unknown {
-  try {
-    return parseJsonSafe(answer.body);
-  } catch (e) {
-    throw new ApiError('E_API', `${shown} answered something that is not JSON (HTTP ${answer.status}: ${snippet(answer.body, 80)})`, { cause: e, status: answer.status });
-  }
-}
-
-function statusLine(answer: Answer): string {
-  return `HTTP ${answer.status}${http.STATUS_CODES[answer.status] ? ` ${http.STATUS_CODES[answer.status]}` : ''}`;
-}
-
-function httpError(call: Call, answer: Answer): ApiError {
-  const body = snippet(answer.body);
-  const code = answer.status === 413 ? 'E_TOO_LARGE' : 'E_HTTP';
-  return new ApiError(code, `${call.method} /${call.path.split('?')[0]} answered ${statusLine(answer)}${body ? `: ${body}` : ''}`, { status: answer.status });
-}
-
-function redirectError(call: Call, answer: Answer): ApiError {
-  let where = 'nowhere (no Location)';
-  const loc = answer.headers.location;
-  if (loc) {
-    try {
-      where = `host ${new URL(loc, 'http://same-host.invalid').host.replace('same-host.invalid', 'the same host')}`;
-    } catch {
-      where = 'an unreadable Location';
-    }
-  }
-  return new ApiError('E_REDIRECT', `${call.method} /${call.path.split('/')[0]}${call.path.includes('/') ? '/...' : ''} answered ${statusLine(answer)} redirecting to ${where}: not followed (ET_URL must be the API's own address)`, { status: answer.status });
-}
-
-const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED']);
-
-/** got errors carry URLs and request options: keep only what is safe and useful, and the cause. */
-export function transportError(e: unknown, shown: string, baseUrl: string, timeout: string): ApiError {
-  if (e instanceof ApiError) return e;
-  const err = e as { name?: string; code?: string; message?: string };
-  if (err.name === 'AbortError') return interrupted(e);
-  if (err.name === 'CancelError') return new ApiError('E_TOO_LARGE', `${shown} answered more than the response size limit (--max-response-mb); refused rather than buffered`, { cause: e });
-  const code = err.code;
-  if (err.name === 'TimeoutError' || code === 'ETIMEDOUT') return new ApiError('E_TIMEOUT', `${shown} timed out: no complete answer from ${baseUrl} within ${timeout} (--timeout)`, { cause: e });
-  if (code && TLS_CODES.has(code)) {
-    return new ApiError('E_API_UNREACHABLE', `${shown} failed: the TLS certificate of ${baseUrl} is not trusted (${code}); for a private CA use --ca-file or NODE_EXTRA_CA_CERTS (ET_SSL_VERIFY=false switches the check off)`, { cause: e });
-  }
-  const reason = code && code !== 'ERR_GOT_REQUEST_ERROR' ? code : 'connection failed';
-  if (err.name === 'RequestError' || err.name === 'ReadError' || code) return new ApiError('E_API_UNREACHABLE', `${shown} failed: cannot reach ${baseUrl} (${reason})`, { cause: e });
-  return new ApiError('E_API', `${shown} failed: ${err.message ?? String(e)}`, { cause: e });
 }

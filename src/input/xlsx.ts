@@ -41,27 +41,7 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
     throw new InputError(file, `not a readable .xlsx workbook (${(err as Error).message}); save it again from the spreadsheet application as "Excel Workbook (.xlsx)"`, { cause: err });
   };
 
-  // Find the sheet: streaming gives sheets one by one, so count them as they come.
-  let sheet: SheetReader | undefined;
-  let position = 0;
-  const seen: string[] = [];
-  try {
-    for (let next = await sheets.next(); !next.done; next = await sheets.next()) {
-      const ws = next.value;
-      position++;
-      seen.push(ws.name);
-      const wanted = options.sheet;
-      const hit = wanted === undefined ? ws.state !== 'hidden' && ws.state !== 'veryHidden' : typeof wanted === 'number' ? position === wanted : ws.name === wanted || ws.name.trim().toLowerCase() === wanted.trim().toLowerCase();
-      if (hit) {
-        sheet = ws;
-        break;
-      }
-      // skip this sheet's rows so the stream moves on
-      for await (const _ of ws) void _;
-    }
-  } catch (err) {
-    fail(err);
-  }
+  const { sheet, seen } = await findSheet(sheets, options.sheet).catch(fail);
   if (!sheet) {
     stream.destroy();
     throw new InputError(file, options.sheet === undefined ? 'the workbook has no visible sheet' : `sheet ${JSON.stringify(options.sheet)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`);
@@ -138,6 +118,21 @@ function markOversized(row: SourceRow, header: string[], maxCell: number): void 
     row.shapeError ??= `has a cell of ${size} bytes in column "${header[i] ?? i + 1}", more than input.maxCellBytes (${maxCell})`;
     row.shapeCode = 'E_CELL_TOO_LARGE';
   });
+}
+
+/** Streaming gives sheets one by one: counts them as they come, and skips the rows of the others. */
+async function findSheet(sheets: AsyncIterator<SheetReader>, wanted: string | number | undefined): Promise<{ sheet: SheetReader | undefined; seen: string[] }> {
+  const seen: string[] = [];
+  let position = 0;
+  for (let next = await sheets.next(); !next.done; next = await sheets.next()) {
+    const ws = next.value;
+    position++;
+    seen.push(ws.name);
+    const hit = wanted === undefined ? ws.state !== 'hidden' && ws.state !== 'veryHidden' : typeof wanted === 'number' ? position === wanted : ws.name === wanted || ws.name.trim().toLowerCase() === wanted.trim().toLowerCase();
+    if (hit) return { sheet: ws, seen };
+    for await (const _ of ws) void _;
+  }
+  return { sheet: undefined, seen };
 }
 
 async function checkSignature(file: string): Promise<void> {

@@ -47,24 +47,24 @@ async function readDirectory(file: string, maxEntries: number): Promise<Entry[]>
         break;
       }
     }
-    if (eocd < 0) throw refuse(file, 'it has no zip directory (the file is truncated or not a workbook)');
+    if (eocd < 0) throw broken(file, 'it has no zip directory: the file is truncated');
     const count = tail.readUInt16LE(eocd + 10);
     const dirSize = tail.readUInt32LE(eocd + 12);
     const dirOffset = tail.readUInt32LE(eocd + 16);
     if (count === 0xffff || dirOffset === 0xffffffff) throw refuse(file, 'it is a ZIP64 archive, which workbooks of this size never need');
     if (count > maxEntries) throw refuse(file, `it holds ${count} entries, more than ${maxEntries}`);
-    if (dirOffset + dirSize > size) throw refuse(file, 'its zip directory points past the end of the file');
+    if (dirOffset + dirSize > size) throw broken(file, 'its zip directory points past the end of the file');
     const dir = Buffer.alloc(dirSize);
     await fh.read(dir, 0, dirSize, dirOffset);
     const entries: Entry[] = [];
     for (let p = 0, n = 0; n < count; n++) {
-      if (p + 46 > dir.length || dir.readUInt32LE(p) !== 0x02014b50) throw refuse(file, 'its zip directory is damaged');
+      if (p + 46 > dir.length || dir.readUInt32LE(p) !== 0x02014b50) throw broken(file, 'its zip directory is damaged');
       const nameLength = dir.readUInt16LE(p + 28);
       const name = dir.toString('utf8', p + 46, p + 46 + nameLength);
       const local = dir.readUInt32LE(p + 42);
       const header = Buffer.alloc(30);
       await fh.read(header, 0, 30, local);
-      if (header.readUInt32LE(0) !== 0x04034b50) throw refuse(file, `entry ${JSON.stringify(name)} has no local header`);
+      if (header.readUInt32LE(0) !== 0x04034b50) throw broken(file, `entry ${JSON.stringify(name)} has no local header`);
       entries.push({ name, method: dir.readUInt16LE(p + 10), compressed: dir.readUInt32LE(p + 20), offset: local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28) });
       p += 46 + nameLength + dir.readUInt16LE(p + 30) + dir.readUInt16LE(p + 32);
     }
@@ -106,6 +106,10 @@ async function inflateCheck(file: string, e: Entry, limits: ZipLimits): Promise<
     inflate.on('end', () => resolve());
     input.pipe(inflate);
   });
+}
+
+function broken(file: string, why: string): InputError {
+  return new InputError(file, `not a readable .xlsx workbook (${why}); save it again from the spreadsheet application as "Excel Workbook (.xlsx)"`);
 }
 
 function refuse(file: string, why: string): InputError {

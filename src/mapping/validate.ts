@@ -173,90 +173,10 @@ function checkField(name: string, raw: unknown, add: (p: string, m: string) => v
   const merge = oneOf(spec.merge ?? 'replace', MERGE_POLICIES, `${path}.merge`, addc);
   if (merge === 'append' && type !== undefined && type !== 'list') addc(`${path}.merge`, `"append" needs type: list (this field is ${type})`);
 
-  const num = (key: 'min' | 'max' | 'maxLength') => {
-    const v = spec[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || (key === 'maxLength' && (!Number.isInteger(v) || v < 1))) {
-      addc(`${path}.${key}`, key === 'maxLength' ? 'expected a whole number of at least 1' : 'expected a number');
-      return undefined;
-    }
-    return v;
-  };
-  const min = num('min');
-  const max = num('max');
-  const maxLength = num('maxLength');
-  if (min !== undefined && max !== undefined && min > max) addc(`${path}.min`, `min (${min}) is greater than max (${max})`);
-  if ((min !== undefined || max !== undefined) && type !== 'integer' && type !== 'number') addc(`${path}.${min !== undefined ? 'min' : 'max'}`, `min/max apply to integer and number fields (this field is ${type})`);
-
-  let pattern: RegExp | undefined;
-  if (spec.pattern !== undefined) {
-    if (typeof spec.pattern !== 'string') addc(`${path}.pattern`, 'expected a regular expression as a string');
-    else {
-      try {
-        pattern = new RegExp(spec.pattern, 'u');
-      } catch (err) {
-        addc(`${path}.pattern`, `not a valid regular expression: ${(err as Error).message}`);
-      }
-    }
-  }
-  let enumValues: Scalar[] | undefined;
-  if (spec.enum !== undefined) {
-    if (!Array.isArray(spec.enum) || spec.enum.length === 0 || !spec.enum.every(isScalar)) addc(`${path}.enum`, 'expected a non-empty list of allowed values');
-    else enumValues = spec.enum;
-  }
-  let values: Map<string, Scalar> | undefined;
-  if (spec.values !== undefined) {
-    if (!isObj(spec.values) || Object.keys(spec.values).length === 0) addc(`${path}.values`, 'expected an object mapping cell text to the value to send, e.g. { "Yes": 1, "No": 0 }');
-    else {
-      values = new Map();
-      for (const [k, v] of Object.entries(spec.values)) {
-        if (!isScalar(v)) addc(`${path}.values.${k}`, 'expected a string, number or boolean');
-        else if (type === 'integer' && !(typeof v === 'number' && Number.isInteger(v))) addc(`${path}.values.${k}`, `expected an integer, because the field is type: integer (got ${JSON.stringify(v)})`);
-        else if (type === 'number' && typeof v !== 'number') addc(`${path}.values.${k}`, `expected a number, because the field is type: number (got ${JSON.stringify(v)})`);
-        else if (type === 'boolean' && typeof v !== 'boolean') addc(`${path}.values.${k}`, `expected true or false, because the field is type: boolean (got ${JSON.stringify(v)})`);
-        else values.set(k, v);
-      }
-    }
-  }
-  let separator = ';';
-  if (spec.separator !== undefined) {
-    if (typeof spec.separator !== 'string' || spec.separator === '') addc(`${path}.separator`, 'expected a non-empty string');
-    else separator = spec.separator;
-    if (type !== 'list') addc(`${path}.separator`, `separator applies to list fields (this field is ${type})`);
-  }
-  let decimal: '.' | ',' = '.';
-  if (spec.decimal !== undefined) {
-    if (spec.decimal === '.' || spec.decimal === ',') decimal = spec.decimal;
-    else addc(`${path}.decimal`, 'expected "." or ","');
-  }
-  const words = (key: 'thousands' | 'truthy' | 'falsy' | 'formats', types: FieldType[]): string[] => {
-    const v = spec[key];
-    if (v === undefined) return [];
-    const list = typeof v === 'string' ? [v] : v;
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x !== '')) {
-      addc(`${path}.${key}`, 'expected a string or a list of strings');
-      return [];
-    }
-    if (type !== undefined && !types.includes(type)) addc(`${path}.${key}`, `${key} applies to ${types.join(' and ')} fields (this field is ${type})`);
-    return list as string[];
-  };
-  const thousands = words('thousands', ['integer', 'number']);
-  if (thousands.includes(decimal)) addc(`${path}.thousands`, `cannot include the decimal separator "${decimal}"`);
-  const truthy = words('truthy', ['boolean']);
-  const falsy = words('falsy', ['boolean']);
-  const formats = words('formats', ['date', 'datetime']);
-  for (const f of formats) if (!/(YYYY|YY)/.test(f) || !/(MM|M)/.test(f) || !/(DD|D)/.test(f)) addc(`${path}.formats`, `format ${JSON.stringify(f)} needs YYYY (or YY), MM (or M) and DD (or D)`);
-  let timezone = 'UTC';
-  if (spec.timezone !== undefined) {
-    if (typeof spec.timezone !== 'string' || !isTimeZone(spec.timezone)) addc(`${path}.timezone`, `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(spec.timezone)}`);
-    else timezone = spec.timezone;
-    if (type !== 'datetime') addc(`${path}.timezone`, `timezone applies to datetime fields (this field is ${type}); a date is a calendar day and never moves`);
-  }
-  let required = false;
-  if (spec.required !== undefined) {
-    if (typeof spec.required !== 'boolean') addc(`${path}.required`, 'expected true or false');
-    else required = spec.required;
-  }
+  const c: FieldCheck = { spec, path, type, add: addc };
+  const { min, max, maxLength } = checkNumbers(c);
+  const { pattern, enumValues, values } = checkValueRules(c);
+  const { separator, decimal, thousands, truthy, falsy, formats, timezone, required } = checkTextRules(c);
   if (problems > 0 || !column || !type || !merge) return undefined;
   const f: FieldSpec = { name, column, type, merge, required, separator, decimal, thousands, truthy, falsy, formats, timezone };
   if (min !== undefined) f.min = min;
@@ -266,6 +186,110 @@ function checkField(name: string, raw: unknown, add: (p: string, m: string) => v
   if (enumValues) f.enum = enumValues;
   if (values) f.values = values;
   return f;
+}
+
+/** One field's spec being checked: its path, its type (when known) and where problems go. */
+interface FieldCheck {
+  spec: Obj;
+  path: string;
+  type: FieldType | undefined;
+  add: (p: string, m: string) => void;
+}
+
+function checkNumbers(c: FieldCheck) {
+  const num = (key: 'min' | 'max' | 'maxLength') => {
+    const v = c.spec[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || (key === 'maxLength' && (!Number.isInteger(v) || v < 1))) {
+      c.add(`${c.path}.${key}`, key === 'maxLength' ? 'expected a whole number of at least 1' : 'expected a number');
+      return undefined;
+    }
+    return v;
+  };
+  const min = num('min');
+  const max = num('max');
+  const maxLength = num('maxLength');
+  if (min !== undefined && max !== undefined && min > max) c.add(`${c.path}.min`, `min (${min}) is greater than max (${max})`);
+  if ((min !== undefined || max !== undefined) && c.type !== 'integer' && c.type !== 'number') c.add(`${c.path}.${min !== undefined ? 'min' : 'max'}`, `min/max apply to integer and number fields (this field is ${c.type})`);
+
+  return { min, max, maxLength };
+}
+
+function checkValueRules(c: FieldCheck) {
+  let pattern: RegExp | undefined;
+  if (c.spec.pattern !== undefined) {
+    if (typeof c.spec.pattern !== 'string') c.add(`${c.path}.pattern`, 'expected a regular expression as a string');
+    else {
+      try {
+        pattern = new RegExp(c.spec.pattern, 'u');
+      } catch (err) {
+        c.add(`${c.path}.pattern`, `not a valid regular expression: ${(err as Error).message}`);
+      }
+    }
+  }
+  let enumValues: Scalar[] | undefined;
+  if (c.spec.enum !== undefined) {
+    if (!Array.isArray(c.spec.enum) || c.spec.enum.length === 0 || !c.spec.enum.every(isScalar)) c.add(`${c.path}.enum`, 'expected a non-empty list of allowed values');
+    else enumValues = c.spec.enum;
+  }
+  let values: Map<string, Scalar> | undefined;
+  if (c.spec.values !== undefined) {
+    if (!isObj(c.spec.values) || Object.keys(c.spec.values).length === 0) c.add(`${c.path}.values`, 'expected an object mapping cell text to the value to send, e.g. { "Yes": 1, "No": 0 }');
+    else {
+      values = new Map();
+      for (const [k, v] of Object.entries(c.spec.values)) {
+        if (!isScalar(v)) c.add(`${c.path}.values.${k}`, 'expected a string, number or boolean');
+        else if (c.type === 'integer' && !(typeof v === 'number' && Number.isInteger(v))) c.add(`${c.path}.values.${k}`, `expected an integer, because the field is type: integer (got ${JSON.stringify(v)})`);
+        else if (c.type === 'number' && typeof v !== 'number') c.add(`${c.path}.values.${k}`, `expected a number, because the field is type: number (got ${JSON.stringify(v)})`);
+        else if (c.type === 'boolean' && typeof v !== 'boolean') c.add(`${c.path}.values.${k}`, `expected true or false, because the field is type: boolean (got ${JSON.stringify(v)})`);
+        else values.set(k, v);
+      }
+    }
+  }
+  return { pattern, enumValues, values };
+}
+
+function checkTextRules(c: FieldCheck) {
+  let separator = ';';
+  if (c.spec.separator !== undefined) {
+    if (typeof c.spec.separator !== 'string' || c.spec.separator === '') c.add(`${c.path}.separator`, 'expected a non-empty string');
+    else separator = c.spec.separator;
+    if (c.type !== 'list') c.add(`${c.path}.separator`, `separator applies to list fields (this field is ${c.type})`);
+  }
+  let decimal: '.' | ',' = '.';
+  if (c.spec.decimal !== undefined) {
+    if (c.spec.decimal === '.' || c.spec.decimal === ',') decimal = c.spec.decimal;
+    else c.add(`${c.path}.decimal`, 'expected "." or ","');
+  }
+  const words = (key: 'thousands' | 'truthy' | 'falsy' | 'formats', types: FieldType[]): string[] => {
+    const v = c.spec[key];
+    if (v === undefined) return [];
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x !== '')) {
+      c.add(`${c.path}.${key}`, 'expected a string or a list of strings');
+      return [];
+    }
+    if (c.type !== undefined && !types.includes(c.type)) c.add(`${c.path}.${key}`, `${key} applies to ${types.join(' and ')} fields (this field is ${c.type})`);
+    return list as string[];
+  };
+  const thousands = words('thousands', ['integer', 'number']);
+  if (thousands.includes(decimal)) c.add(`${c.path}.thousands`, `cannot include the decimal separator "${decimal}"`);
+  const truthy = words('truthy', ['boolean']);
+  const falsy = words('falsy', ['boolean']);
+  const formats = words('formats', ['date', 'datetime']);
+  for (const f of formats) if (!/(YYYY|YY)/.test(f) || !/(MM|M)/.test(f) || !/(DD|D)/.test(f)) c.add(`${c.path}.formats`, `format ${JSON.stringify(f)} needs YYYY (or YY), MM (or M) and DD (or D)`);
+  let timezone = 'UTC';
+  if (c.spec.timezone !== undefined) {
+    if (typeof c.spec.timezone !== 'string' || !isTimeZone(c.spec.timezone)) c.add(`${c.path}.timezone`, `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(c.spec.timezone)}`);
+    else timezone = c.spec.timezone;
+    if (c.type !== 'datetime') c.add(`${c.path}.timezone`, `timezone applies to datetime fields (this field is ${c.type}); a date is a calendar day and never moves`);
+  }
+  let required = false;
+  if (c.spec.required !== undefined) {
+    if (typeof c.spec.required !== 'boolean') c.add(`${c.path}.required`, 'expected true or false');
+    else required = c.spec.required;
+  }
+  return { separator, decimal, thousands, truthy, falsy, formats, timezone, required };
 }
 
 function isTimeZone(tz: string): boolean {

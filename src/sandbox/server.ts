@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Result } from '../errors.js';
+import { handleAdmin } from './admin.js';
+import { emptyStats, mulberry32, readBody, routeName, safeEqual, send, sleep, UUID } from './http.js';
 import { SessionStore, toApiItem, type SandboxSession } from './store.js';
 
 export interface SandboxUser {
@@ -51,8 +52,6 @@ export interface SandboxStats {
 }
 
 export const DEFAULT_USER: SandboxUser = { username: 'demo@example.com', password: 'demo-password' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MAX_BODY = 1024 * 1024;
 
 /**
  * A local stand-in for the Ender Turing API, following what the public reference says:
@@ -153,7 +152,7 @@ export class Sandbox {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;
-    if (path.startsWith('/admin/')) return this.handleAdmin(req, res, path, url.searchParams);
+    if (path.startsWith('/admin/')) return handleAdmin(this, req, res, path, url.searchParams);
 
     this.inFlight++;
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.inFlight);
@@ -161,55 +160,13 @@ export class Sandbox {
       if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
       const prefix = `/api/${this.options.apiVersion}`;
       const route = path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
-      const reply = (status: number, body: unknown, logged?: unknown) => {
+      const reply: Reply = (status, body, logged) => {
         this.record(req, path, url.searchParams, status, logged);
         send(res, status, body, status === 429 ? { 'retry-after': '1' } : {});
       };
 
-      // a bad night, on request: a rate cap, server errors, dropped connections
-      if (this.options.rateLimit > 0) {
-        const now = Date.now();
-        while (this.window.length > 0 && this.window[0]! <= now - 1000) this.window.shift();
-        if (this.window.length >= this.options.rateLimit) {
-          await readBody(req).catch(() => undefined);
-          return reply(429, { detail: 'Too Many Requests' });
-        }
-        this.window.push(now);
-      }
-      if (this.options.failRate > 0 && this.random() < this.options.failRate) {
-        await readBody(req).catch(() => undefined);
-        return reply([500, 502, 503][Math.floor(this.random() * 3)]!, { detail: 'injected server error' });
-      }
-      // a dropped connection comes before the write half the time and after it the other half
-      const drop = this.options.dropRate > 0 && this.random() < this.options.dropRate ? (this.random() < 0.5 ? 'before' : 'after') : undefined;
-      if (drop === 'before') {
-        this.record(req, path, url.searchParams, 0);
-        req.socket.destroy();
-        return;
-      }
-      if (drop === 'after') {
-        res.writeHead = (() => res) as never;
-        res.end = (() => {
-          this.stats.requests[`${req.method} ${routeName(path)} dropped`] = (this.stats.requests[`${req.method} ${routeName(path)} dropped`] ?? 0) + 1;
-          req.socket.destroy();
-          return res;
-        }) as never;
-      }
-
-      if (route === '/login/access-token' && req.method === 'POST') {
-        const type = req.headers['content-type'] ?? '';
-        const raw = await readBody(req);
-        if (!type.startsWith('application/x-www-form-urlencoded')) return reply(422, { detail: 'expected a form-encoded body (application/x-www-form-urlencoded)' });
-        const form = new URLSearchParams(raw.toString('utf8'));
-        const user = this.options.users.find((u) => u.username === form.get('username') && safeEqual(u.password, form.get('password') ?? ''));
-        if (!user) return reply(400, { detail: 'Incorrect email or password' });
-        const token = randomBytes(24).toString('base64url');
-        this.tokens.set(token, Date.now() + this.options.tokenTtlSeconds * 1000);
-        this.issuedTokens.push(token);
-        if (this.issuedTokens.length > 10_000) this.issuedTokens.shift();
-        this.stats.logins++;
-        return reply(200, { access_token: token, token_type: 'bearer', expires_in: this.options.tokenTtlSeconds });
-      }
+      if (await this.injectFault(req, res, path, url.searchParams, reply)) return;
+      if (route === '/login/access-token' && req.method === 'POST') return await this.login(req, reply);
       if (route === undefined || !(route === '/sessions' || /^\/sessions\/[^/]+\/metadata$/.test(route))) {
         await readBody(req).catch(() => undefined);
         return reply(404, { detail: 'Not Found' });
@@ -218,40 +175,90 @@ export class Sandbox {
         await readBody(req).catch(() => undefined);
         return reply(401, { detail: 'Could not validate credentials' });
       }
-
       if (route === '/sessions' && req.method === 'GET') {
         const result = this.search(url.searchParams);
         return 'error' in result ? reply(422, { detail: result.error }) : reply(200, result);
       }
       const m = /^\/sessions\/([^/]+)\/metadata$/.exec(route);
-      if (m && req.method === 'PUT') {
-        const id = decodeURIComponent(m[1]!);
-        const raw = await readBody(req);
-        if (!UUID.test(id)) return reply(422, { detail: `session_id: value is not a valid uuid` });
-        const session = this.store.get(id);
-        if (!session) return reply(404, { detail: 'Session not found' });
-        // a session marked locked refuses writes, so users can rehearse a row that fails
-        if (session.locked === true) return reply(403, { detail: 'Session is locked and its metadata cannot be changed' });
-        let body: unknown;
-        try {
-          body = JSON.parse(raw.toString('utf8'));
-        } catch {
-          return reply(422, { detail: 'body is not valid JSON' });
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) return reply(422, { detail: 'body must be a JSON object' });
-        return await this.write(id, async () => {
-          for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-            if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
-            session.metadata[k] = v;
-          }
-          this.stats.putsPerSession[id] = (this.stats.putsPerSession[id] ?? 0) + 1;
-          reply(200, session.metadata, body);
-        });
-      }
+      if (m && req.method === 'PUT') return await this.putMetadata(req, decodeURIComponent(m[1]!), reply);
       return reply(405, { detail: 'Method Not Allowed' });
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** A bad night, on request: a rate cap, server errors, dropped connections. True when it answered. */
+  private async injectFault(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, reply: Reply): Promise<boolean> {
+    if (this.options.rateLimit > 0) {
+      const now = Date.now();
+      while (this.window.length > 0 && this.window[0]! <= now - 1000) this.window.shift();
+      if (this.window.length >= this.options.rateLimit) {
+        await readBody(req).catch(() => undefined);
+        reply(429, { detail: 'Too Many Requests' });
+        return true;
+      }
+      this.window.push(now);
+    }
+    if (this.options.failRate > 0 && this.random() < this.options.failRate) {
+      await readBody(req).catch(() => undefined);
+      reply([500, 502, 503][Math.floor(this.random() * 3)]!, { detail: 'injected server error' });
+      return true;
+    }
+    // a dropped connection comes before the write half the time and after it the other half
+    const drop = this.options.dropRate > 0 && this.random() < this.options.dropRate ? (this.random() < 0.5 ? 'before' : 'after') : undefined;
+    if (drop === 'before') {
+      this.record(req, path, query, 0);
+      req.socket.destroy();
+      return true;
+    }
+    if (drop === 'after') {
+      res.writeHead = (() => res) as never;
+      res.end = (() => {
+        this.stats.requests[`${req.method} ${routeName(path)} dropped`] = (this.stats.requests[`${req.method} ${routeName(path)} dropped`] ?? 0) + 1;
+        req.socket.destroy();
+        return res;
+      }) as never;
+    }
+    return false;
+  }
+
+  private async login(req: IncomingMessage, reply: Reply): Promise<void> {
+    const type = req.headers['content-type'] ?? '';
+    const raw = await readBody(req);
+    if (!type.startsWith('application/x-www-form-urlencoded')) return reply(422, { detail: 'expected a form-encoded body (application/x-www-form-urlencoded)' });
+    const form = new URLSearchParams(raw.toString('utf8'));
+    const user = this.options.users.find((u) => u.username === form.get('username') && safeEqual(u.password, form.get('password') ?? ''));
+    if (!user) return reply(400, { detail: 'Incorrect email or password' });
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, Date.now() + this.options.tokenTtlSeconds * 1000);
+    this.issuedTokens.push(token);
+    if (this.issuedTokens.length > 10_000) this.issuedTokens.shift();
+    this.stats.logins++;
+    return reply(200, { access_token: token, token_type: 'bearer', expires_in: this.options.tokenTtlSeconds });
+  }
+
+  private async putMetadata(req: IncomingMessage, id: string, reply: Reply): Promise<void> {
+    const raw = await readBody(req);
+    if (!UUID.test(id)) return reply(422, { detail: `session_id: value is not a valid uuid` });
+    const session = this.store.get(id);
+    if (!session) return reply(404, { detail: 'Session not found' });
+    // a session marked locked refuses writes, so users can rehearse a row that fails
+    if (session.locked === true) return reply(403, { detail: 'Session is locked and its metadata cannot be changed' });
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reply(422, { detail: 'body is not valid JSON' });
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return reply(422, { detail: 'body must be a JSON object' });
+    return this.write(id, async () => {
+      for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+        if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+        session.metadata[k] = v;
+      }
+      this.stats.putsPerSession[id] = (this.stats.putsPerSession[id] ?? 0) + 1;
+      reply(200, session.metadata, body);
+    });
   }
 
   /** Counts a write that starts while another write to the same session is still in progress. */
@@ -310,107 +317,8 @@ export class Sandbox {
     return { total: hits.length, items: hits.slice(skip, skip + limit).map(toApiItem) };
   }
 
-  private async handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
-    if (path === '/admin/sessions' && req.method === 'GET') return send(res, 200, this.store.all());
-    if (path === '/admin/sessions' && req.method === 'POST') {
-      const raw = await readBody(req, 512 * 1024 * 1024);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return send(res, 422, { detail: 'body is not valid JSON' });
-      }
-      const seed = parseSessions(parsed);
-      if (!seed.ok) return send(res, 422, { detail: seed.error });
-      try {
-        if (query.get('mode') === 'append') this.store.add(seed.value.sessions);
-        else this.store.load(seed.value.sessions);
-      } catch (err) {
-        return send(res, 422, { detail: (err as Error).message });
-      }
-      return send(res, 200, { loaded: seed.value.sessions.length, total: this.store.size });
-    }
-    const one = /^\/admin\/sessions\/([^/]+)$/.exec(path);
-    if (one && req.method === 'GET') {
-      const s = this.store.get(decodeURIComponent(one[1]!));
-      return s ? send(res, 200, s) : send(res, 404, { detail: 'Session not found' });
-    }
-    if (path === '/admin/stats' && req.method === 'GET') return send(res, 200, this.stats);
-    if (path === '/admin/requests' && req.method === 'GET') return send(res, 200, this.log);
-    if (path === '/admin/requests' && req.method === 'DELETE') {
-      this.resetStats();
-      return send(res, 200, { cleared: true });
-    }
-    if (path === '/admin/revoke-tokens' && req.method === 'POST') {
-      this.revokeTokens();
-      return send(res, 200, { revoked: true });
-    }
-    return send(res, 404, { detail: 'Not Found' });
-  }
 }
 
-/** Accepts `[session, ...]` or `{ "sessions": [...] }`; each session needs a UUID `id`. */
-export interface SandboxSeed {
-  sessions: SandboxSession[];
-  users?: SandboxUser[];
-}
+type Reply = (status: number, body: unknown, logged?: unknown) => void;
 
-export function parseSessions(doc: unknown): Result<SandboxSeed, string> {
-  const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { sessions?: unknown }).sessions) ? (doc as { sessions: unknown[] }).sessions : undefined;
-  if (!list) return { ok: false, error: 'expected a list of sessions or { "sessions": [...] }' };
-  const sessions: SandboxSession[] = [];
-  for (const [i, s] of list.entries()) {
-    if (typeof s !== 'object' || s === null || typeof (s as { id?: unknown }).id !== 'string' || !UUID.test((s as { id: string }).id)) return { ok: false, error: `sessions[${i}]: expected an object with a UUID "id"` };
-    const m = (s as { metadata?: unknown }).metadata;
-    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) return { ok: false, error: `sessions[${i}].metadata: expected an object` };
-    sessions.push({ ...(s as SandboxSession), metadata: (m as Record<string, unknown>) ?? {} });
-  }
-  const users = !Array.isArray(doc) && typeof doc === 'object' && doc !== null ? (doc as { users?: unknown }).users : undefined;
-  if (Array.isArray(users) && users.every((u) => typeof u?.username === 'string' && typeof u?.password === 'string')) return { ok: true, value: { sessions, users: users as SandboxUser[] } };
-  return { ok: true, value: { sessions } };
-}
-
-function emptyStats(): SandboxStats {
-  return { requests: {}, putsPerSession: {}, logins: 0, overlappingWrites: 0, peakInFlight: 0 };
-}
-
-function routeName(path: string): string {
-  return path.replace(/\/sessions\/[^/]+\/metadata$/, '/sessions/{id}/metadata');
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** A small seeded generator, so that injected faults can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { parseSessions, type SandboxSeed } from './http.js';
