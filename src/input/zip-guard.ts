@@ -102,7 +102,7 @@ async function inflateCheck(file: string, e: Entry, limits: ZipLimits): Promise<
         fail(refuse(file, `entry ${JSON.stringify(e.name)} inflates to more than ${mb(cap.bytes)} (${cap.setting}); raise the setting if the workbook is genuine, or export the sheet as CSV`));
       }
     });
-    inflate.on('error', (err) => fail(refuse(file, `entry ${JSON.stringify(e.name)} cannot be inflated (${err.message})`)));
+    inflate.on('error', (err) => fail(broken(file, `entry ${JSON.stringify(e.name)} cannot be inflated (${err.message})`)));
     inflate.on('end', () => resolve());
     input.pipe(inflate);
   });
