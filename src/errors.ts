@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'E_HTTP'
   | 'E_WRITE'
   | 'E_INTERRUPTED'
-  | 'E_INTERNAL';
+  | 'E_INTERNAL'
+  | 'E_LOCKED';
 
 export class EtError extends Error {
   readonly code: ErrorCode;

@@ -9,4 +9,6 @@ export interface Io {
 /** What a command's handler reports back to `main`. */
 export interface Outcome {
   code: number;
+  /** In: where each option given other than by default came from (see settings.ts). */
+  sources?: Record<string, 'flag' | 'env' | 'config'>;
 }

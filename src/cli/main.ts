@@ -7,6 +7,7 @@ import * as run from './commands/run.js';
 import * as sandbox from './commands/sandbox.js';
 import * as validate from './commands/validate.js';
 import type { Io, Outcome } from './io.js';
+import { settleRunArgs } from './settings.js';
 
 export type { Io };
 
@@ -55,7 +56,9 @@ export function createParser(io: Io, outcome: Outcome): Argv {
 export async function main(argv: string[], io: Io = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const outcome: Outcome = { code: EXIT.OK };
   try {
-    await createParser(io, outcome).parseAsync(argv);
+    const settled = settleRunArgs(argv, io.env);
+    outcome.sources = settled.sources;
+    await createParser(io, outcome).parseAsync(settled.argv);
     return outcome.code;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
-import { DEFAULTS, parseMaxErrors } from '../run/index.js';
+import { DEFAULTS, parseMaxErrors, parseShard } from '../run/index.js';
 
-const INPUT = { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'CRM export(s): .csv, .tsv, .txt or .xlsx' } as const;
+const INPUT = { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'CRM export(s): .csv, .tsv, .txt or .xlsx; a folder (its exports, in name order) or a quoted pattern such as "drop/*.csv"' } as const;
 const REPORT_DIR = { type: 'string', describe: 'where results.csv, failed.csv and summary.json go [default: reports/<UTC timestamp>/]' } as const;
 
 /** Options of `validate`, which `run` shares. */
@@ -36,9 +36,15 @@ export function runOptions<T>(y: Argv<T>) {
     .option('insecure', { type: 'boolean', default: false, describe: 'do not verify the TLS certificate (same as ET_SSL_VERIFY=false)' })
     .option('ca-file', { type: 'string', describe: 'PEM file of a private certificate authority' })
     .option('api-version', { type: 'string', describe: 'API version in the path (overrides ET_API_VERSION) [default: v1]' })
+    .option('lock-stale', { type: 'number', default: DEFAULTS.lockStaleSec, describe: "seconds after which another host's lock on the state directory is taken over" })
+    .option('settle', { type: 'number', default: DEFAULTS.settleSec, describe: 'files found in a folder or by a pattern that changed less than this many seconds ago are left for a later run' })
+    .option('archive', { type: 'string', describe: 'move each input whose rows all ended well to ARCHIVE/<YYYY-MM-DD>/ (not in a dry run)' })
+    .option('shard', { type: 'string', describe: 'only the rows whose key falls in shard i of n, e.g. 2/3 (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS)' })
+    .option('config', { type: 'string', describe: 'YAML/JSON file of option values (flags win over ET_IMPORT_* variables, which win over the file)' })
     .check((a) => {
       // the same checks run again in resolveRunOptions; here they fail before anything is opened
       if (a['max-errors'] !== undefined) parseMaxErrors(a['max-errors']);
+      if (a.shard !== undefined) parseShard(a.shard);
       return true;
     });
 }

@@ -5,6 +5,7 @@ import type { EarlierOutcome, ResumeIndex } from '../state/journal.js';
 import type { KeyTable } from './key-table.js';
 import type { MappedRow } from './mapper.js';
 import type { DuplicateKeys, RowAt } from './row.js';
+import { shardOf } from './shard.js';
 
 export type Classified =
   /** Ends here, without the API: invalid, superseded, or valid (validate). */
@@ -12,7 +13,9 @@ export type Classified =
   /** Ended well in the run being resumed: skipped, unless an earlier row redone now wrote its session. */
   | { kind: 'resumed'; mapped: MappedRow; earlier: EarlierOutcome & { sessionId: string } }
   /** Needs the API. */
-  | { kind: 'work'; mapped: MappedRow };
+  | { kind: 'work'; mapped: MappedRow }
+  /** Another shard's row: counted, not reported. */
+  | { kind: 'outside' };
 
 export interface FileKeys {
   /** Keys seen so far in this file, with their last row. */
@@ -27,7 +30,8 @@ export interface FileKeys {
  * Decides what happens to one read row, before any request: pure but for the key tables it
  * updates. Invalid rows are never skipped on resume: they are checked again.
  */
-export function classifyRow(mapped: Result<MappedRow, RowError>, at: RowAt, keys: FileKeys, resume: ResumeIndex | undefined, validate: boolean, keyText: string): Classified {
+export function classifyRow(mapped: Result<MappedRow, RowError>, at: RowAt, keys: FileKeys, resume: ResumeIndex | undefined, validate: boolean, keyText: string, shard?: { index: number; count: number }): Classified {
+  if (shard && shardOf(mapped.ok ? mapped.value.lookup : keyText, shard.count) !== shard.index) return { kind: 'outside' };
   const base = { file: at.file, row: at.row.row };
   if (!mapped.ok) return { kind: 'record', result: { ...base, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message } };
   const m = mapped.value;

@@ -27,11 +27,14 @@ export interface ReadContext {
   concurrency: number;
   /** Called with the rows in flight, to wait for them at the end (bounded by the caller). */
   settle: (inflight: Set<Promise<void>>) => Promise<void>;
+  shard: { index: number; count: number } | undefined;
 }
 
 export interface ReadOutcome {
   rowsPerFile: Map<string, number>;
   duplicates: DuplicateKeys;
+  /** Rows of other shards, read and left alone. */
+  notInShard: number;
 }
 
 /**
@@ -40,12 +43,12 @@ export interface ReadOutcome {
  * Only the reading itself can blame the input.
  */
 export async function readAll(ctx: ReadContext): Promise<ReadOutcome> {
-  const out: ReadOutcome = { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] } };
+  const out: ReadOutcome = { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] }, notInShard: 0 };
   const inflight = new Set<Promise<void>>();
   let rowsBefore = 0;
   for (const ps of ctx.sources) {
     if (ctx.stop.stopping) break;
-    const n = await readFile(ctx, ps, out.duplicates, inflight, rowsBefore === 0);
+    const n = await readFile(ctx, ps, out, inflight, rowsBefore === 0);
     out.rowsPerFile.set(ps.source.file, n);
     rowsBefore += n;
   }
@@ -53,11 +56,11 @@ export async function readAll(ctx: ReadContext): Promise<ReadOutcome> {
   return out;
 }
 
-async function readFile(ctx: ReadContext, ps: PlannedSource, duplicates: DuplicateKeys, inflight: Set<Promise<void>>, firstRows: boolean): Promise<number> {
+async function readFile(ctx: ReadContext, ps: PlannedSource, out: ReadOutcome, inflight: Set<Promise<void>>, firstRows: boolean): Promise<number> {
   const { source } = ps;
   const absFile = resolve(source.file);
   const sheet = source.format === 'xlsx' ? String(source.details.sheet) : undefined;
-  const keys: FileKeys = { seen: new KeyTable(), lastRows: undefined, duplicates, policy: ctx.mapping.match.duplicates };
+  const keys: FileKeys = { seen: new KeyTable(), lastRows: undefined, duplicates: out.duplicates, policy: ctx.mapping.match.duplicates };
   // match.duplicates: last needs to know each key's last row before the first write
   if (keys.policy === 'last') {
     try {
@@ -80,7 +83,7 @@ async function readFile(ctx: ReadContext, ps: PlannedSource, duplicates: Duplica
     }
     if (next.done) break;
     n++;
-    await dispatch(ctx, ps, next.value, absFile, sheet, keys, inflight);
+    if (!(await dispatch(ctx, ps, next.value, absFile, sheet, keys, inflight))) out.notInShard++;
   }
   return n;
 }
@@ -94,23 +97,26 @@ function inputBroke(ctx: ReadContext, file: string, e: unknown, n: number, first
   if (!(e instanceof EtError)) ctx.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'input error');
 }
 
-async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: Set<Promise<void>>): Promise<void> {
+/** Hands one row on; false for a row of another shard. */
+async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: Set<Promise<void>>): Promise<boolean> {
   const mapped = mapRow(ctx.mapping, ps.plan, row, ps.source.file, sheet);
   const hash = mapped.ok ? rowHash([mapped.value.key, mapped.value.values]) : rowHash(row.cells.map(cellText));
   const at: RowAt = { file: ps.source.file, absFile, header: ps.source.header, row, hash };
-  const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan));
+  const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan), ctx.shard);
+  if (c.kind === 'outside') return false;
   if (c.kind === 'record' || !ctx.rows) {
     if (c.kind === 'record') await ctx.sink.record(c.result, at);
-    return;
+    return true;
   }
   // the reader waits while enough work is queued: memory stays flat on any file size
   while (inflight.size >= ctx.concurrency * 2) await Promise.race(inflight);
-  if (ctx.stop.stopping) return;
+  if (ctx.stop.stopping) return true;
   const rc = ctx.rows;
   const ticket = rc.gate.ticket();
   const task = c.kind === 'resumed' ? processResumed(rc, at, c.mapped, ticket, c.earlier) : processRow(rc, at, c.mapped, ticket);
   inflight.add(task);
   void task.finally(() => inflight.delete(task));
+  return true;
 }
 
 /** A first pass over a file: the last row of each key (rows with an unusable key are left out). */

@@ -24,6 +24,10 @@ export const DEFAULTS = {
   maxResponseMb: 64,
   maxBodyKb: 512,
   progressEverySec: 10,
+  /** Another host's lock on the state directory older than this is taken over. */
+  lockStaleSec: 3600,
+  /** A file in a drop folder modified more recently than this may still be arriving. */
+  settleSec: 60,
 } as const;
 
 export interface RunOptions {
@@ -64,6 +68,16 @@ export interface RunOptions {
   out?: { write(s: string): unknown };
   /** How often progress is logged, ms. */
   progressEveryMs?: number;
+  /** Another host's lock on the state directory older than this is taken over (ms). */
+  lockStaleMs?: number;
+  /** Files found in a folder or by a pattern that changed less than this long ago are left for a later run (ms). */
+  settleMs?: number;
+  /** Move each input whose rows all ended well to `<archive>/<YYYY-MM-DD>/` (never in a dry run). */
+  archive?: string;
+  /** Only the rows whose key falls in shard `index` of `count` (1-based). */
+  shard?: { index: number; count: number };
+  /** Where each option that is not a default came from, for summary.json. */
+  optionSources?: Record<string, 'flag' | 'env' | 'config'>;
 }
 
 export interface MaxErrors {
@@ -95,6 +109,10 @@ export interface ResolvedOptions {
   maxResponseBytes: number;
   maxBodyBytes: number;
   progressEveryMs: number;
+  lockStaleMs: number;
+  settleMs: number;
+  archive: string | undefined;
+  shard: { index: number; count: number } | undefined;
 }
 
 /**
@@ -106,12 +124,15 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
   if (mode === 'run' && !o.connection) throw new EtError('E_USAGE', 'no API connection given');
   if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw new EtError('E_USAGE', '--input: name at least one export');
   const dryRun = o.dryRun ?? false;
-  const reportDir = resolve(o.reportDir ?? defaultReportDir(started));
+  // each shard keeps its own report and state
+  const shard = checkShard(o.shard);
+  const suffix = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
+  const reportDir = resolve(`${o.reportDir ?? defaultReportDir(started)}${suffix}`);
   let resumeDir: string | undefined;
   if (o.resume !== undefined) resumeDir = resolve(existsSync(join(o.resume, 'state')) ? join(o.resume, 'state') : o.resume);
   // A resumed real run appends to the journal it resumes. A dry run keeps its own: its rows
   // were never written, and must not be mistaken for done by a later real resume.
-  const stateDir = resolve(resumeDir !== undefined && !dryRun ? resumeDir : (o.stateDir ?? join(reportDir, 'state')));
+  const stateDir = resolve(resumeDir !== undefined && !dryRun ? resumeDir : o.stateDir !== undefined ? `${o.stateDir}${suffix}` : join(reportDir, 'state'));
   return {
     mode,
     inputs: o.inputs,
@@ -134,7 +155,24 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     maxResponseBytes: positive('--max-response-mb', o.maxResponseBytes, DEFAULTS.maxResponseMb * 1024 * 1024),
     maxBodyBytes: positive('--max-body-kb', o.maxBodyBytes, DEFAULTS.maxBodyKb * 1024),
     progressEveryMs: positive('--progress-every', o.progressEveryMs, DEFAULTS.progressEverySec * 1000),
+    lockStaleMs: positive('--lock-stale', o.lockStaleMs, DEFAULTS.lockStaleSec * 1000),
+    settleMs: atLeastZero('--settle', o.settleMs, DEFAULTS.settleSec * 1000),
+    archive: o.archive === undefined ? undefined : resolve(o.archive),
+    shard,
   };
+}
+
+function checkShard(s: { index: number; count: number } | undefined): { index: number; count: number } | undefined {
+  if (s === undefined) return undefined;
+  if (!Number.isInteger(s.index) || !Number.isInteger(s.count) || s.count < 1 || s.index < 1 || s.index > s.count) throw new EtError('E_USAGE', `--shard must be i/n with 1 <= i <= n, got ${s.index}/${s.count}`);
+  return s;
+}
+
+/** `--shard 2/3` as numbers. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new EtError('E_USAGE', `--shard must be i/n, e.g. 2/3, got ${JSON.stringify(text)}`);
+  return checkShard({ index: Number(m[1]), count: Number(m[2]) })!;
 }
 
 function whole(name: string, v: number | undefined, fallback: number, min: number): number {

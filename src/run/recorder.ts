@@ -1,6 +1,7 @@
 import { errorMessage, type WriteError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RowAt, RowSink } from '../pipeline/row.js';
+import { OK_STATUSES } from '../report/statuses.js';
 import type { ReportWriter, RowResult } from '../report/writer.js';
 import type { Journal } from '../state/journal.js';
 import type { StopControl } from './stop-control.js';
@@ -13,6 +14,8 @@ import type { StopControl } from './stop-control.js';
 export class Recorder implements RowSink {
   private closed = false;
   private journalBroken = false;
+  /** Rows per input file that did not end well: a file with none may be archived. */
+  readonly notWell = new Map<string, number>();
 
   constructor(
     private readonly report: ReportWriter,
@@ -35,6 +38,7 @@ export class Recorder implements RowSink {
       this.appendJournal(result, at);
       this.logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
       await this.report.record(result, at.header, at.row.cells);
+      if (!OK_STATUSES.has(result.status)) this.notWell.set(result.file, (this.notWell.get(result.file) ?? 0) + 1);
       if (result.fatal) this.stop.fatal(result.errorMessage ?? 'a fatal error');
       this.stop.onRow(result.status, result.transport ?? false, this.report.counts, result.errorMessage);
     } catch (e) {
@@ -51,6 +55,17 @@ export class Recorder implements RowSink {
       const message = errorMessage(e);
       this.logger.error({ file: this.journal.path, err: message }, 'the journal cannot be written: stopping');
       this.stop.fatal(message);
+    }
+  }
+
+  /** Marks a file archived in the journal: a later delivery under the same name is imported anew. */
+  archived(absFile: string): void {
+    if (!this.journal || this.journalBroken) return;
+    try {
+      this.journal.append({ f: absFile, r: 0, h: '', s: 'archived' });
+    } catch (e) {
+      this.journalBroken = true;
+      this.stop.fatal(errorMessage(e));
     }
   }
 

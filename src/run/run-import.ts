@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { createClient, type ApiClient } from '../api/client.js';
@@ -14,6 +15,9 @@ import { displayUrl, scrubValue } from '../redact.js';
 import type { Counts } from '../report/statuses.js';
 import { ReportWriter } from '../report/writer.js';
 import { Journal, ResumeIndex } from '../state/journal.js';
+import { StateLock } from '../state/lock.js';
+import { archiveFile } from './archive.js';
+import { expandInputs } from './inputs.js';
 import { resolveRunOptions, type ResolvedOptions, type RunOptions } from './options.js';
 import { Recorder } from './recorder.js';
 import { StopControl } from './stop-control.js';
@@ -41,7 +45,10 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   const logger = input.logger ?? createLogger('info');
   const mapping = await loadMapping(o.mapping);
   const resume = loadResume(o);
-  const sources = await openSources(o.inputs, mapping);
+  const expanded = expandInputs(o.inputs, o.settleMs, started.getTime());
+  for (const n of expanded.notReady) logger.warn(n, 'not ready: the file changed moments ago and may still be arriving; left for a later run (--settle)');
+  if (expanded.files.length === 0) logger.warn({ inputs: o.inputs }, 'no export to import');
+  const sources = await openSources(expanded.files, mapping);
   const stop = new StopControl({ maxErrors: o.maxErrors, circuitBreaker: o.circuitBreaker, stopTimeoutMs: o.stopTimeoutMs, logger });
   const onSignal = () => stop.interrupt();
   input.signal?.addEventListener('abort', onSignal);
@@ -49,7 +56,10 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   let report: ReportWriter | undefined;
   let journal: Journal | undefined;
   let client: ApiClient | undefined;
+  let lock: StateLock | undefined;
   try {
+    // one run per state directory, taken before the journal is touched
+    if (o.mode === 'run') lock = StateLock.acquire(o.stateDir, { staleMs: o.lockStaleMs, warn: (msg, holder) => logger.warn({ holder }, msg) });
     let recorder: Recorder | undefined;
     report = await ReportWriter.create(o.reportDir, (e) => recorder?.onWriteError(e));
     journal = o.mode === 'validate' ? undefined : Journal.open(o.stateDir);
@@ -60,10 +70,12 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
     // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
     if (!resume && client) await firstLogin(client, stop);
     const read = await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger });
+    const archived = archiveDone(o, sources, recorder, stop, logger, started);
     recorder.close();
     await report.close();
-    return await finish(o, input, { started, report, stop, read, client, logger, sources, duplicatesPolicy: mapping.match.duplicates });
+    return await finish(o, input, { started, report, stop, read, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, archived });
   } finally {
+    lock?.release();
     stop.dispose();
     input.signal?.removeEventListener('abort', onSignal);
     journal?.close();
@@ -124,11 +136,11 @@ async function readSafely(o: ResolvedOptions, w: Wiring): Promise<ReadOutcome> {
   const progress = setInterval(() => w.logger.info({ rows: w.report.counts.total, inFlight: limit.activeCount + limit.pendingCount, counts: w.report.counts }, 'progress'), o.progressEveryMs);
   progress.unref();
   try {
-    return await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger) });
+    return await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard });
   } catch (e) {
     w.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
     w.stop.fatal(`internal error: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);
-    return { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] } };
+    return { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] }, notInShard: 0 };
   } finally {
     clearInterval(progress);
   }
@@ -150,6 +162,31 @@ function logStart(logger: Logger, o: ResolvedOptions, resume: ResumeIndex | unde
   );
 }
 
+/**
+ * `--archive`: moves each input whose rows all ended well to `<archive>/<YYYY-MM-DD>/`, and marks
+ * it in the journal, so that a file delivered again under the same name is imported again. Only
+ * after a run that read everything and wrote for real: never for a dry run, validate, or a stop.
+ */
+function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Recorder, stop: StopControl, logger: Logger, day: Date): { file: string; to: string }[] {
+  if (!o.archive || o.dryRun || o.mode !== 'run') return [];
+  const s = stop.outcome;
+  if (s.fatal !== undefined || s.aborted !== undefined || s.interrupted) return [];
+  const moved: { file: string; to: string }[] = [];
+  for (const { source } of sources) {
+    if ((recorder.notWell.get(source.file) ?? 0) > 0) continue;
+    try {
+      const to = archiveFile(source.file, o.archive, day);
+      recorder.archived(resolve(source.file));
+      moved.push({ file: source.file, to });
+      logger.info({ file: source.file, to }, 'archived');
+    } catch (e) {
+      logger.error({ file: source.file, err: errorMessage(e) }, 'cannot archive the file: it stays where it is');
+      stop.fatal(errorMessage(e));
+    }
+  }
+  return moved;
+}
+
 interface Finished {
   started: Date;
   report: ReportWriter;
@@ -159,6 +196,8 @@ interface Finished {
   logger: Logger;
   sources: PlannedSource[];
   duplicatesPolicy: string;
+  notReady: { file: string; modifiedSecondsAgo: number }[];
+  archived: { file: string; to: string }[];
 }
 
 /** Builds the summary, writes summary.json (or prints it when it cannot be written), prints the end. */
@@ -185,6 +224,11 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
     resumedFrom: o.resumeDir ?? null,
     requests: f.client ? { ...f.client.stats } : null,
     options: summaryOptions(o, input.maxErrors, displayUrl),
+    optionSources: input.optionSources ?? {},
+    notReady: f.notReady,
+    archived: f.archived,
+    shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
+    notInShard: f.read.notInShard,
   };
   let summaryAt: string | undefined;
   try {

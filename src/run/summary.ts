@@ -27,6 +27,16 @@ export interface Summary {
   stateDir: string | null;
   resumedFrom: string | null;
   requests: ApiStats | null;
+  /** Where each option that is not a default came from: a flag, an ET_IMPORT_* variable or --config. */
+  optionSources: Record<string, 'flag' | 'env' | 'config'>;
+  /** Files found in a drop folder that changed too recently: a later run takes them. */
+  notReady: { file: string; modifiedSecondsAgo: number }[];
+  /** Inputs moved to --archive. */
+  archived: { file: string; to: string }[];
+  /** `i/n` with --shard, or null. */
+  shard: string | null;
+  /** Rows of other shards: read, not reported. */
+  notInShard: number;
   /** The values the run actually used. */
   options: {
     mapping: string;

@@ -14,7 +14,8 @@ export interface JournalEntry {
   r: number;
   /** Hash of the row's mapped values (of its cells, for an invalid row). */
   h: string;
-  s: Status;
+  /** The row's status; `archived` marks the file moved to the archive (its earlier rows are forgotten). */
+  s: Status | 'archived';
   id?: string;
   /** Written by a dry run: its `unchanged` was judged against writes that never happened. */
   d?: 1;
@@ -93,6 +94,11 @@ export class ResumeIndex {
   private constructor(entries: JournalEntry[], torn: number, dryRun: boolean) {
     const byFile = new Map<string, Map<number, JournalEntry>>();
     for (const e of entries) {
+      // a file archived and delivered again under the same name is a new file
+      if (e.s === 'archived') {
+        byFile.delete(e.f);
+        continue;
+      }
       // the last word on a row wins (a row failed, then updated on a later resume)
       let m = byFile.get(e.f);
       if (!m) byFile.set(e.f, (m = new Map()));
@@ -100,9 +106,9 @@ export class ResumeIndex {
     }
     let kept = 0;
     for (const [file, m] of byFile) {
-      const done = [...m.values()].filter((e) => DONE.has(e.s) || (dryRun && e.s === 'would_update')).sort((a, b) => a.r - b.r);
+      const done = [...m.values()].filter((e) => DONE.has(e.s as Status) || (dryRun && e.s === 'would_update')).sort((a, b) => a.r - b.r);
       kept += done.length;
-      this.files.set(file, { rows: Int32Array.from(done.map((e) => e.r)), hashes: done.map((e) => e.h), statuses: done.map((e) => e.s), ids: done.map((e) => e.id) });
+      this.files.set(file, { rows: Int32Array.from(done.map((e) => e.r)), hashes: done.map((e) => e.h), statuses: done.map((e) => e.s as Status), ids: done.map((e) => e.id) });
     }
     this.entries = kept;
     this.tornLines = torn;

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { readConnection } from '../../api/connection.js';
 import { createLogger, type LogLevel } from '../../logger.js';
-import { runImport } from '../../run/index.js';
+import { parseShard, runImport } from '../../run/index.js';
 import type { Io, Outcome } from '../io.js';
 import { runOptions } from '../options.js';
 import { attachSignals } from '../signals.js';
@@ -11,6 +11,7 @@ export const builder = <T>(y: Argv<T>) => runOptions(y);
 type Args = ArgumentsCamelCase<Awaited<ReturnType<typeof builder>['argv']>>;
 
 export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> {
+  const sources = outcome.sources ?? {};
   const logger = createLogger(a.logLevel as LogLevel);
   const connection = readConnection(io.env, { url: a.url, insecure: a.insecure, caFile: a.caFile, apiVersion: a.apiVersion });
   if (!connection.sslVerify) logger.warn({ url: connection.baseUrl }, 'TLS certificate verification is OFF (ET_SSL_VERIFY=false / --insecure)');
@@ -33,6 +34,9 @@ export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> 
       stopTimeoutMs: a.stopTimeout * 1000,
       maxResponseBytes: Math.round(a.maxResponseMb * 1024 * 1024),
       maxBodyBytes: Math.round(a.maxBodyKb * 1024),
+      lockStaleMs: a.lockStale * 1000,
+      settleMs: a.settle * 1000,
+      optionSources: sources,
       logger,
       signal: controller.signal,
       out: io.stderr,
@@ -41,6 +45,8 @@ export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> 
       ...(a.resume !== undefined && { resume: a.resume }),
       ...(a.rate !== undefined && { rate: a.rate }),
       ...(a.maxErrors !== undefined && { maxErrors: a.maxErrors }),
+      ...(a.archive !== undefined && { archive: a.archive }),
+      ...(a.shard !== undefined && { shard: parseShard(a.shard) }),
     });
     outcome.code = result.exitCode;
   } finally {

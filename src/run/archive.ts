@@ -1,0 +1,33 @@
+import { copyFileSync, existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { WriteError } from '../errors.js';
+
+/**
+ * Moves a finished input to `<dir>/<YYYY-MM-DD>/`, adding `-2`, `-3`... before the extension
+ * rather than overwriting an earlier delivery of the same name. Returns where it went.
+ */
+export function archiveFile(file: string, dir: string, day: Date): string {
+  const target = join(dir, day.toISOString().slice(0, 10));
+  try {
+    mkdirSync(target, { recursive: true });
+  } catch (e) {
+    throw new WriteError(target, e);
+  }
+  const ext = extname(file);
+  const stem = basename(file, ext);
+  let to = join(target, `${stem}${ext}`);
+  for (let i = 2; existsSync(to); i++) to = join(target, `${stem}-${i}${ext}`);
+  try {
+    renameSync(file, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw new WriteError(to, e);
+    // another file system: copy, then remove
+    try {
+      copyFileSync(file, to);
+      unlinkSync(file);
+    } catch (e2) {
+      throw new WriteError(to, e2);
+    }
+  }
+  return to;
+}
