@@ -31,9 +31,16 @@ interface Command<A> {
   handler: (a: ArgumentsCamelCase<A>, io: Io, outcome: Outcome) => Promise<void>;
 }
 
-/** The yargs parser with every command; handlers report their exit code through `outcome`. */
-export function createParser(io: Io, outcome: Outcome): Argv {
-  const add = <A>(y: Argv, name: string, c: Command<A>) => y.command(name, c.describe, c.builder, (a) => c.handler(a, io, outcome));
+/**
+ * The yargs parser with every command; handlers report their exit code through `outcome`.
+ * With `check`, commands are parsed and checked but not run (the examples' test uses it).
+ */
+export function createParser(io: Io, outcome: Outcome, check?: (command: string, args: unknown) => void): Argv {
+  const add = <A>(y: Argv, name: string, c: Command<A>) =>
+    y.command(name, c.describe, c.builder, async (a) => {
+      if (check) check(name, a);
+      else await c.handler(a, io, outcome);
+    });
   let y = yargs().scriptName('et-import').usage('$0 <command> [options]\n\nAttach CRM export data to Ender Turing conversations.');
   y = add(y, 'run', run as Command<unknown>);
   y = add(y, 'validate', validate as Command<unknown>);

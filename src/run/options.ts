@@ -97,6 +97,8 @@ export interface ResolvedOptions {
   stateDir: string;
   /** The journal directory being resumed, when resuming. */
   resumeDir: string | undefined;
+  /** `--resume` names the run's own `--state-dir`: a missing journal there is a first night, not a mistake. */
+  resumeOwnState: boolean;
   pageSize: number;
   maxCandidates: number;
   timeoutMs: number;
@@ -129,10 +131,19 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
   const suffix = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
   const reportDir = resolve(`${o.reportDir ?? defaultReportDir(started)}${suffix}`);
   let resumeDir: string | undefined;
-  if (o.resume !== undefined) resumeDir = resolve(existsSync(join(o.resume, 'state')) ? join(o.resume, 'state') : o.resume);
+  if (o.resume !== undefined) {
+    // a shard resumes from its own directory
+    const base = shard && existsSync(`${o.resume}${suffix}`) ? `${o.resume}${suffix}` : o.resume;
+    resumeDir = resolve(existsSync(join(base, 'state')) ? join(base, 'state') : base);
+  }
   // A resumed real run appends to the journal it resumes. A dry run keeps its own: its rows
   // were never written, and must not be mistaken for done by a later real resume.
-  const stateDir = resolve(resumeDir !== undefined && !dryRun ? resumeDir : o.stateDir !== undefined ? `${o.stateDir}${suffix}` : join(reportDir, 'state'));
+  const ownState = resolve(o.stateDir !== undefined ? `${o.stateDir}${suffix}` : join(reportDir, 'state'));
+  // `--resume` of the run's own --state-dir: a persistent state, which may have no journal yet
+  if (o.resume !== undefined && o.stateDir !== undefined && resolve(o.resume) === resolve(o.stateDir)) resumeDir = ownState;
+  // A dry run keeps its journal in its own report directory: its rows were never written, and a
+  // real run resuming a persistent state must not find them there.
+  const stateDir = dryRun ? join(reportDir, 'state') : (resumeDir ?? ownState);
   return {
     mode,
     inputs: o.inputs,
@@ -142,6 +153,7 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     reportDir,
     stateDir,
     resumeDir,
+    resumeOwnState: o.resume !== undefined && o.stateDir !== undefined && resolve(o.resume) === resolve(o.stateDir),
     concurrency: whole('--concurrency', o.concurrency, DEFAULTS.concurrency, 1),
     pageSize: whole('--page-size', o.pageSize, DEFAULTS.pageSize, 1),
     maxCandidates: whole('--max-candidates', o.maxCandidates, DEFAULTS.maxCandidates, 1),

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { createClient, type ApiClient } from '../api/client.js';
@@ -14,7 +15,7 @@ import { WrittenState } from '../pipeline/written-state.js';
 import { displayUrl, scrubValue } from '../redact.js';
 import type { Counts } from '../report/statuses.js';
 import { ReportWriter } from '../report/writer.js';
-import { Journal, ResumeIndex } from '../state/journal.js';
+import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
 import { StateLock } from '../state/lock.js';
 import { archiveFile } from './archive.js';
 import { expandInputs } from './inputs.js';
@@ -44,7 +45,7 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   const o = resolveRunOptions(input, started);
   const logger = input.logger ?? createLogger('info');
   const mapping = await loadMapping(o.mapping);
-  const resume = loadResume(o);
+  const resume = loadResume(o, logger);
   const expanded = expandInputs(o.inputs, o.settleMs, started.getTime());
   for (const n of expanded.notReady) logger.warn(n, 'not ready: the file changed moments ago and may still be arriving; left for a later run (--settle)');
   if (expanded.files.length === 0) logger.warn({ inputs: o.inputs }, 'no export to import');
@@ -85,8 +86,12 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   }
 }
 
-function loadResume(o: ResolvedOptions): ResumeIndex | undefined {
+function loadResume(o: ResolvedOptions, logger: Logger): ResumeIndex | undefined {
   if (o.resumeDir === undefined) return undefined;
+  if (o.resumeOwnState && !existsSync(join(o.resumeDir, JOURNAL_FILE))) {
+    logger.info({ stateDir: o.resumeDir }, 'no journal in the state directory yet: starting afresh');
+    return undefined;
+  }
   try {
     return ResumeIndex.load(o.resumeDir, o.dryRun);
   } catch (e) {

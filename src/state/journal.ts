@@ -94,6 +94,8 @@ export class ResumeIndex {
   private constructor(entries: JournalEntry[], torn: number, dryRun: boolean) {
     const byFile = new Map<string, Map<number, JournalEntry>>();
     for (const e of entries) {
+      // a dry run's rows were never written: a real run does not count them
+      if (e.d === 1 && !dryRun) continue;
       // a file archived and delivered again under the same name is a new file
       if (e.s === 'archived') {
         byFile.delete(e.f);
@@ -133,7 +135,7 @@ export class ResumeIndex {
         torn++;
       }
     }
-    if (!dryRun && entries.some((e) => e.d === 1)) {
+    if (!dryRun && entries.length > 0 && entries.every((e) => e.d === 1)) {
       throw new EtError('E_USAGE', `${path} is a dry run's journal: nothing it lists was written, and its "unchanged" rows were judged against writes that never happened; run without --resume (rows already right come back unchanged, with no write)`);
     }
     return new ResumeIndex(entries, torn, dryRun);
