@@ -11,7 +11,9 @@ export function inputOptions<T>(y: Argv<T>, logLevel: LogLevel) {
     .option('input', INPUT)
     .option('mapping', { alias: 'm', type: 'string', demandOption: true, describe: 'mapping config (YAML or JSON), see config/mapping.example.yaml' })
     .option('report-dir', REPORT_DIR)
-    .option('log-level', { choices: LOG_LEVELS, default: logLevel, describe: 'JSON log lines on stderr' });
+    .option('log-level', { choices: LOG_LEVELS, default: logLevel, describe: 'log lines on stderr' })
+    .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'pretty: readable lines and a progress bar; json: one JSON object a line [default: pretty on a terminal, json otherwise]' })
+    .option('progress-every', { type: 'number', default: DEFAULTS.progressEverySec, describe: 'seconds between progress log lines (JSON logs; a terminal shows a bar)' });
 }
 
 /** Every option of `run`, with its default taken from run/options DEFAULTS. */

@@ -15,7 +15,7 @@ export interface ZipLimits {
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxRatio: 100, graceBytes: 10 * 1024 * 1024, maxEntryBytes: {}, maxEntries: 10_000 };
 
-interface Entry {
+export interface Entry {
   name: string;
   method: number;
   compressed: number;
@@ -33,7 +33,7 @@ export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIM
   for (const e of entries) await inflateCheck(file, e, limits);
 }
 
-async function readDirectory(file: string, maxEntries: number): Promise<Entry[]> {
+export async function readDirectory(file: string, maxEntries: number): Promise<Entry[]> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();

@@ -121,7 +121,8 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   const after: Record<string, unknown> = {};
   for (const f of ctx.mapping.fields) if (Object.hasOwn(current, f.name)) after[f.name] = current[f.name];
   ctx.written.set(session.id, Object.assign(after, body));
-  return { ...ok, status: ctx.dryRun ? 'would_update' : 'updated' };
+  const changes = changed.map((field) => ({ field, before: Object.hasOwn(current, field) ? current[field] : undefined, after: body[field] }));
+  return { ...ok, changes, status: ctx.dryRun ? 'would_update' : 'updated' };
 }
 
 function unresolved(ctx: RowContext, r: { kind: 'unmatched'; searched: number } | { kind: 'ambiguous'; ids: string[] }, base: Base, where: string, lookup: string): RowResult {

@@ -42,8 +42,12 @@ export interface ReadOutcome {
  * most `concurrency` rows in flight while the reader waits, so memory stays flat on any file.
  * Only the reading itself can blame the input.
  */
-export async function readAll(ctx: ReadContext): Promise<ReadOutcome> {
-  const out: ReadOutcome = { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] }, notInShard: 0 };
+export function emptyOutcome(): ReadOutcome {
+  return { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] }, notInShard: 0 };
+}
+
+/** `out` fills as rows are read, so that progress can follow it. */
+export async function readAll(ctx: ReadContext, out: ReadOutcome = emptyOutcome()): Promise<ReadOutcome> {
   const inflight = new Set<Promise<void>>();
   let rowsBefore = 0;
   for (const ps of ctx.sources) {

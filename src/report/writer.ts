@@ -8,6 +8,8 @@ import type { Cell } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import { scrub, scrubValue } from '../redact.js';
 import { csvLine } from './csv-line.js';
+import { ReportDigest, changeLines } from './digest.js';
+import { renderReport, type ReportPage } from './html.js';
 import { OK_STATUSES, emptyCounts, type Counts, type Status } from './statuses.js';
 
 export interface RowResult {
@@ -23,7 +25,18 @@ export interface RowResult {
   transport?: boolean;
   /** A failure that ends the run (a refused login): exit 3. */
   fatal?: boolean;
+  /** updated / would_update: each changed field, before and after. */
+  changes?: FieldChange[] | undefined;
 }
+
+export interface FieldChange {
+  field: string;
+  /** Absent (undefined) when the session did not hold the field. */
+  before: unknown;
+  after: unknown;
+}
+
+export const CHANGE_COLUMNS = ['file', 'row', 'key', 'session_id', 'field', 'before', 'after'];
 
 export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message'];
 /** Added to each row of failed.csv; ignored by the mapping when the file is fed back in. */
@@ -46,7 +59,10 @@ export class ReportWriter {
   readonly dir: string;
   readonly counts: Counts = emptyCounts();
   private results!: WriteStream;
+  private changes!: WriteStream;
   private failed = new Map<string, FailedFile>();
+  /** What report.html shows. */
+  readonly digest = new ReportDigest();
   private closed = false;
   /** The first write that failed; after it, nothing more is written. */
   failure: WriteError | undefined;
@@ -71,6 +87,8 @@ export class ReportWriter {
     const w = new ReportWriter(dir, onError);
     w.results = w.open('results.csv');
     w.results.write(csvLine(RESULT_COLUMNS));
+    w.changes = w.open('changes.csv');
+    w.changes.write(csvLine(CHANGE_COLUMNS));
     return w;
   }
 
@@ -91,7 +109,11 @@ export class ReportWriter {
   async record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> {
     this.counts[result.status]++;
     this.counts.total++;
+    if (!OK_STATUSES.has(result.status)) this.digest.addProblem(result);
+    const lines = result.changes ? changeLines(result, result.changes) : [];
+    this.digest.addChanges(lines);
     if (this.failure) return;
+    for (const l of lines) this.changes.write(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after]));
     const ok = this.results.write(
       csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage)]),
     );
@@ -137,11 +159,23 @@ export class ReportWriter {
     return path;
   }
 
+  /** Writes report.html; throws a WriteError naming it when it cannot. */
+  async writeHtml(page: Omit<ReportPage, 'errors' | 'changes' | 'changeCount' | 'files'>): Promise<string> {
+    const path = join(this.dir, 'report.html');
+    const files = ['results.csv', 'changes.csv', ...[...this.failed.values()].map((f) => f.name), 'summary.json'];
+    try {
+      await writeFile(path, renderReport({ ...page, errors: this.digest.errors, changes: this.digest.changes, changeCount: this.digest.changeCount, files }));
+    } catch (e) {
+      throw new WriteError(path, e);
+    }
+    return path;
+  }
+
   /** Flushes and closes every file; never throws (a failure is reported through `onError`). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const streams = [this.results, ...[...this.failed.values()].map((f) => f.stream)];
+    const streams = [this.results, this.changes, ...[...this.failed.values()].map((f) => f.stream)];
     await Promise.all(
       streams.map(async (s) => {
         s.end();

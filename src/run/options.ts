@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Connection } from '../api/connection.js';
 import { EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ProgressView } from './progress.js';
 
 /**
  * Every default of a run, in one place: the CLI builds its options from these, `runImport`
@@ -76,6 +77,8 @@ export interface RunOptions {
   archive?: string;
   /** Only the rows whose key falls in shard `index` of `count` (1-based). */
   shard?: { index: number; count: number };
+  /** A live view of the run (a terminal's progress bar); without one, progress is logged. */
+  progressView?: ProgressView;
   /** Where each option that is not a default came from, for summary.json. */
   optionSources?: Record<string, 'flag' | 'env' | 'config'>;
 }

@@ -7,7 +7,10 @@ import { createClient, type ApiClient } from '../api/client.js';
 import { EtError, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadMapping } from '../mapping/load.js';
-import { readAll, type ReadOutcome } from '../pipeline/read-loop.js';
+import { emptyOutcome, readAll, type ReadOutcome } from '../pipeline/read-loop.js';
+import { estimateRows } from '../input/count.js';
+import type { InputSpec } from '../mapping/types.js';
+import { Progress } from './progress.js';
 import { SessionQueue } from '../pipeline/session-queue.js';
 import { openSources, type PlannedSource } from '../pipeline/sources.js';
 import { TurnGate } from '../pipeline/turn-gate.js';
@@ -58,6 +61,7 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   let journal: Journal | undefined;
   let client: ApiClient | undefined;
   let lock: StateLock | undefined;
+  const outcome = emptyOutcome();
   try {
     // one run per state directory, taken before the journal is touched
     if (o.mode === 'run') lock = StateLock.acquire(o.stateDir, { staleMs: o.lockStaleMs, warn: (msg, holder) => logger.warn({ holder }, msg) });
@@ -70,7 +74,8 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
     // A refused login or an unreachable API stops the run here, before any row is touched.
     // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
     if (!resume && client) await firstLogin(client, stop);
-    const read = await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger });
+    const estimate = await estimateTotal(sources, mapping.input);
+    const read = await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
     const archived = archiveDone(o, sources, recorder, stop, logger, started);
     recorder.close();
     await report.close();
@@ -121,7 +126,7 @@ interface Wiring {
 }
 
 /** Reads and processes every row. A bug that escapes the pipeline stops the run as fatal, with the report written. */
-async function readSafely(o: ResolvedOptions, w: Wiring): Promise<ReadOutcome> {
+async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out: ReadOutcome): Promise<ReadOutcome> {
   const limit = pLimit(o.concurrency);
   const rows = w.client && {
     mapping: w.mapping,
@@ -138,17 +143,27 @@ async function readSafely(o: ResolvedOptions, w: Wiring): Promise<ReadOutcome> {
     maxBodyBytes: o.maxBodyBytes,
     dirty: w.resume ? new Set<string>() : undefined,
   };
-  const progress = setInterval(() => w.logger.info({ rows: w.report.counts.total, inFlight: limit.activeCount + limit.pendingCount, counts: w.report.counts }, 'progress'), o.progressEveryMs);
-  progress.unref();
+  progress.start();
   try {
-    return await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard });
+    return await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard }, out);
   } catch (e) {
     w.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
     w.stop.fatal(`internal error: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);
-    return { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] }, notInShard: 0 };
+    return out;
   } finally {
-    clearInterval(progress);
+    progress.stop();
   }
+}
+
+/** The rows of every input, counted quickly before the run; null when one of them cannot be told. */
+async function estimateTotal(sources: PlannedSource[], spec: InputSpec): Promise<number | undefined> {
+  let total = 0;
+  for (const { source } of sources) {
+    const n = await estimateRows(source.file, spec);
+    if (n === undefined) return undefined;
+    total += n;
+  }
+  return total;
 }
 
 /** Waits for the rows in flight; once requests were cancelled, for at most GRACE_MS more. */
@@ -191,6 +206,14 @@ function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Rec
   }
   return moved;
 }
+
+const VERDICTS: Record<number, string> = {
+  0: 'every row ended well',
+  1: 'finished; some rows did not end well',
+  2: 'aborted midway (resumable)',
+  3: 'stopped: nothing more could be done',
+  4: 'interrupted (resumable)',
+};
 
 interface Finished {
   started: Date;
@@ -241,9 +264,17 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
   } catch (e) {
     f.logger.error({ err: errorMessage(e) }, 'summary.json cannot be written: the summary follows on stderr');
   }
-  (input.out ?? process.stderr).write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt));
-  if (counts.total === 0 && exitCode === EXIT.OK) f.logger.warn({ inputs: o.inputs }, 'the input has a header but no data rows: nothing to do');
+  let htmlAt: string | undefined;
+  try {
+    const verdict = VERDICTS[exitCode] ?? 'finished';
+    htmlAt = await f.report.writeHtml({ verdict, exitCode, mode: o.mode, dryRun: o.dryRun, inputs: summary.inputs, startedAt: summary.startedAt, durationMs: summary.durationMs, counts, requests: summary.requests ? { ...summary.requests } : null });
+  } catch (e) {
+    f.logger.error({ err: errorMessage(e) }, 'report.html cannot be written');
+  }
+  if (counts.total === 0 && exitCode === EXIT.OK && f.sources.length > 0) f.logger.warn({ inputs: o.inputs }, 'the input has a header but no data rows: nothing to do');
   if (f.read.duplicates.rows > 0) f.logger.warn({ duplicates: f.read.duplicates }, `${f.read.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${f.duplicatesPolicy})`);
   f.logger.info({ counts, exitCode }, validate ? 'validation finished' : 'import finished');
+  // last on stderr: the table, where the report is, and report.html
+  (input.out ?? process.stderr).write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt, htmlAt));
   return { exitCode, counts, reportDir: o.reportDir, stateDir: o.stateDir, summary };
 }

@@ -91,7 +91,7 @@ export function summaryOptions(o: ResolvedOptions, maxErrors: string | number | 
 }
 
 /** The end-of-run text on stderr: what happened, the table, where the report is, how to finish. */
-export function formatEnd(s: Summary, reportDir: string, summaryAt: string | undefined): string {
+export function formatEnd(s: Summary, reportDir: string, summaryAt: string | undefined, htmlAt?: string): string {
   const lines: string[] = [''];
   if (s.options.dryRun) lines.push('dry run: nothing was written');
   if (s.aborted) lines.push(`run stopped: ${s.aborted}`);
@@ -99,5 +99,6 @@ export function formatEnd(s: Summary, reportDir: string, summaryAt: string | und
   let text = `${lines.join('\n')}\n${formatSummaryTable(s.counts, { durationMs: s.durationMs, reportDir })}`;
   if (s.resumable) text += `  to finish it: ${s.resumable.replace(/^et-import run \.\.\. /, '')}\n`;
   if (!summaryAt) text += `  summary.json could not be written; the summary:\n${JSON.stringify(s, null, 2)}\n`;
+  if (htmlAt) text += `  open ${htmlAt}\n`;
   return text;
 }

@@ -3,6 +3,7 @@ import { readConnection } from '../../api/connection.js';
 import { createLogger, type LogLevel } from '../../logger.js';
 import { parseShard, runImport } from '../../run/index.js';
 import type { Io, Outcome } from '../io.js';
+import { chooseOutput } from '../terminal.js';
 import { runOptions } from '../options.js';
 import { attachSignals } from '../signals.js';
 
@@ -12,7 +13,8 @@ type Args = ArgumentsCamelCase<Awaited<ReturnType<typeof builder>['argv']>>;
 
 export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> {
   const sources = outcome.sources ?? {};
-  const logger = createLogger(a.logLevel as LogLevel);
+  const terminal = chooseOutput(a.logFormat, io.stderr);
+  const logger = createLogger(a.logLevel as LogLevel, terminal?.destination);
   const connection = readConnection(io.env, { url: a.url, insecure: a.insecure, caFile: a.caFile, apiVersion: a.apiVersion });
   if (!connection.sslVerify) logger.warn({ url: connection.baseUrl }, 'TLS certificate verification is OFF (ET_SSL_VERIFY=false / --insecure)');
   const controller = new AbortController();
@@ -38,6 +40,8 @@ export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> 
       settleMs: a.settle * 1000,
       optionSources: sources,
       logger,
+      progressEveryMs: a.progressEvery * 1000,
+      ...(terminal && { progressView: terminal }),
       signal: controller.signal,
       out: io.stderr,
       ...(a.reportDir !== undefined && { reportDir: a.reportDir }),

@@ -1,0 +1,98 @@
+import { createReadStream } from 'node:fs';
+import { extname } from 'node:path';
+import { createInflateRaw } from 'node:zlib';
+import type { InputSpec } from '../mapping/types.js';
+import { readDirectory, type Entry } from './zip-guard.js';
+
+/**
+ * How many data rows an export holds, quickly and before the run, for a progress bar's total:
+ * CSV by counting line breaks outside quotes (blank lines make it a little high; the run refines
+ * it), XLSX from the sheet's `<dimension>`. Undefined when it cannot be told.
+ */
+export async function estimateRows(file: string, spec: InputSpec = {}): Promise<number | undefined> {
+  try {
+    const ext = extname(file).toLowerCase();
+    if (ext === '.xlsx' || ext === '.xlsm') return await xlsxRows(file, spec);
+    const lines = await countLines(file);
+    return Math.max(0, lines - (spec.headerRow ?? 1));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Line breaks outside quotes: `"` toggles, LF counts (CR for old Mac files without LF). */
+async function countLines(file: string): Promise<number> {
+  let lf = 0;
+  let cr = 0;
+  let quoted = false;
+  let last = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === 0x22) quoted = !quoted;
+      else if (!quoted) {
+        if (b === 0x0a) lf++;
+        else if (b === 0x0d) cr++;
+      }
+    }
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+  }
+  const lines = lf > 0 ? lf : cr;
+  // a last line without its line break still counts
+  return last === 0x0a || last === 0x0d ? lines : lines + 1;
+}
+
+async function xlsxRows(file: string, spec: InputSpec): Promise<number | undefined> {
+  const entries = await readDirectory(file, 10_000);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const workbook = await inflateHead(file, byName.get('xl/workbook.xml'), 1 << 20);
+  const rels = await inflateHead(file, byName.get('xl/_rels/workbook.xml.rels'), 1 << 20);
+  const sheets = [...workbook.matchAll(/<sheet\b[^>]*>/g)].map((m) => ({ name: attr(m[0], 'name'), id: attr(m[0], 'r:id'), state: attr(m[0], 'state') }));
+  const wanted = spec.sheet;
+  const sheet =
+    wanted === undefined ? sheets.find((s) => s.state !== 'hidden' && s.state !== 'veryHidden') : typeof wanted === 'number' ? sheets[wanted - 1] : sheets.find((s) => s.name?.trim().toLowerCase() === wanted.trim().toLowerCase());
+  if (!sheet?.id) return undefined;
+  const rel = [...rels.matchAll(/<Relationship\b[^>]*>/g)].map((m) => m[0]).find((r) => attr(r, 'Id') === sheet.id);
+  const target = rel && attr(rel, 'Target');
+  if (!target) return undefined;
+  const path = target.startsWith('/') ? target.slice(1) : `xl/${target}`;
+  const head = await inflateHead(file, byName.get(path), 64 * 1024);
+  const dim = /<dimension\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"/.exec(head);
+  if (!dim) return undefined;
+  const lastRow = Number(dim[2] ?? dim[1]);
+  return Math.max(0, lastRow - (spec.headerRow ?? 1));
+}
+
+function attr(tag: string, name: string): string | undefined {
+  return new RegExp(`\\s${name.replace(':', '\\:')}="([^"]*)"`).exec(tag)?.[1];
+}
+
+/** The first `max` characters of a zip entry. */
+async function inflateHead(file: string, e: Entry | undefined, max: number): Promise<string> {
+  if (!e) return '';
+  const input = createReadStream(file, { start: e.offset, end: e.offset + Math.max(0, e.compressed - 1) });
+  if (e.method === 0) {
+    let text = '';
+    for await (const c of input as AsyncIterable<Buffer>) {
+      text += c.toString('utf8');
+      if (text.length >= max) break;
+    }
+    input.destroy();
+    return text;
+  }
+  const inflate = createInflateRaw();
+  input.pipe(inflate);
+  let text = '';
+  try {
+    for await (const c of inflate as AsyncIterable<Buffer>) {
+      text += c.toString('utf8');
+      if (text.length >= max) break;
+    }
+  } catch {
+    // a truncated entry: what was read is enough, or nothing is known
+  } finally {
+    input.destroy();
+    inflate.destroy();
+  }
+  return text;
+}
