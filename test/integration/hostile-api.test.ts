@@ -279,3 +279,25 @@ describe('hardening (issue 8)', () => {
     }
   });
 });
+
+describe('data the tool does not own', () => {
+  it('a stored value holding keys the safe parser had to drop is never written back changed (E_UNSAFE_EXISTING)', async () => {
+    const api = await startFakeApi((r) => {
+      if (r.method === 'PUT') return { body: {} };
+      if (!isSearch(r)) return undefined;
+      const key = r.query.get('filters')!.split(',')[1]!;
+      const statuses = key === 'TAINTED' ? '[{"__proto__":{"polluted":true},"code":"A"}]' : '["a"]';
+      return { body: `{"total":1,"items":[{"id":"${key === 'TAINTED' ? A : B}","external_id":"${key}","crm_statuses":${statuses},"note":"x"}]}` };
+    });
+    try {
+      const f = files('Call ID,Status,Note\nTAINTED,b,n1\nCLEAN,b,n2\n', 'match: { column: Call ID }\nfields:\n  crm_statuses: { column: Status, type: list, merge: append }\n  note: Note\n');
+      const r = await importInto(api.url, { inputs: [f.input], mapping: f.mapping });
+      const by = Object.fromEntries(r.results.map((x) => [x.key, x]));
+      expect(by.TAINTED).toMatchObject({ status: 'failed', error_code: 'E_UNSAFE_EXISTING', error_message: expect.stringContaining("the session's crm_statuses holds keys") });
+      expect(by.CLEAN).toMatchObject({ status: 'updated' });
+      expect(api.requests.filter((q) => q.method === 'PUT').map((q) => q.path)).toEqual([`/api/v1/sessions/${B}/metadata`]);
+    } finally {
+      await api.close();
+    }
+  });
+});
