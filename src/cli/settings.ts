@@ -4,7 +4,7 @@ import yargs from 'yargs';
 import { parse as parseYaml } from 'yaml';
 import { parseBool } from '../api/connection.js';
 import { EtError, errorMessage } from '../errors.js';
-import { closest } from '../mapping/validate.js';
+import { closest } from '../mapping/closest.js';
 import { runOptions } from './options.js';
 
 export type Source = 'flag' | 'env' | 'config';
