@@ -84,9 +84,9 @@ describe('a run people can review', () => {
     const csatByRow = new Map(file.map((f) => [String(f.info.lines), f.record.CSAT]));
     const csi = changes.filter((c) => c.field === 'csi');
     expect(csi.length).toBeGreaterThan(0);
-    for (const c of csi) expect(c.after).toBe(String(Number(csatByRow.get(c.row))));
+    for (const c of csi) expect(c.after).toBe(String(Number(csatByRow.get(c.row!))));
     const list = changes.find((c) => c.field === 'crm_statuses' && c.before !== '')!;
-    expect(JSON.parse(list.before)).toEqual(expect.any(Array));
+    expect(JSON.parse(list.before!)).toEqual(expect.any(Array));
   });
 
   it('report.html opens in a real browser with no network and no console error, shows the counts of summary.json, and runs nothing from the data', async () => {
