@@ -110,7 +110,7 @@ describe('a run people can review', () => {
       await page.goto(`file://${join(reportDir, 'report.html')}`);
       expect(consoleErrors).toEqual([]);
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(await page.locator('img').count()).toBe(0);
       expect(await page.locator('script').count()).toBe(0);
       for (const [status, n] of Object.entries(summary.counts)) {
