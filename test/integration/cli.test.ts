@@ -32,7 +32,7 @@ describe('et-import CLI', () => {
     const reportDir = tempDir('et-report-');
     const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, '--dry-run'], envFor(sandbox.url));
     expect(r.code).toBe(1);
-    expect(readdirSync(reportDir).sort()).toEqual(['failed.csv', 'results.csv', 'state', 'summary.json']);
+    expect(readdirSync(reportDir).sort()).toEqual(['changes.csv', 'failed.csv', 'report.html', 'results.csv', 'state', 'summary.json']);
     expect(readdirSync(join(reportDir, 'state'))).toEqual(['journal.jsonl']);
   });
 
