@@ -52,7 +52,12 @@ export function parseMapping(text: string, file: string): Mapping {
 }
 
 export interface ColumnPlan {
+  /** Column of the first key (the one-key shorthand). */
   keyIndex: number;
+  /** Column of each key, in `match.keys` order. */
+  keyIndexes: number[];
+  /** index mode: the column whose dates give the windows. */
+  dateIndex?: number;
   /** Column index for each field, in `mapping.fields` order. */
   fieldIndexes: number[];
 }
@@ -82,9 +87,12 @@ export function planColumns(mapping: Mapping, header: string[], inputFile: strin
     idx = -1;
     return idx;
   };
-  const keyIndex = find(mapping.match.column, 'match.column');
+  const keys = mapping.match.keys;
+  const keyIndexes = keys.map((k, i) => find(k.column, keys.length === 1 ? 'match.column' : `match.keys.${i}.column`));
   const fieldIndexes = mapping.fields.map((f) => find(f.column, `fields.${f.name}.column`));
-  return issues.length > 0 ? { ok: false, error: issues } : { ok: true, value: { keyIndex, fieldIndexes } };
+  const dateIndex = mapping.match.dateColumn === undefined ? undefined : find(mapping.match.dateColumn, 'match.dateColumn');
+  if (issues.length > 0) return { ok: false, error: issues };
+  return { ok: true, value: { keyIndex: keyIndexes[0]!, keyIndexes, fieldIndexes, ...(dateIndex !== undefined && { dateIndex }) } };
 }
 
 function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {

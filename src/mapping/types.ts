@@ -61,11 +61,30 @@ export interface FieldSpec {
   timezone: string;
 }
 
-export interface MatchSpec {
+export const LOOKUPS = ['search', 'index'] as const;
+export type Lookup = (typeof LOOKUPS)[number];
+
+/** One way to find a row's session: a column, what it holds, and the session fields it must equal. */
+export interface MatchKey {
   column: string;
   by: MatchBy;
-  /** Session fields, one of which must equal the key exactly for a search hit to count. */
+  /** Session fields, one of which must equal the key exactly for a hit to count. */
   sessionFields: string[];
+}
+
+export interface MatchSpec {
+  /** The keys a row is matched by, tried in order (`match.keys`, or the one-key shorthand). */
+  keys: MatchKey[];
+  /** The first key's column, by and sessionFields (the one-key shorthand). */
+  column: string;
+  by: MatchBy;
+  sessionFields: string[];
+  /** search: one search per row; index: list the sessions of a date window once, search only what it misses. */
+  lookup: Lookup;
+  /** index mode: the column whose dates give the windows to list. */
+  dateColumn?: string;
+  /** Days added to each side of those dates (time zones). */
+  datePad: number;
   onMultiple: OnMultiple;
   /** Session field holding the conversation's start time, used by `onMultiple: newest`. */
   newestField: string;

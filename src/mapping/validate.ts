@@ -5,6 +5,8 @@ export { closest };
 import { ENCODINGS } from './types.js';
 import {
   FIELD_TYPES,
+  LOOKUPS,
+  type MatchKey,
   MATCH_BY,
   MERGE_POLICIES,
   ON_MULTIPLE,
@@ -21,7 +23,8 @@ import {
 export const RESERVED_METADATA_KEYS = new Set(['id', '__proto__', 'constructor', 'prototype']);
 
 export const TOP_KEYS = ['match', 'fields', 'input'];
-export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'onMultiple', 'newestField', 'duplicates'];
+export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'keys', 'onMultiple', 'newestField', 'duplicates', 'lookup', 'dateColumn', 'datePad'];
+const KEY_KEYS = ['column', 'by', 'sessionFields'];
 export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow', 'maxCellBytes', 'maxSharedStringsMb'];
 export const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator', 'decimal', 'thousands', 'truthy', 'falsy', 'formats', 'timezone'];
 export const ENCODING_NAMES = Object.keys(ENCODINGS);
@@ -75,27 +78,68 @@ function checkMatch(raw: unknown, add: (p: string, m: string) => void): MatchSpe
   }
   checkKeys(raw, MATCH_KEYS, 'match', add);
   let ok = true;
-  const column = nonEmptyString(raw.column, 'match.column', add);
-  if (column === undefined) ok = false;
-  const by = oneOf(raw.by ?? 'external_id', MATCH_BY, 'match.by', add);
-  if (by === undefined) ok = false;
+  const keys = checkMatchKeys(raw, add);
+  if (!keys) ok = false;
   const onMultiple = oneOf(raw.onMultiple ?? 'fail', ON_MULTIPLE, 'match.onMultiple', add);
   if (onMultiple === undefined) ok = false;
-  let sessionFields: string[] | undefined = by ? DEFAULT_SESSION_FIELDS[by] : undefined;
-  if (raw.sessionFields !== undefined) {
-    if (!Array.isArray(raw.sessionFields) || raw.sessionFields.length === 0 || !raw.sessionFields.every((s) => typeof s === 'string' && s.trim() !== '')) {
-      add('match.sessionFields', 'expected a non-empty list of session field names, e.g. [external_id]');
-      ok = false;
-    } else {
-      sessionFields = raw.sessionFields.map((s: string) => s.trim());
-    }
-  }
   const newestField = raw.newestField === undefined ? 'start_time' : nonEmptyString(raw.newestField, 'match.newestField', add);
   if (newestField === undefined) ok = false;
   const duplicates = oneOf(raw.duplicates ?? 'all', DUPLICATES, 'match.duplicates', add);
   if (duplicates === undefined) ok = false;
-  if (!ok || !column || !by || !onMultiple || !sessionFields || !newestField || !duplicates) return undefined;
-  return { column, by, sessionFields, onMultiple, newestField, duplicates };
+  const lookup = oneOf(raw.lookup ?? 'search', LOOKUPS, 'match.lookup', add);
+  if (lookup === undefined) ok = false;
+  const dateColumn = raw.dateColumn === undefined ? undefined : nonEmptyString(raw.dateColumn, 'match.dateColumn', add);
+  if (raw.dateColumn !== undefined && dateColumn === undefined) ok = false;
+  let datePad = 1;
+  if (raw.datePad !== undefined) {
+    if (typeof raw.datePad === 'number' && Number.isInteger(raw.datePad) && raw.datePad >= 0 && raw.datePad <= 31) datePad = raw.datePad;
+    else {
+      add('match.datePad', 'expected a whole number of days from 0 to 31 (default 1)');
+      ok = false;
+    }
+  }
+  if (!ok || !keys || !onMultiple || !newestField || !duplicates || !lookup) return undefined;
+  const first = keys[0]!;
+  return { keys, column: first.column, by: first.by, sessionFields: first.sessionFields, onMultiple, newestField, duplicates, lookup, datePad, ...(dateColumn !== undefined && { dateColumn }) };
+}
+
+/** `match.keys: [{ column, by, sessionFields }, ...]`, or the one-key shorthand `match.column`/`by`/`sessionFields`. */
+function checkMatchKeys(raw: Obj, add: (p: string, m: string) => void): MatchKey[] | undefined {
+  if (raw.keys !== undefined) {
+    if (raw.column !== undefined || raw.by !== undefined || raw.sessionFields !== undefined) {
+      add('match.keys', 'give either match.keys or match.column (with by and sessionFields), not both');
+      return undefined;
+    }
+    if (!Array.isArray(raw.keys) || raw.keys.length === 0) {
+      add('match.keys', 'expected a non-empty list of keys, e.g. [{ column: Call ID }, { column: Recording File, by: audio_filename }]');
+      return undefined;
+    }
+    const keys = raw.keys.map((k: unknown, i: number) => checkMatchKey(k, `match.keys.${i}`, add));
+    return keys.every((k): k is MatchKey => k !== undefined) ? keys : undefined;
+  }
+  const key = checkMatchKey(raw, 'match', add);
+  return key ? [key] : undefined;
+}
+
+function checkMatchKey(raw: unknown, path: string, add: (p: string, m: string) => void): MatchKey | undefined {
+  const spec: Obj | undefined = typeof raw === 'string' ? { column: raw } : isObj(raw) ? raw : undefined;
+  if (!spec) {
+    add(path, 'expected { column, by, sessionFields } or a column name');
+    return undefined;
+  }
+  if (path !== 'match') checkKeys(spec, KEY_KEYS, path, add);
+  const column = nonEmptyString(spec.column, `${path}.column`, add);
+  const by = oneOf(spec.by ?? 'external_id', MATCH_BY, `${path}.by`, add);
+  let sessionFields: string[] | undefined = by ? DEFAULT_SESSION_FIELDS[by] : undefined;
+  if (spec.sessionFields !== undefined) {
+    if (!Array.isArray(spec.sessionFields) || spec.sessionFields.length === 0 || !spec.sessionFields.every((s) => typeof s === 'string' && s.trim() !== '')) {
+      add(`${path}.sessionFields`, 'expected a non-empty list of session field names, e.g. [external_id]');
+      return undefined;
+    }
+    sessionFields = spec.sessionFields.map((s: string) => s.trim());
+  }
+  if (!column || !by || !sessionFields) return undefined;
+  return { column, by, sessionFields };
 }
 
 function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpec | undefined {

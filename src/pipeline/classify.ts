@@ -3,7 +3,7 @@ import type { Duplicates } from '../mapping/types.js';
 import type { RowResult } from '../report/writer.js';
 import type { EarlierOutcome, ResumeIndex } from '../state/journal.js';
 import type { KeyTable } from './key-table.js';
-import type { MappedRow } from './mapper.js';
+import { duplicateKey, type MappedRow } from './mapper.js';
 import type { DuplicateKeys, RowAt } from './row.js';
 import { shardOf } from './shard.js';
 
@@ -35,12 +35,13 @@ export function classifyRow(mapped: Result<MappedRow, RowError>, at: RowAt, keys
   const base = { file: at.file, row: at.row.row };
   if (!mapped.ok) return { kind: 'record', result: { ...base, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message } };
   const m = mapped.value;
-  const before = keys.seen.set(m.lookup, at.row.row);
+  const dup = duplicateKey(m.keys[0]!);
+  const before = keys.seen.set(dup, at.row.row);
   if (before > 0) {
     keys.duplicates.rows++;
     if (keys.duplicates.examples.length < 20) keys.duplicates.examples.push({ file: at.file, key: m.key, rows: [before, at.row.row] });
   }
-  const last = keys.lastRows?.get(m.lookup);
+  const last = keys.lastRows?.get(dup);
   if (last !== undefined && last !== 0 && last !== at.row.row) {
     return { kind: 'record', result: { ...base, key: m.key, status: 'skipped', errorMessage: `${at.file} row ${at.row.row}: superseded by row ${last} with the same key (match.duplicates: last)` } };
   }

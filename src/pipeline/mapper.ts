@@ -6,11 +6,24 @@ import type { ColumnPlan } from '../mapping/load.js';
 import type { Mapping, MatchBy, MetadataValue } from '../mapping/types.js';
 import { convertCell } from './convert.js';
 
-export interface MappedRow {
+/** One usable key of a row. */
+export interface RowKey {
+  /** Which of `match.keys`. */
+  index: number;
+  column: string;
   /** The key as it stands in the file, trimmed. */
   key: string;
   /** What the search looks for and what the session fields are compared with. */
   lookup: string;
+}
+
+export interface MappedRow {
+  /** The first usable key as it stands in the file, trimmed. */
+  key: string;
+  /** The first usable key's lookup: what duplicates, shards and the journal go by. */
+  lookup: string;
+  /** Every usable key, in `match.keys` order: tried one after the other. */
+  keys: RowKey[];
   /** Metadata key -> value; fields with an empty cell are absent. */
   values: Record<string, MetadataValue>;
 }
@@ -23,12 +36,9 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
   const place = { file, row: row.row, sheet };
   if (row.shapeError) return { ok: false, error: new RowError(row.shapeCode ?? 'E_ROW_SHAPE', place, `the row ${row.shapeError}`) };
 
-  const column = mapping.match.column;
-  const key = cellText(row.cells[plan.keyIndex] ?? null).trim();
-  const keyProblem = filterValueProblem(key);
-  if (keyProblem) return { ok: false, error: new RowError('E_INVALID_KEY', { ...place, column }, keyProblem) };
-  const lookup = lookupValue(key, mapping.match.by);
-  if (lookup === '') return { ok: false, error: new RowError('E_INVALID_KEY', { ...place, column }, `expected an audio file name, got ${JSON.stringify(key)}`) };
+  const keys = rowKeys(mapping, plan, row);
+  if (!keys.ok) return { ok: false, error: new RowError('E_INVALID_KEY', { ...place, column: keys.error.column }, keys.error.problem) };
+  const { key, lookup } = keys.value[0]!;
 
   const values: Record<string, MetadataValue> = {};
   const problems: { column: string; expected: string }[] = [];
@@ -43,12 +53,39 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
     const detail = [`expected ${first.expected}`, ...more.map((p) => `column "${p.column}": expected ${p.expected}`)].join('; ');
     return { ok: false, error: new RowError('E_INVALID_VALUE', { ...place, column: first.column }, detail) };
   }
-  return { ok: true, value: { key, lookup, values } };
+  return { ok: true, value: { key, lookup, keys: keys.value, values } };
+}
+
+/**
+ * The row's usable keys, in order: a key cell that is empty or that could not be sent as a
+ * filter value is passed over. None usable: the first key's problem.
+ */
+export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Result<RowKey[], { column: string; problem: string }> {
+  const out: RowKey[] = [];
+  let first: { column: string; problem: string } | undefined;
+  mapping.match.keys.forEach((k, index) => {
+    const key = cellText(row.cells[plan.keyIndexes[index]!] ?? null).trim();
+    const problem = filterValueProblem(key) ?? (lookupValue(key, k.by) === '' ? `expected an audio file name, got ${JSON.stringify(key)}` : undefined);
+    if (problem) first ??= { column: k.column, problem: mapping.match.keys.length > 1 && key === '' ? 'the key is empty' : problem };
+    else out.push({ index, column: k.column, key, lookup: lookupValue(key, k.by) });
+  });
+  if (out.length > 0) return { ok: true, value: out };
+  const problem = mapping.match.keys.length > 1 ? `no usable key: ${mapping.match.keys.map((k) => JSON.stringify(k.column)).join(', ')} are empty or unusable (${first!.problem})` : first!.problem;
+  return { ok: false, error: { column: first!.column, problem } };
+}
+
+/** What tells rows with the same key apart in a file: the key's position and its lookup. */
+export function duplicateKey(k: RowKey): string {
+  return k.index === 0 ? k.lookup : `${k.index}\u0000${k.lookup}`;
 }
 
 /** The key cell of a row as text, for rows that could not be mapped. */
 export function keyCellText(row: SourceRow, plan: ColumnPlan): string {
-  return cellText(row.cells[plan.keyIndex] ?? null).trim();
+  for (const i of plan.keyIndexes) {
+    const t = cellText(row.cells[i] ?? null).trim();
+    if (t !== '') return t;
+  }
+  return '';
 }
 
 /** An audio file name reduced to its base name without directory and extension. */

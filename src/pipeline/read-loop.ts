@@ -7,10 +7,9 @@ import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
 import type { ResumeIndex } from '../state/journal.js';
 import { rowHash } from '../state/journal.js';
-import { filterValueProblem } from '../api/sessions.js';
 import { classifyRow, type FileKeys } from './classify.js';
 import { KeyTable } from './key-table.js';
-import { keyCellText, lookupValue, mapRow } from './mapper.js';
+import { duplicateKey, keyCellText, mapRow, rowKeys } from './mapper.js';
 import { processResumed, processRow, type RowContext } from './process-row.js';
 import type { DuplicateKeys, RowAt, RowSink, StopState } from './row.js';
 import type { PlannedSource } from './sources.js';
@@ -104,7 +103,8 @@ function inputBroke(ctx: ReadContext, file: string, e: unknown, n: number, first
 /** Hands one row on; false for a row of another shard. */
 async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: Set<Promise<void>>): Promise<boolean> {
   const mapped = mapRow(ctx.mapping, ps.plan, row, ps.source.file, sheet);
-  const hash = mapped.ok ? rowHash([mapped.value.key, mapped.value.values]) : rowHash(row.cells.map(cellText));
+  // one key: the same hash as before match.keys existed, so older journals still resume
+  const hash = mapped.ok ? rowHash([mapped.value.keys.length === 1 ? mapped.value.key : mapped.value.keys.map((k) => k.key), mapped.value.values]) : rowHash(row.cells.map(cellText));
   const at: RowAt = { file: ps.source.file, absFile, header: ps.source.header, row, hash };
   const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan), ctx.shard);
   if (c.kind === 'outside') return false;
@@ -129,8 +129,8 @@ async function lastRowPerKey(file: string, mapping: Mapping, ps: PlannedSource):
   const again = await openRows(file, mapping.input);
   try {
     for await (const row of again.rows) {
-      const key = cellText(row.cells[ps.plan.keyIndex] ?? null).trim();
-      if (filterValueProblem(key) === undefined) table.set(lookupValue(key, mapping.match.by), row.row);
+      const keys = rowKeys(mapping, ps.plan, row);
+      if (keys.ok) table.set(duplicateKey(keys.value[0]!), row.row);
     }
   } finally {
     await again.close();

@@ -20,7 +20,7 @@ export async function openSources(inputs: string[], mapping: Mapping): Promise<P
   try {
     for (const file of inputs) {
       const source = await openRows(file, mapping.input);
-      const used = new Set([mapping.match.column, ...mapping.fields.map((f) => f.column)].map((c) => c.trim().toLowerCase()));
+      const used = new Set([...mapping.match.keys.map((k) => k.column), ...mapping.fields.map((f) => f.column)].map((c) => c.trim().toLowerCase()));
       const dupes = duplicateHeaders(source.header).filter((d) => used.has(d.toLowerCase()));
       if (dupes.length > 0) issues.push({ path: '', message: `${file}: the header has more than one column named ${dupes.map((d) => JSON.stringify(d)).join(', ')}, which the mapping uses; rename them so each column can be told apart` });
       const planned = planColumns(mapping, source.header, file);

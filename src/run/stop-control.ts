@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
 import type { Counts } from '../report/statuses.js';
 import type { MaxErrors } from './options.js';
@@ -40,6 +41,8 @@ export class StopControl {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly rules: StopRules) {
+    // every request and every wait listens: as many listeners as rows in flight
+    setMaxListeners(0, this.stop.signal, this.cancel.signal);
     this.now = rules.now ?? Date.now;
     this.lastAnswerAt = this.now();
   }

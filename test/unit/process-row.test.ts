@@ -48,7 +48,7 @@ function context(client: ApiClient) {
 }
 
 const at = (row: number): RowAt => ({ file: 'x.csv', absFile: '/x.csv', header: ['Call ID', 'Customer'], row: { row, cells: ['K', 'C'] }, hash: 'h' });
-const mapped = { key: 'K', lookup: 'K', values: { customer_id: 'C' } };
+const mapped = { key: 'K', lookup: 'K', keys: [{ index: 0, column: 'Call ID', key: 'K', lookup: 'K' }], values: { customer_id: 'C' } };
 
 describe('processRow', () => {
   it('never rejects: a bug is the row failing with E_INTERNAL, and the run stops as fatal', async () => {
