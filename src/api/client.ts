@@ -52,6 +52,10 @@ export interface ApiStats {
   logins: number;
   retries: number;
   throttled: number;
+  /** Dry runs: the PUTs a real run would have sent. */
+  dryRunPuts: number;
+  /** Index mode: pages of a date window's listing. */
+  listings: number;
 }
 
 /** Refresh a token when less than this much of its life remains (the SDK uses 60 s). */
@@ -65,6 +69,8 @@ export interface ApiClient {
   /** One page of GET /sessions; refuses a page of more than `maxItems` sessions before parsing it. */
   searchSessions(filters: string, skip: number, limit: number, maxItems?: number): Promise<SearchPage>;
   putMetadata(sessionId: string, body: Record<string, unknown>): Promise<void>;
+  /** One page of a listing (index mode): counted apart from the searches. */
+  listSessions(filters: string, skip: number, limit: number): Promise<SearchPage>;
   readonly stats: ApiStats;
   close(): void;
 }
@@ -79,7 +85,7 @@ export function createClient(conn: Connection, options: ClientOptions = {}): Api
 }
 
 class EtClient implements ApiClient {
-  readonly stats: ApiStats = { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0 };
+  readonly stats: ApiStats = { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0, dryRunPuts: 0, listings: 0 };
   private readonly o: typeof CLIENT_DEFAULTS;
   private readonly now: () => number;
   private readonly log: Logger | undefined;
@@ -110,8 +116,17 @@ class EtClient implements ApiClient {
     return this.loggingIn;
   }
 
+  async listSessions(filters: string, skip: number, limit: number): Promise<SearchPage> {
+    this.stats.listings++;
+    return this.getSessions(filters, skip, limit, undefined);
+  }
+
   async searchSessions(filters: string, skip: number, limit: number, maxItems?: number): Promise<SearchPage> {
     this.stats.searches++;
+    return this.getSessions(filters, skip, limit, maxItems);
+  }
+
+  private async getSessions(filters: string, skip: number, limit: number, maxItems: number | undefined): Promise<SearchPage> {
     const answer = await this.exchange({ method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries }, this.options.cancelSignal);
     if (maxItems !== undefined && countListedObjects(answer.body, maxItems + 1) > maxItems) {
       throw new ApiError('E_TOO_MANY_CANDIDATES', `GET /sessions answered more than ${maxItems} sessions for one key (--max-candidates); use a more specific key`);

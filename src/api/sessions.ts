@@ -15,6 +15,11 @@ export function searchFilter(value: string): string {
   return `search_query,${value}`;
 }
 
+/** The sessions started on a day from FROM to TO, inclusive (YYYY-MM-DD; either may be open). */
+export function dateRangeFilter(from: string | undefined, to: string | undefined): string {
+  return `date_range,${from ?? ''}||${to ?? ''}`;
+}
+
 /** Why a value cannot be sent as a filter value, or undefined when it can. */
 export function filterValueProblem(value: string): string | undefined {
   if (value === '') return 'the key is empty';

@@ -7,7 +7,8 @@ import type { Mapping } from '../mapping/types.js';
 import type { RowResult } from '../report/writer.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
-import { resolveSession, type ResolveOptions, type Session } from './resolver.js';
+import { resolveRow, type KeyTry, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
+import type { SessionIndex } from './session-index.js';
 import type { RowAt, RowSink, StopState } from './row.js';
 import type { SessionQueue } from './session-queue.js';
 import type { TurnGate } from './turn-gate.js';
@@ -29,6 +30,17 @@ export interface RowContext {
   maxBodyBytes: number;
   /** Resumed runs: sessions written by a row redone in this run; later rows of theirs are redone too. */
   dirty: Set<string> | undefined;
+  /** Index mode: the listed sessions. */
+  index?: SessionIndex | undefined;
+  /** Resolutions of keys with rows in flight: a key repeated meanwhile is not searched again. */
+  shared?: Map<string, SharedResolution>;
+}
+
+export interface SharedResolution {
+  promise: Promise<RowResolution | null>;
+  users: number;
+  /** The written-state mark of its search: every row using it saw the server as of then. */
+  mark: number;
 }
 
 /** Failures of the API itself (unreachable, timed out, 429, 5xx), not of the row: the circuit counts them. */
@@ -57,23 +69,54 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     if (!passed) ctx.gate.pass(ticket);
     passed = true;
   };
-  const mark = ctx.written.begin();
+  const { resolution, mark, release } = shareResolution(ctx, mapped);
   try {
-    const found = await ctx.limit(() => (ctx.stop.stopping ? null : resolveSession(ctx.client, ctx.mapping.match, mapped.lookup, ctx.resolve))).catch((e: unknown) => failure(e, base, where));
+    const found = await resolution.catch((e: unknown) => failure(e, base, where));
     if (found === null || 'status' in found) return await record(found);
-    if (found.kind !== 'matched') return await record(unresolved(ctx, found, base, where, mapped.lookup));
+    if (found.kind !== 'matched') return await record(unresolved(ctx, found, base, where));
     const session = found.session;
     await ctx.gate.turn(ticket);
     ctx.dirty?.add(session.id);
-    const write = ctx.queue.run(session.id, async () => record(await ctx.limit(() => writeRow(ctx, session, mapped, base, where))));
+    const matched = { ...base, matchedBy: found.matchedBy };
+    const write = ctx.queue.run(session.id, async () => record(await ctx.limit(() => writeRow(ctx, session, mapped, matched, where))));
     pass();
     await write;
   } catch (e) {
     await internalError(ctx, e, at, base, where, record);
   } finally {
     pass();
+    release();
     ctx.written.done(mark);
   }
+}
+
+/**
+ * The row's resolution: a search of its own, or the one a row with the same keys still in flight
+ * made (a key repeated in the file is searched once while its session is being written).
+ */
+function shareResolution(ctx: RowContext, mapped: MappedRow): { resolution: Promise<RowResolution | null>; mark: number; release: () => void } {
+  const sig = mapped.keys.map((k) => `${k.index}\u0000${k.lookup}`).join('\u0001');
+  let shared = ctx.shared?.get(sig);
+  let mark: number;
+  if (shared) {
+    shared.users++;
+    mark = ctx.written.join(shared.mark);
+  } else {
+    mark = ctx.written.begin();
+    const promise = ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index)));
+    // every row using it handles a failure; this keeps an unwatched rejection from surfacing
+    promise.catch(() => undefined);
+    shared = { promise, users: 1, mark };
+    ctx.shared?.set(sig, shared);
+  }
+  const mine = shared;
+  return {
+    resolution: mine.promise,
+    mark,
+    release: () => {
+      if (--mine.users === 0 && ctx.shared?.get(sig) === mine) ctx.shared.delete(sig);
+    },
+  };
 }
 
 /**
@@ -95,7 +138,7 @@ export async function processResumed(ctx: RowContext, at: RowAt, mapped: MappedR
   }
 }
 
-type Base = Pick<RowResult, 'file' | 'row' | 'key'>;
+type Base = Pick<RowResult, 'file' | 'row' | 'key'> & { matchedBy?: string };
 
 async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string): Promise<RowResult | null> {
   if (ctx.stop.stopping) return null;
@@ -121,16 +164,24 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   const after: Record<string, unknown> = {};
   for (const f of ctx.mapping.fields) if (Object.hasOwn(current, f.name)) after[f.name] = current[f.name];
   ctx.written.set(session.id, Object.assign(after, body));
+  ctx.index?.noteWrite(session, body);
+  if (ctx.dryRun) ctx.client.stats.dryRunPuts++;
   const changes = changed.map((field) => ({ field, before: Object.hasOwn(current, field) ? current[field] : undefined, after: body[field] }));
   return { ...ok, changes, status: ctx.dryRun ? 'would_update' : 'updated' };
 }
 
-function unresolved(ctx: RowContext, r: { kind: 'unmatched'; searched: number } | { kind: 'ambiguous'; ids: string[] }, base: Base, where: string, lookup: string): RowResult {
-  const fields = ctx.mapping.match.sessionFields.join(' or ');
+function unresolved(ctx: RowContext, r: Exclude<RowResolution, { kind: 'matched' }>, base: Base, where: string): RowResult {
+  const keys = ctx.mapping.match.keys;
   if (r.kind === 'unmatched') {
-    return { ...base, status: 'unmatched', errorCode: 'E_UNMATCHED', errorMessage: `${where}: no session has ${fields} equal to ${JSON.stringify(lookup)} (the search returned ${r.searched} session${r.searched === 1 ? '' : 's'}, none exact)` };
+    const one = (t: KeyTry) => {
+      const key = keys.find((k) => k.column === t.column)!;
+      return `no session has ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(t.lookup)} (${t.searched > 0 || !ctx.index ? `the search returned ${t.searched} session${t.searched === 1 ? '' : 's'}, none exact` : 'not listed, and not found by the search'})`;
+    };
+    const message = r.tried.length === 1 && keys.length === 1 ? one(r.tried[0]!) : `no key matched: ${r.tried.map((t) => `${t.column}: ${one(t)}`).join('; ')}${r.tried.length < keys.length ? ` (${keys.length - r.tried.length} key${keys.length - r.tried.length === 1 ? ' was' : 's were'} empty)` : ''}`;
+    return { ...base, status: 'unmatched', errorCode: 'E_UNMATCHED', errorMessage: `${where}: ${message}` };
   }
-  return { ...base, status: 'ambiguous', errorCode: 'E_AMBIGUOUS', errorMessage: `${where}: ${r.ids.length} sessions have ${fields} equal to ${JSON.stringify(lookup)}: ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ', ...' : ''}` };
+  const key = keys.find((k) => k.column === r.matchedBy)!;
+  return { ...base, matchedBy: r.matchedBy, status: 'ambiguous', errorCode: 'E_AMBIGUOUS', errorMessage: `${where}: ${r.ids.length} sessions have ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(r.lookup)}${keys.length > 1 ? ` (column ${JSON.stringify(r.matchedBy)})` : ''}: ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ', ...' : ''}` };
 }
 
 /** An expected failure as the row's result; anything else is a bug and goes on up. */

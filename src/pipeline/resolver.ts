@@ -1,7 +1,9 @@
 import type { ApiClient } from '../api/client.js';
 import { checkedSessionId, searchFilter } from '../api/sessions.js';
 import { ApiError } from '../errors.js';
-import type { MatchSpec } from '../mapping/types.js';
+import type { MatchKey, MatchSpec } from '../mapping/types.js';
+import type { RowKey } from './mapper.js';
+import type { SessionIndex } from './session-index.js';
 import { baseName } from './mapper.js';
 
 export type Session = Record<string, unknown> & { id: string };
@@ -22,7 +24,7 @@ export interface ResolveOptions {
  * checked: it counts only if one of `match.sessionFields` equals the key exactly (audio file
  * names: both sides reduced to the base name without directory and extension).
  */
-export async function resolveSession(client: ApiClient, match: MatchSpec, lookup: string, options: ResolveOptions): Promise<Resolution> {
+export async function resolveSession(client: ApiClient, key: MatchKey, match: Pick<MatchSpec, 'onMultiple' | 'newestField'>, lookup: string, options: ResolveOptions): Promise<Resolution> {
   const filters = searchFilter(lookup);
   const hits = new Map<string, Session>();
   let seen = 0;
@@ -30,7 +32,7 @@ export async function resolveSession(client: ApiClient, match: MatchSpec, lookup
     // --max-candidates holds within a page too: a page of more is refused before it is parsed
     const page = await client.searchSessions(filters, skip, options.pageSize, options.maxCandidates - seen);
     for (const item of page.items) {
-      if (isExactHit(item, match, lookup)) {
+      if (isExactHit(item, key, lookup)) {
         const id = checkedSessionId(item.id, `search for ${JSON.stringify(lookup)} returned`);
         hits.set(id, item as Session);
       }
@@ -52,18 +54,18 @@ export async function resolveSession(client: ApiClient, match: MatchSpec, lookup
   return { kind: 'ambiguous', ids: found.map((s) => s.id) };
 }
 
-export function isExactHit(item: Record<string, unknown>, match: MatchSpec, lookup: string): boolean {
-  for (const field of match.sessionFields) {
+export function isExactHit(item: Record<string, unknown>, key: MatchKey, lookup: string): boolean {
+  for (const field of key.sessionFields) {
     const v = item[field];
     if (typeof v !== 'string' && typeof v !== 'number') continue;
     const text = String(v);
-    if ((match.by === 'audio_filename' ? baseName(text) : text) === lookup) return true;
+    if ((key.by === 'audio_filename' ? baseName(text) : text) === lookup) return true;
   }
   return false;
 }
 
 /** The session with the latest start time, or undefined when that is not one clear session. */
-function pickNewest(sessions: Session[], field: string): Session | undefined {
+export function pickNewest(sessions: Session[], field: string): Session | undefined {
   let best: Session | undefined;
   let bestT = -Infinity;
   let tie = false;
@@ -78,4 +80,38 @@ function pickNewest(sessions: Session[], field: string): Session | undefined {
     } else if (t === bestT) tie = true;
   }
   return tie ? undefined : best;
+}
+
+export interface KeyTry {
+  column: string;
+  lookup: string;
+  /** Candidates the search examined (0 for a key answered by the index). */
+  searched: number;
+}
+
+export type RowResolution =
+  | { kind: 'matched'; session: Session; matchedBy: string; lookup: string }
+  | { kind: 'ambiguous'; ids: string[]; matchedBy: string; lookup: string }
+  | { kind: 'unmatched'; tried: KeyTry[] };
+
+/**
+ * Resolves a row by its keys, in order: the first key that names a session (or several) decides;
+ * an unmatched key passes the row to the next. With an index, a key it knows costs no request;
+ * one it does not know is searched for.
+ */
+export async function resolveRow(client: ApiClient, match: MatchSpec, keys: RowKey[], options: ResolveOptions, index?: SessionIndex): Promise<RowResolution> {
+  const tried: KeyTry[] = [];
+  for (const k of keys) {
+    let r = index?.resolve(k.index, k.lookup);
+    if (!r) {
+      if (index) index.fallbackSearches++;
+      r = await resolveSession(client, match.keys[k.index]!, match, k.lookup, options);
+    }
+    if (r.kind === 'unmatched') {
+      tried.push({ column: k.column, lookup: k.lookup, searched: r.searched });
+      continue;
+    }
+    return { ...r, matchedBy: k.column, lookup: k.lookup };
+  }
+  return { kind: 'unmatched', tried };
 }

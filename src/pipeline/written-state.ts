@@ -15,6 +15,12 @@ export class WrittenState {
     return mark;
   }
 
+  /** A row that uses the answer of a search made at `mark` (still held by a row in flight). */
+  join(mark: number): number {
+    this.active.set(mark, (this.active.get(mark) ?? 0) + 1);
+    return mark;
+  }
+
   get(id: string): Record<string, unknown> | undefined {
     return this.written.get(id)?.meta;
   }

@@ -25,6 +25,8 @@ export interface RowResult {
   transport?: boolean;
   /** A failure that ends the run (a refused login): exit 3. */
   fatal?: boolean;
+  /** The column whose key found the session. */
+  matchedBy?: string | undefined;
   /** updated / would_update: each changed field, before and after. */
   changes?: FieldChange[] | undefined;
 }
@@ -38,7 +40,7 @@ export interface FieldChange {
 
 export const CHANGE_COLUMNS = ['file', 'row', 'key', 'session_id', 'field', 'before', 'after'];
 
-export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message'];
+export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message', 'matched_by'];
 /** Added to each row of failed.csv; ignored by the mapping when the file is fed back in. */
 export const ERROR_COLUMN = 'et_import_error';
 
@@ -115,7 +117,7 @@ export class ReportWriter {
     if (this.failure) return;
     for (const l of lines) this.changes.write(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after]));
     const ok = this.results.write(
-      csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage)]),
+      csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]),
     );
     if (!OK_STATUSES.has(result.status) && header && cells) this.writeFailed(result, header, cells);
     if (!ok) {

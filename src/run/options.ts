@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Connection } from '../api/connection.js';
 import { EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { parseWindow } from './index-build.js';
 import type { ProgressView } from './progress.js';
 
 /**
@@ -29,6 +30,8 @@ export const DEFAULTS = {
   lockStaleSec: 3600,
   /** A file in a drop folder modified more recently than this may still be arriving. */
   settleSec: 60,
+  /** Index mode: the most sessions a window's index may hold (about 150 bytes each). */
+  indexMax: 1_200_000,
 } as const;
 
 export interface RunOptions {
@@ -77,6 +80,12 @@ export interface RunOptions {
   archive?: string;
   /** Only the rows whose key falls in shard `index` of `count` (1-based). */
   shard?: { index: number; count: number };
+  /** search | index; wins over `match.lookup`. */
+  lookup?: 'search' | 'index';
+  /** Index mode: `FROM..TO`, dates inclusive; without it, `match.dateColumn` gives the windows. */
+  window?: string;
+  /** Index mode: the most sessions the index may hold. */
+  indexMax?: number;
   /** A live view of the run (a terminal's progress bar); without one, progress is logged. */
   progressView?: ProgressView;
   /** Where each option that is not a default came from, for summary.json. */
@@ -118,6 +127,10 @@ export interface ResolvedOptions {
   settleMs: number;
   archive: string | undefined;
   shard: { index: number; count: number } | undefined;
+  /** Undefined: the mapping's `match.lookup`. */
+  lookup: 'search' | 'index' | undefined;
+  window: { from: string; to: string } | undefined;
+  indexMax: number;
 }
 
 /**
@@ -174,7 +187,15 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     settleMs: atLeastZero('--settle', o.settleMs, DEFAULTS.settleSec * 1000),
     archive: o.archive === undefined ? undefined : resolve(o.archive),
     shard,
+    lookup: o.lookup === undefined ? undefined : checkLookup(o.lookup),
+    window: o.window === undefined ? undefined : parseWindow(o.window),
+    indexMax: whole('--index-max', o.indexMax, DEFAULTS.indexMax, 1),
   };
+}
+
+function checkLookup(v: string): 'search' | 'index' {
+  if (v === 'search' || v === 'index') return v;
+  throw new EtError('E_USAGE', `--lookup must be search or index, got ${JSON.stringify(v)}`);
 }
 
 function checkShard(s: { index: number; count: number } | undefined): { index: number; count: number } | undefined {

@@ -11,6 +11,9 @@ import { emptyOutcome, readAll, type ReadOutcome } from '../pipeline/read-loop.j
 import { estimateRows } from '../input/count.js';
 import type { InputSpec } from '../mapping/types.js';
 import { Progress } from './progress.js';
+import { tryBuildIndex, windowsFromFiles } from './index-build.js';
+import type { SessionIndex } from '../pipeline/session-index.js';
+import type { Mapping } from '../mapping/types.js';
 import { SessionQueue } from '../pipeline/session-queue.js';
 import { openSources, type PlannedSource } from '../pipeline/sources.js';
 import { TurnGate } from '../pipeline/turn-gate.js';
@@ -74,12 +77,13 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
     // A refused login or an unreachable API stops the run here, before any row is touched.
     // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
     if (!resume && client) await firstLogin(client, stop);
+    const index = client ? await indexFor(o, mapping, sources, client, stop, logger) : undefined;
     const estimate = await estimateTotal(sources, mapping.input);
-    const read = await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
+    const read = await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger, index }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
     const archived = archiveDone(o, sources, recorder, stop, logger, started);
     recorder.close();
     await report.close();
-    return await finish(o, input, { started, report, stop, read, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, archived });
+    return await finish(o, input, { started, report, stop, read, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, archived, index, lookup: o.lookup ?? mapping.match.lookup });
   } finally {
     lock?.release();
     stop.dispose();
@@ -123,6 +127,7 @@ interface Wiring {
   stop: StopControl;
   resume: ResumeIndex | undefined;
   logger: Logger;
+  index: SessionIndex | undefined;
 }
 
 /** Reads and processes every row. A bug that escapes the pipeline stops the run as fatal, with the report written. */
@@ -142,6 +147,8 @@ async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out
     resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },
     maxBodyBytes: o.maxBodyBytes,
     dirty: w.resume ? new Set<string>() : undefined,
+    index: w.index,
+    shared: new Map(),
   };
   progress.start();
   try {
@@ -153,6 +160,24 @@ async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * Index mode: the sessions of the window (--window, or the files' dates in match.dateColumn),
+ * listed once. The flag wins over the mapping's match.lookup.
+ */
+async function indexFor(o: ResolvedOptions, mapping: Mapping, sources: PlannedSource[], client: ApiClient, stop: StopControl, logger: Logger): Promise<SessionIndex | undefined> {
+  if ((o.lookup ?? mapping.match.lookup) !== 'index' || o.mode !== 'run') return undefined;
+  const windows = o.window ? [o.window] : mapping.match.dateColumn ? await windowsFromFiles(sources, mapping) : undefined;
+  if (!windows) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');
+  if (windows.length === 0) {
+    logger.warn({ dateColumn: mapping.match.dateColumn }, 'no date in match.dateColumn: every row is searched for');
+    return undefined;
+  }
+  const started = Date.now();
+  const index = await tryBuildIndex(client, mapping, windows, { pageSize: o.pageSize, maxSessions: o.indexMax, logger, stopping: () => stop.stopping });
+  if (index) logger.info({ windows: index.windows, pages: index.pages, sessions: index.sessions, ms: Date.now() - started }, 'sessions indexed');
+  return index;
 }
 
 /** The rows of every input, counted quickly before the run; null when one of them cannot be told. */
@@ -226,6 +251,8 @@ interface Finished {
   duplicatesPolicy: string;
   notReady: { file: string; modifiedSecondsAgo: number }[];
   archived: { file: string; to: string }[];
+  index: SessionIndex | undefined;
+  lookup: 'search' | 'index';
 }
 
 /** Builds the summary, writes summary.json (or prints it when it cannot be written), prints the end. */
@@ -257,6 +284,8 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
     archived: f.archived,
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     notInShard: f.read.notInShard,
+    lookup: f.lookup,
+    index: f.index ? { windows: f.index.windows, pages: f.index.pages, sessionsIndexed: f.index.sessions, fallbackSearches: f.index.fallbackSearches } : null,
   };
   let summaryAt: string | undefined;
   try {

@@ -37,6 +37,9 @@ export interface Summary {
   shard: string | null;
   /** Rows of other shards: read, not reported. */
   notInShard: number;
+  lookup: 'search' | 'index';
+  /** Index mode: the windows listed, pages, sessions indexed, and the rows' searches it still took. */
+  index: { windows: string[]; pages: number; sessionsIndexed: number; fallbackSearches: number } | null;
   /** The values the run actually used. */
   options: {
     mapping: string;

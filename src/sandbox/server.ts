@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
 import { emptyStats, mulberry32, readBody, routeName, safeEqual, send, sleep, UUID } from './http.js';
-import { SessionStore, toApiItem, type SandboxSession } from './store.js';
+import { SessionStore, newestFirst, toApiItem, type SandboxSession } from './store.js';
 
 export interface SandboxUser {
   username: string;
@@ -292,10 +292,13 @@ export class Sandbox {
 
   private search(params: URLSearchParams): { total: number; items: Record<string, unknown>[] } | { error: string } {
     const skip = params.has('skip') ? Number(params.get('skip')) : 0;
-    const limit = params.has('limit') ? Number(params.get('limit')) : 50;
+    const asked = params.has('limit') ? Number(params.get('limit')) : 50;
     if (!Number.isInteger(skip) || skip < 0) return { error: 'skip: expected a whole number of at least 0' };
-    if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxPageSize) return { error: `limit: expected a whole number from 1 to ${this.options.maxPageSize}` };
+    if (!Number.isInteger(asked) || asked < 1) return { error: 'limit: expected a whole number of at least 1' };
+    // like the real API, a larger limit is capped, not refused: a page may be shorter than asked
+    const limit = Math.min(asked, this.options.maxPageSize);
     let hits: SandboxSession[] | undefined;
+    let sorted = false;
     const filters = params.get('filters') ?? '';
     for (const pair of filters === '' ? [] : filters.split('\u00b1')) {
       const comma = pair.indexOf(',');
@@ -308,12 +311,24 @@ export class Sandbox {
       } else if (name === 'types') {
         const types = value.split(',');
         hits = (hits ?? this.store.all()).filter((h) => types.includes(String(h.type)));
+      } else if (name === 'date_range') {
+        const m = /^(\d{4}-\d{2}-\d{2})?\|\|(\d{4}-\d{2}-\d{2})?$/.exec(value);
+        if (!m) return { error: `filters: date_range expects FROM||TO as YYYY-MM-DD, either end open, got ${JSON.stringify(value)}` };
+        const [from, to] = [m[1], m[2]];
+        if (hits) hits = hits.filter((h) => (from === undefined || String(h.start_time ?? '').slice(0, 10) >= from) && (to === undefined || String(h.start_time ?? '').slice(0, 10) <= to));
+        else {
+          hits = this.store.startedBetween(from, to);
+          sorted = true;
+        }
       } else {
         return { error: `filters: unknown filter ${JSON.stringify(name)}` };
       }
     }
-    hits ??= [...this.store.all()];
-    hits.sort((a, b) => String(b.start_time ?? '').localeCompare(String(a.start_time ?? '')) || a.id.localeCompare(b.id));
+    if (!hits) {
+      hits = this.store.newestFirst();
+      sorted = true;
+    }
+    if (!sorted) hits = [...hits].sort(newestFirst);
     return { total: hits.length, items: hits.slice(skip, skip + limit).map(toApiItem) };
   }
 

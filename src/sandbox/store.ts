@@ -13,6 +13,8 @@ export class SessionStore {
   private byId = new Map<string, SandboxSession>();
   private hay: string[] = [];
   private grams = new Map<string, number[]>();
+  /** All sessions, newest start first (built when first listed after a change). */
+  private sorted: SandboxSession[] | undefined;
 
   constructor(sessions: SandboxSession[] = []) {
     this.load(sessions);
@@ -27,6 +29,7 @@ export class SessionStore {
   }
 
   add(sessions: SandboxSession[]): void {
+    this.sorted = undefined;
     for (const raw of sessions) {
       const s: SandboxSession = { ...raw, metadata: { ...(raw.metadata ?? {}) } };
       if (this.byId.has(s.id)) throw new Error(`duplicate session id ${s.id}`);
@@ -53,6 +56,25 @@ export class SessionStore {
 
   all(): SandboxSession[] {
     return this.sessions;
+  }
+
+  /** Every session, newest start first (ties by id), as the API lists them. */
+  newestFirst(): SandboxSession[] {
+    this.sorted ??= [...this.sessions].sort(newestFirst);
+    return this.sorted;
+  }
+
+  /**
+   * Sessions whose start date (the date part of `start_time`) is within FROM..TO, inclusive,
+   * either end open: a slice of the newest-first list found by binary search.
+   */
+  startedBetween(from: string | undefined, to: string | undefined): SandboxSession[] {
+    const list = this.newestFirst();
+    const start = (s: SandboxSession) => String(s.start_time ?? '');
+    // newest first: the sessions after `to` come first, those before `from` last
+    const first = to ? lowerBound(list, (s) => start(s) < `${to}\uffff`) : 0;
+    const end = from ? lowerBound(list, (s) => start(s) < from) : list.length;
+    return list.slice(first, Math.max(first, end));
   }
 
   get size(): number {
@@ -87,4 +109,20 @@ export class SessionStore {
 export function toApiItem(s: SandboxSession): Record<string, unknown> {
   const { metadata, ...fields } = s;
   return { ...metadata, ...fields };
+}
+
+export function newestFirst(a: SandboxSession, b: SandboxSession): number {
+  return String(b.start_time ?? '').localeCompare(String(a.start_time ?? '')) || a.id.localeCompare(b.id);
+}
+
+/** The first index whose element satisfies `pred`, for a `pred` false then true along the list. */
+function lowerBound<T>(list: T[], pred: (x: T) => boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pred(list[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

@@ -24,7 +24,7 @@ fields:
   campaign_name: { column: Campaign }
   short: Agent
 `);
-    expect(m.match).toEqual({ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'], onMultiple: 'fail', newestField: 'start_time', duplicates: 'all' });
+    expect(m.match).toEqual({ keys: [{ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] }], column: 'Call ID', by: 'external_id', sessionFields: ['external_id'], onMultiple: 'fail', newestField: 'start_time', duplicates: 'all', lookup: 'search', datePad: 1 });
     expect(m.fields.map((f) => [f.name, f.type, f.merge])).toEqual([
       ['csi', 'integer', 'replace'],
       ['fcr', 'integer', 'replace'],
@@ -80,5 +80,16 @@ extra: 1
     expect(bad.error.map((i) => i.path)).toEqual(['fields.csi.column', 'fields.nps.column']);
     expect(bad.error[0]!.message).toContain('did you mean "CSATT"');
     expect(bad.error[0]!.message).toContain('its columns are: "Call ID", "CSATT"');
+  });
+
+  it('reads match.keys, tried in order, and refuses mixing them with the shorthand', () => {
+    const m = parse('match:\n  keys:\n    - { column: Call ID }\n    - { column: Recording File, by: audio_filename }\n  lookup: index\n  dateColumn: Date\n  datePad: 2\nfields: { csi: CSAT }\n');
+    expect(m.match.keys).toEqual([
+      { column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] },
+      { column: 'Recording File', by: 'audio_filename', sessionFields: ['file_name'] },
+    ]);
+    expect(m.match).toMatchObject({ column: 'Call ID', lookup: 'index', dateColumn: 'Date', datePad: 2 });
+    expect(issuesOf('match: { column: A, keys: [B] }\nfields: { csi: CSAT }\n').map((i) => i.path)).toEqual(['match.keys']);
+    expect(issuesOf('match: { keys: [{ column: A, bye: x }], lookup: indx }\nfields: { csi: CSAT }\n').map((i) => i.path)).toEqual(['match.keys.0.bye', 'match.lookup']);
   });
 });

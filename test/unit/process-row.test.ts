@@ -20,8 +20,9 @@ function clientThat(search: () => Promise<unknown>): ApiClient {
   return {
     login: async () => {},
     searchSessions: search as ApiClient['searchSessions'],
+    listSessions: search as ApiClient['listSessions'],
     putMetadata: async () => {},
-    stats: { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0 },
+    stats: { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0, dryRunPuts: 0, listings: 0 },
     close: () => {},
   };
 }
@@ -43,6 +44,7 @@ function context(client: ApiClient) {
     resolve: { pageSize: 100, maxCandidates: 1000 },
     maxBodyBytes: 512 * 1024,
     dirty: undefined,
+    shared: new Map(),
   };
   return { ctx, results, stop };
 }

@@ -50,6 +50,9 @@ export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> 
       ...(a.rate !== undefined && { rate: a.rate }),
       ...(a.maxErrors !== undefined && { maxErrors: a.maxErrors }),
       ...(a.archive !== undefined && { archive: a.archive }),
+      ...(a.lookup !== undefined && { lookup: a.lookup }),
+      ...(a.window !== undefined && { window: a.window }),
+      indexMax: a.indexMax,
       ...(a.shard !== undefined && { shard: parseShard(a.shard) }),
     });
     outcome.code = result.exitCode;
