@@ -29,8 +29,16 @@ export interface Inspection {
   header: string[];
   rows: number;
   columns: ColumnReport[];
-  key: { column: string; by: 'external_id' | 'audio_filename' };
+  /** The first key guessed (the call ID, or else the recording file). */
+  key: InspectKey;
+  /** Every key guessed, in the order a row tries them: Call ID, then Recording File. */
+  keys: InspectKey[];
   mapping: string;
+}
+
+export interface InspectKey {
+  column: string;
+  by: 'external_id' | 'audio_filename';
 }
 
 /** Everything `inspect` tells about a file, and a starter mapping that passes `validate` on it. */
@@ -47,9 +55,9 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
     await source.close();
   }
   const columns: ColumnReport[] = source.header.map((name, i) => ({ letter: columnLetter(i), name, ...guessers[i]!.result() }));
-  const key = guessKey(columns);
+  const keys = guessKeys(columns);
   const details: Record<string, string | number> = { ...source.details };
-  const result: Inspection = { file, format: source.format, details, header: source.header, rows, columns, key, mapping: starterMapping(columns, key, source.format, source.details, spec) };
+  const result: Inspection = { file, format: source.format, details, header: source.header, rows, columns, key: keys[0]!, keys, mapping: starterMapping(columns, keys, source.format, source.details, spec) };
   if (['.xlsx', '.xlsm'].includes(extname(file).toLowerCase())) result.sheets = await listSheets(file);
   return result;
 }
@@ -118,11 +126,13 @@ function isMidnight(d: Date): boolean {
   return d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0;
 }
 
-function guessKey(columns: ColumnReport[]): Inspection['key'] {
+/** The call ID column, then the recording file column (a fallback key), as far as they exist. */
+function guessKeys(columns: ColumnReport[]): InspectKey[] {
   const audio = columns.find((c) => /file|recording|audio/i.test(c.name) || c.samples.some((s) => /\.(wav|mp3|ogg|m4a|flac|opus)$/i.test(s)));
   const id = columns.find((c) => /call.?id|ticket|external|interaction|conversation|contact.?id|session/i.test(c.name));
+  if (id && audio && id !== audio) return [{ column: id.name, by: 'external_id' }, { column: audio.name, by: 'audio_filename' }];
   const pick = id ?? audio ?? columns[0]!;
-  return { column: pick.name, by: pick === audio && pick !== id ? 'audio_filename' : 'external_id' };
+  return [{ column: pick.name, by: pick === audio && pick !== id ? 'audio_filename' : 'external_id' }];
 }
 
 /** snake_case metadata key for a column name, unique and never a reserved key. */
@@ -141,11 +151,11 @@ function fieldName(column: string, taken: Set<string>): string {
   return unique;
 }
 
-function starterMapping(columns: ColumnReport[], key: Inspection['key'], format: string, details: Record<string, string | number>, spec: InputSpec): string {
+function starterMapping(columns: ColumnReport[], keys: InspectKey[], format: string, details: Record<string, string | number>, spec: InputSpec): string {
   const taken = new Set<string>();
   const fields: Record<string, Record<string, unknown>> = {};
   for (const c of columns) {
-    if (c.name === key.column || c.filled === 0) continue;
+    if (keys.some((k) => k.column === c.name) || c.filled === 0) continue;
     const f: Record<string, unknown> = { column: c.name };
     if (c.type !== 'string') f.type = c.type;
     if (c.decimal) f.decimal = c.decimal;
@@ -162,11 +172,18 @@ function starterMapping(columns: ColumnReport[], key: Inspection['key'], format:
   } else if (details.sheet !== undefined) input.sheet = details.sheet;
   if (spec.headerRow && spec.headerRow > 1) input.headerRow = spec.headerRow;
   const doc = {
-    match: { column: key.column, by: key.by, sessionFields: [key.by === 'audio_filename' ? 'file_name' : 'external_id'], onMultiple: 'fail' },
+    match:
+      keys.length === 1
+        ? { column: keys[0]!.column, by: keys[0]!.by, sessionFields: [sessionFieldFor(keys[0]!)], onMultiple: 'fail' }
+        : { keys: keys.map((k) => ({ column: k.column, by: k.by, sessionFields: [sessionFieldFor(k)] })), onMultiple: 'fail' },
     input,
     fields,
   };
   return `# Starter mapping written by et-import inspect: check the key, the field names and types.\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+function sessionFieldFor(k: InspectKey): string {
+  return k.by === 'audio_filename' ? 'file_name' : 'external_id';
 }
 
 async function listSheets(file: string): Promise<{ name: string; state: string }[]> {
@@ -186,7 +203,8 @@ export function formatInspection(r: Inspection): string {
   lines.push(`data rows:   ${r.rows}`, '', 'columns:');
   const w = Math.max(...r.columns.map((c) => c.name.length), 6);
   for (const c of r.columns) {
-    const tag = c.name === r.key.column ? `  <- key (${r.key.by})` : '';
+    const k = r.keys.findIndex((x) => x.column === c.name);
+    const tag = k < 0 ? '' : `  <- key${r.keys.length > 1 ? ` ${k + 1}` : ''} (${r.keys[k]!.by})`;
     const extra = c.thousands ? ' (1.234,5)' : c.decimal ? ' (decimal comma)' : c.formats ? ` (${c.formats.join(', ')})` : '';
     lines.push(`  ${c.letter.padEnd(3)} ${c.name.padEnd(w)}  ${(c.type + extra).padEnd(24)} ${String(c.filled).padStart(7)} filled   e.g. ${c.samples.map((s) => JSON.stringify(s)).join(', ')}${tag}`);
   }

@@ -16,7 +16,7 @@ export interface SandboxOptions {
   users?: SandboxUser[];
   /** Token lifetime in seconds (default 3600). */
   tokenTtlSeconds?: number;
-  /** Largest `limit` accepted by GET /sessions; larger answers 422 (default 100). */
+  /** Largest page GET /sessions answers; a larger `limit` is capped, as the real API does (default 100). */
   maxPageSize?: number;
   /** Added before every API answer, ms (default 0). */
   latencyMs?: number;

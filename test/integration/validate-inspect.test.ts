@@ -73,3 +73,20 @@ describe('inspect', () => {
     for (const row of readResults(reportDir)) expect(row.error_code === '' || row.error_code === 'E_ROW_SHAPE' || row.error_code === 'E_INVALID_KEY').toBe(true);
   });
 });
+
+describe('inspect and match.keys', () => {
+  it('proposes the call ID, then the recording file, as keys tried in order; the starter mapping passes validate', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'two-keys.csv');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, 'Call ID,Recording File,CSAT\nC-1,C:\\rec\\a.wav,3\n,b.wav,4\n');
+    const mapping = join(dir, 'starter.yaml');
+    const r = await runCli(['inspect', file, '--write-mapping', mapping], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Call ID .*<- key 1 \(external_id\)/);
+    expect(r.stdout).toMatch(/Recording File .*<- key 2 \(audio_filename\)/);
+    const v = await runCli(['validate', '-i', file, '-m', mapping, '--report-dir', tempDir('et-report-')], {});
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(/valid\s+2/);
+  });
+});

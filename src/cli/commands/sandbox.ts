@@ -14,7 +14,7 @@ export const builder = <T>(y: Argv<T>) =>
     .option('password', { type: 'string', describe: `its password (or ET_SANDBOX_PASSWORD) [default: ${DEFAULT_USER.password}]` })
     .option('token-ttl', { type: 'number', default: 3600, describe: 'token lifetime in seconds' })
     .option('latency', { type: 'number', default: 0, describe: 'ms added before each API answer' })
-    .option('max-page-size', { type: 'number', default: 100, describe: 'largest `limit` accepted by GET /sessions' })
+    .option('max-page-size', { type: 'number', default: 100, describe: 'largest page GET /sessions answers: a larger `limit` is capped' })
     .option('fail-rate', { type: 'number', default: 0, describe: 'fraction of API requests answered 500/502/503' })
     .option('drop-rate', { type: 'number', default: 0, describe: 'fraction of API requests whose connection is dropped (before or after a write)' })
     .option('rate-limit', { type: 'number', default: 0, describe: 'requests per second accepted; more get 429 + Retry-After (0: no cap)' })
