@@ -32,8 +32,10 @@ export interface FileKeys {
  */
 export function classifyRow(mapped: Result<MappedRow, RowError>, at: RowAt, keys: FileKeys, resume: ResumeIndex | undefined, validate: boolean, keyText: string, shard?: { index: number; count: number }): Classified {
   if (shard && shardOf(mapped.ok ? mapped.value.lookup : keyText, shard.count) !== shard.index) return { kind: 'outside' };
-  const base = { file: at.file, row: at.row.row };
-  if (!mapped.ok) return { kind: 'record', result: { ...base, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message } };
+  // (object literals, not spreads: this runs for every row)
+  const file = at.file;
+  const row = at.row.row;
+  if (!mapped.ok) return { kind: 'record', result: { file, row, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message } };
   const m = mapped.value;
   const dup = duplicateKey(m.keys[0]!);
   const before = keys.seen.set(dup, at.row.row);
@@ -43,9 +45,9 @@ export function classifyRow(mapped: Result<MappedRow, RowError>, at: RowAt, keys
   }
   const last = keys.lastRows?.get(dup);
   if (last !== undefined && last !== 0 && last !== at.row.row) {
-    return { kind: 'record', result: { ...base, key: m.key, status: 'skipped', errorMessage: `${at.file} row ${at.row.row}: superseded by row ${last} with the same key (match.duplicates: last)` } };
+    return { kind: 'record', result: { file, row, key: m.key, status: 'skipped', errorMessage: `${at.file} row ${at.row.row}: superseded by row ${last} with the same key (match.duplicates: last)` } };
   }
-  if (validate) return { kind: 'record', result: { ...base, key: m.key, status: 'valid' } };
+  if (validate) return { kind: 'record', result: { file, row, key: m.key, status: 'valid' } };
   const earlier = resume?.finished(at.absFile, at.row.row, at.hash);
   if (earlier?.sessionId !== undefined) return { kind: 'resumed', mapped: m, earlier: { ...earlier, sessionId: earlier.sessionId } };
   return { kind: 'work', mapped: m };

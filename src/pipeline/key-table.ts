@@ -11,7 +11,9 @@ export class KeyTable {
 
   /** Records `row` for `key`; returns the row the key was seen on before, or 0. */
   set(key: string, row: number): number {
-    const [a, b] = hashes(key);
+    hash(key);
+    const a = h1;
+    const b = h2;
     const i = this.find(a, b);
     const prev = this.rows[i]!;
     if (prev === 0) {
@@ -26,8 +28,8 @@ export class KeyTable {
 
   /** The row last recorded for `key`, or 0. */
   get(key: string): number {
-    const [a, b] = hashes(key);
-    return this.rows[this.find(a, b)]!;
+    hash(key);
+    return this.rows[this.find(h1, h2)]!;
   }
 
   get size(): number {
@@ -56,7 +58,11 @@ export class KeyTable {
   }
 }
 
-function hashes(s: string): [number, number] {
+/** The two hashes of the last `hash` call (no array a call: this runs for every row). */
+let h1 = 0;
+let h2 = 0;
+
+function hash(s: string): void {
   // FNV-1a and a multiplicative hash with a different seed, over UTF-16 code units
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
@@ -66,5 +72,6 @@ function hashes(s: string): [number, number] {
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 13;
   }
-  return [a >>> 0, (b ^ (b >>> 15)) >>> 0];
+  h1 = a >>> 0;
+  h2 = (b ^ (b >>> 15)) >>> 0;
 }

@@ -104,7 +104,8 @@ function inputBroke(ctx: ReadContext, file: string, e: unknown, n: number, first
 async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: Set<Promise<void>>): Promise<boolean> {
   const mapped = mapRow(ctx.mapping, ps.plan, row, ps.source.file, sheet);
   // one key: the same hash as before match.keys existed, so older journals still resume
-  const hash = mapped.ok ? rowHash([mapped.value.keys.length === 1 ? mapped.value.key : mapped.value.keys.map((k) => k.key), mapped.value.values]) : rowHash(row.cells.map(cellText));
+  // the journal's hash: validate keeps no journal
+  const hash = !ctx.rows ? '' : mapped.ok ? rowHash([mapped.value.keys.length === 1 ? mapped.value.key : mapped.value.keys.map((k) => k.key), mapped.value.values]) : rowHash(row.cells.map(cellText));
   const at: RowAt = { file: ps.source.file, absFile, header: ps.source.header, row, hash };
   const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan), ctx.shard);
   if (c.kind === 'outside') return false;

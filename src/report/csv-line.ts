@@ -4,7 +4,9 @@
  * get a leading apostrophe, which Excel and LibreOffice show as text and do not run.
  */
 export function csvLine(fields: readonly (string | number | undefined | null)[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
+  let out = '';
+  for (let i = 0; i < fields.length; i++) out += i === 0 ? csvField(fields[i]) : `,${csvField(fields[i])}`;
+  return `${out}\r\n`;
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -16,6 +18,14 @@ export function neutralise(s: string): string {
 
 function csvField(v: string | number | undefined | null): string {
   if (v === undefined || v === null) return '';
-  const s = neutralise(String(v));
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  // a number is written as a number: nothing to quote, nothing a spreadsheet would run
+  if (typeof v === 'number') return String(v);
+  // (a character scan: this runs for every field of every row of every report)
+  const c0 = v.charCodeAt(0);
+  const s = (c0 === 61 || c0 === 43 || c0 === 45 || c0 === 64 || c0 === 9 || c0 === 13) && !PLAIN_NUMBER.test(v) ? `'${v}` : v;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34 || c === 44 || c === 13 || c === 10) return `"${s.replace(/"/g, '""')}"`;
+  }
+  return s;
 }

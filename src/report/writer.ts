@@ -38,6 +38,8 @@ export interface FieldChange {
   after: unknown;
 }
 
+const FLUSH_AT = 64 * 1024;
+
 export const CHANGE_COLUMNS = ['file', 'row', 'key', 'session_id', 'field', 'before', 'after'];
 
 export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message', 'matched_by'];
@@ -65,6 +67,10 @@ export class ReportWriter {
   private failed = new Map<string, FailedFile>();
   /** What report.html shows. */
   readonly digest = new ReportDigest();
+  /** results.csv lines not yet handed to the stream. */
+  private pending = '';
+  /** Flushes the lines at least once a second, so that results.csv follows the run. */
+  private readonly ticker = setInterval(() => this.flush(), 1000).unref();
   private closed = false;
   /** The first write that failed; after it, nothing more is written. */
   failure: WriteError | undefined;
@@ -96,7 +102,8 @@ export class ReportWriter {
 
   private open(name: string): WriteStream {
     const path = join(this.dir, name);
-    const stream = createWriteStream(path);
+    // a large buffer: the reader waits on a full one, and results.csv gets a line a row
+    const stream = createWriteStream(path, { highWaterMark: 1 << 20 });
     stream.on('error', (e) => this.fail(new WriteError(path, e)));
     return stream;
   }
@@ -112,15 +119,15 @@ export class ReportWriter {
     this.counts[result.status]++;
     this.counts.total++;
     if (!OK_STATUSES.has(result.status)) this.digest.addProblem(result);
-    const lines = result.changes ? changeLines(result, result.changes) : [];
-    this.digest.addChanges(lines);
+    const lines = result.changes?.length ? changeLines(result, result.changes) : undefined;
+    if (lines) this.digest.addChanges(lines);
     if (this.failure) return;
-    for (const l of lines) this.changes.write(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after]));
-    const ok = this.results.write(
-      csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]),
-    );
+    if (lines) for (const l of lines) this.changes.write(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after]));
+    this.pending += csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]);
     if (!OK_STATUSES.has(result.status) && header && cells) this.writeFailed(result, header, cells);
-    if (!ok) {
+    // lines go out in chunks: a stream write a row costs more than the row's own work
+    if (this.pending.length < FLUSH_AT) return;
+    if (!this.flush()) {
       try {
         await once(this.results, 'drain');
       } catch {
@@ -173,10 +180,20 @@ export class ReportWriter {
     return path;
   }
 
+  /** Hands the lines gathered so far to results.csv; false when its buffer is full. */
+  private flush(): boolean {
+    if (this.pending === '' || this.failure) return true;
+    const ok = this.results.write(this.pending);
+    this.pending = '';
+    return ok;
+  }
+
   /** Flushes and closes every file; never throws (a failure is reported through `onError`). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.ticker);
+    this.flush();
     const streams = [this.results, this.changes, ...[...this.failed.values()].map((f) => f.stream)];
     await Promise.all(
       streams.map(async (s) => {

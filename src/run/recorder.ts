@@ -14,6 +14,7 @@ import type { StopControl } from './stop-control.js';
 export class Recorder implements RowSink {
   private closed = false;
   private journalBroken = false;
+  private readonly debug: boolean;
   /** Rows per input file that did not end well: a file with none may be archived. */
   readonly notWell = new Map<string, number>();
 
@@ -23,7 +24,9 @@ export class Recorder implements RowSink {
     private readonly stop: StopControl,
     private readonly logger: Logger,
     private readonly dryRun: boolean,
-  ) {}
+  ) {
+    this.debug = logger.isLevelEnabled('debug');
+  }
 
   /** A report file could not be written: the run stops (exit 3). */
   onWriteError = (e: WriteError): void => {
@@ -36,7 +39,7 @@ export class Recorder implements RowSink {
     if (this.closed) return;
     try {
       this.appendJournal(result, at);
-      this.logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
+      if (this.debug) this.logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
       await this.report.record(result, at.header, at.row.cells);
       if (!OK_STATUSES.has(result.status)) this.notWell.set(result.file, (this.notWell.get(result.file) ?? 0) + 1);
       if (result.fatal) this.stop.fatal(result.errorMessage ?? 'a fatal error');

@@ -1,5 +1,4 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { EtError, WriteError } from '../errors.js';
 import type { Status } from '../report/statuses.js';
@@ -67,8 +66,23 @@ export class Journal {
   }
 }
 
+/**
+ * 64 bits that tell a row's values from any edit of them: two independent 32-bit hashes (FNV-1a
+ * and a multiply-xorshift) over the JSON text, a tenth of a sha256's cost per row. Not a defence
+ * against a forger, which a journal of one's own rows does not need.
+ */
 export function rowHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+  const s = JSON.stringify(value) ?? '';
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  b = Math.imul(b ^ (b >>> 15), 0x27d4eb2d);
+  return (a >>> 0).toString(16).padStart(8, '0') + ((b ^ (b >>> 16)) >>> 0).toString(16).padStart(8, '0');
 }
 
 /**
