@@ -190,7 +190,7 @@ function failure(e: unknown, base: Base, where: string): RowResult {
   return { ...base, status: 'failed', errorCode: e.code, errorMessage: `${where}: ${e.message}`, transport: isTransportFailure(e), fatal: e.code === 'E_LOGIN' };
 }
 
-async function internalError(ctx: RowContext, e: unknown, at: RowAt, base: Base, where: string, record: (r: RowResult) => Promise<void>): Promise<void> {
+async function internalError(ctx: RowContext, e: unknown, at: RowAt, base: Base, where: string, record: (r: RowResult) => Promise<void> | undefined | void): Promise<void> {
   const code: ErrorCode = 'E_INTERNAL';
   ctx.logger.debug({ file: at.file, row: at.row.row, stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
   ctx.logger.error({ file: at.file, row: at.row.row, err: errorMessage(e) }, 'internal error: stopping the run');

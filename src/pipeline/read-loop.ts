@@ -110,7 +110,11 @@ async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, abs
   const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan), ctx.shard);
   if (c.kind === 'outside') return false;
   if (c.kind === 'record' || !ctx.rows) {
-    if (c.kind === 'record') await ctx.sink.record(c.result, at);
+    if (c.kind === 'record') {
+      // most rows need no wait: no promise, no tick
+      const wait = ctx.sink.record(c.result, at);
+      if (wait) await wait;
+    }
     return true;
   }
   // the reader waits while enough work is queued: memory stays flat on any file size

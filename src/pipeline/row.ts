@@ -11,9 +11,9 @@ export interface RowAt {
   hash: string;
 }
 
-/** Where finished rows go (journal, report, thresholds). Never rejects. */
+/** Where finished rows go (journal, report, thresholds). Never rejects; a promise means "wait". */
 export interface RowSink {
-  record(result: RowResult, at: RowAt): Promise<void>;
+  record(result: RowResult, at: RowAt): Promise<void> | undefined | void;
 }
 
 /** What the pipeline needs of the run's stop rules. */

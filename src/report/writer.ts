@@ -115,25 +115,24 @@ export class ReportWriter {
   }
 
   /** Records a row's final status; `header` and `cells` are the input row, kept for failed.csv. */
-  async record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> {
+  /** Returns a promise only when the caller should wait (results.csv's buffer is full). */
+  record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> | undefined {
     this.counts[result.status]++;
     this.counts.total++;
     if (!OK_STATUSES.has(result.status)) this.digest.addProblem(result);
     const lines = result.changes?.length ? changeLines(result, result.changes) : undefined;
     if (lines) this.digest.addChanges(lines);
-    if (this.failure) return;
+    if (this.failure) return undefined;
     if (lines) for (const l of lines) this.changes.write(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after]));
     this.pending += csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]);
     if (!OK_STATUSES.has(result.status) && header && cells) this.writeFailed(result, header, cells);
     // lines go out in chunks: a stream write a row costs more than the row's own work
-    if (this.pending.length < FLUSH_AT) return;
-    if (!this.flush()) {
-      try {
-        await once(this.results, 'drain');
-      } catch {
-        // the error listener has recorded it
-      }
-    }
+    if (this.pending.length < FLUSH_AT || this.flush()) return undefined;
+    return once(this.results, 'drain').then(
+      () => undefined,
+      // the error listener has recorded it
+      () => undefined,
+    );
   }
 
   private writeFailed(result: RowResult, header: string[], cells: Cell[]): void {

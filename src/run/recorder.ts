@@ -34,18 +34,21 @@ export class Recorder implements RowSink {
     this.stop.fatal(e.message);
   };
 
-  async record(result: RowResult, at: RowAt): Promise<void> {
+  /** Returns a promise only when the caller should wait for the report to drain. */
+  record(result: RowResult, at: RowAt): Promise<void> | undefined {
     // after the stop timeout, rows still finishing are left to --resume
-    if (this.closed) return;
+    if (this.closed) return undefined;
     try {
       this.appendJournal(result, at);
       if (this.debug) this.logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
-      await this.report.record(result, at.header, at.row.cells);
+      const wait = this.report.record(result, at.header, at.row.cells);
       if (!OK_STATUSES.has(result.status)) this.notWell.set(result.file, (this.notWell.get(result.file) ?? 0) + 1);
       if (result.fatal) this.stop.fatal(result.errorMessage ?? 'a fatal error');
       this.stop.onRow(result.status, result.transport ?? false, this.report.counts, result.errorMessage);
+      return wait;
     } catch (e) {
       this.stop.fatal(`internal error while recording ${result.file} row ${result.row}: ${errorMessage(e)}`);
+      return undefined;
     }
   }
 
