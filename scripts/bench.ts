@@ -1,75 +1,205 @@
 /**
- * `npm run bench`: imports a large generated CSV (default 200,000 rows) through the real CLI
- * against the sandbox, and checks the CLI's peak RSS against the target (150 MB).
- * Usage: npm run bench -- [rows] [--keep]
- * The sandbox runs in this process; the import runs in a child process whose peak RSS is read
- * from `process.resourceUsage()` at its exit by a preloaded module.
+ * `npm run bench`: what et-import costs, as ratios to baselines measured in the same run (this
+ * machine is shared and noisy: lone numbers mean little).
+ *
+ *   npm run bench                                   10,000 rows, both modes, every baseline
+ *   npm run bench -- --rows 1000000 --lookup index  the million-row figure (index mode, peak RSS)
+ *
+ * 1. Search and index mode, each through the real CLI at --concurrency 32 against the sandbox
+ *    answering after 50 ms: rows/s, requests a row, peak RSS, and the concurrency bound
+ *    C / (requests a row × latency) with the share of it reached.
+ * 2. validate on a CSV against raw csv-parse (columns mode) over the same file; validate on an
+ *    XLSX against a bare exceljs WorkbookReader loop over the same workbook.
+ * 3. Client CPU a row of a search-mode run against a bare got loop doing the same GET + PUT.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ExcelJS from 'exceljs';
 import { DEFAULT_USER, Sandbox } from '../src/sandbox/server.js';
 import type { SandboxSession } from '../src/sandbox/store.js';
 
-const RSS_TARGET_MB = 150;
-const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=4 --max-old-space-size=1024').split(' ').filter(Boolean);
 // compiled to .build/scripts/: the checkout is two levels up
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dir = join(root, '.bench');
+const NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024'];
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const ROWS = Number(arg('rows', '10000'));
+const LOOKUP = arg('lookup', 'both');
+const LATENCY_MS = Number(arg('latency', '50'));
+const CONCURRENCY = Number(arg('concurrency', '32'));
+const BASELINES = !process.argv.includes('--no-baselines') && LOOKUP === 'both';
 
-async function main(): Promise<number> {
-  const rows = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 200_000);
-  const keep = process.argv.includes('--keep');
-  const dir = join(root, '.bench');
-  mkdirSync(dir, { recursive: true });
-  const input = join(dir, `export-${rows}.csv`);
-  const mapping = join(dir, 'mapping.yaml');
-  const rssFile = join(dir, 'rss.json');
-  const preload = join(dir, 'rss-preload.mjs');
+const uuid = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+const key = (i: number) => `CALL-${String(i).padStart(8, '0')}`;
 
-  const uuid = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-  const sessions: SandboxSession[] = [];
-  for (let i = 0; i < rows; i++) {
-    const id = `CALL-${String(i).padStart(8, '0')}`;
-    sessions.push({ id: uuid(i), type: 'call', external_id: id, file_name: `2025_${id}_IN.mp3`, caller: `372${String(i).padStart(8, '0')}`, start_time: '2025-07-01T00:00:00Z', metadata: i % 3 === 0 ? { crm_statuses: ['Opened'] } : {} });
-  }
-  const out = createWriteStream(input);
-  out.write('Call ID,CSAT,NPS,FCR,Customer ID,CRM Status,Campaign\n');
-  for (let i = 0; i < rows; i++) {
-    const line = `CALL-${String(i).padStart(8, '0')},${(i % 5) + 1},${i % 11},${i % 2 ? 'Yes' : 'No'},C-${i},Closed;Survey sent,Campaign ${i % 7}\n`;
-    if (!out.write(line)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  writeFileSync(mapping, readFileSync(join(root, 'config', 'mapping.example.yaml')));
-  writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS })));\n`);
+function sessions(n: number): SandboxSession[] {
+  return Array.from({ length: n }, (_, i) => ({ id: uuid(i), type: 'call', external_id: key(i), file_name: `2025_${key(i)}_IN.mp3`, start_time: `2025-06-${String(1 + (i % 30)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:00Z`, metadata: i % 3 === 0 ? { crm_statuses: ['Opened'] } : {} }));
+}
 
-  const sandbox = new Sandbox({ sessions });
-  const url = await sandbox.listen(0);
-  process.stdout.write(`bench: ${rows} rows, ${sandbox.store.size} sessions in the sandbox at ${url}\n`);
-  const started = Date.now();
+interface Measured {
+  code: number;
+  seconds: number;
+  maxRssMb: number;
+  cpuMs: number;
+  summary?: { counts: Record<string, number>; durationMs: number; requests: Record<string, number> | null };
+}
+
+/** Runs node with the bin's V8 flags and a preload that records peak RSS and CPU at exit. */
+async function measure(args: string[], env: NodeJS.ProcessEnv = {}, reportDir?: string): Promise<Measured> {
+  const out = join(dir, `usage-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  const preload = join(dir, 'usage-preload.mjs');
+  writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.BENCH_USAGE, JSON.stringify({ maxRssKb: u.maxRSS, cpuUs: u.userCPUTime + u.systemCPUTime })); });\n`);
+  const started = process.hrtime.bigint();
   const code = await new Promise<number>((resolve, reject) => {
-    // the same V8 flags as the `et-import` bin's shebang line and the Docker image
-    const child = spawn(process.execPath, [...NODE_FLAGS, '--import', preload, join(root, 'dist', 'cli.js'), 'run', '-i', input, '-m', mapping, '--report-dir', join(dir, 'report'), '--log-level', 'warn'], {
-      cwd: root,
-      env: { ...process.env, ET_URL: url, ET_AUTH_KEY: DEFAULT_USER.username, ET_AUTH_SECRET: DEFAULT_USER.password },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = spawn(process.execPath, [...NODE_FLAGS, '--import', preload, ...args], { cwd: root, env: { ...process.env, ...env, BENCH_USAGE: out }, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
     child.on('close', (c) => resolve(c ?? 1));
   });
-  const seconds = (Date.now() - started) / 1000;
-  await sandbox.close();
-  const { maxRssKb } = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKb: number };
-  const rssMb = maxRssKb / 1024;
-  const summary = JSON.parse(readFileSync(join(dir, 'report', 'summary.json'), 'utf8')) as { counts: Record<string, number> };
-  const result = { rows, nodeFlags: NODE_FLAGS.join(' '), seconds: Number(seconds.toFixed(1)), rowsPerSecond: Math.round(rows / seconds), peakRssMb: Number(rssMb.toFixed(1)), rssTargetMb: RSS_TARGET_MB, exitCode: code, counts: summary.counts };
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  if (!keep) rmSync(input);
-  const ok = code === 0 && summary.counts.updated === rows && rssMb < RSS_TARGET_MB;
-  process.stdout.write(ok ? `bench: OK (peak RSS ${rssMb.toFixed(1)} MB < ${RSS_TARGET_MB} MB)\n` : 'bench: FAILED\n');
-  return ok ? 0 : 1;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const u = JSON.parse(readFileSync(out, 'utf8')) as { maxRssKb: number; cpuUs: number };
+  const m: Measured = { code, seconds, maxRssMb: u.maxRssKb / 1024, cpuMs: u.cpuUs / 1000 };
+  if (reportDir) m.summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')) as Measured['summary'];
+  return m;
+}
+
+async function writeCsv(file: string, n: number): Promise<void> {
+  const out = createWriteStream(file);
+  out.write('Call ID,CSAT,NPS,Customer ID,CRM Status,Campaign\n');
+  for (let i = 0; i < n; i++) if (!out.write(`${key(i)},${(i % 5) + 1},${i % 11},C-${i},Closed;Survey sent,Campaign ${i % 7}\n`)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+}
+
+const MAPPING = 'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer, min: 0, max: 10 }\n  customer_id: Customer ID\n  crm_statuses: { column: CRM Status, type: list, merge: append }\n  campaign_name: Campaign\n';
+const cli = join(root, 'dist', 'cli.js');
+const env = (url: string) => ({ ET_URL: url, ET_AUTH_KEY: DEFAULT_USER.username, ET_AUTH_SECRET: DEFAULT_USER.password });
+const lines: string[] = [];
+const say = (s: string) => {
+  lines.push(s);
+  process.stdout.write(`${s}\n`);
+};
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+async function modes(csv: string, mapping: string, all: SandboxSession[]): Promise<Record<string, unknown>> {
+  const sandbox = new Sandbox({ sessions: [], latencyMs: LATENCY_MS, maxPageSize: 100 });
+  const url = await sandbox.listen(0);
+  const out: Record<string, unknown> = {};
+  try {
+    for (const mode of LOOKUP === 'both' ? ['search', 'index'] : [LOOKUP]) {
+      sandbox.store.load(all);
+      const report = join(dir, `report-${mode}`);
+      const extra = mode === 'index' ? ['--lookup', 'index', '--window', '2025-06-01..2025-06-30'] : [];
+      const m = await measure([cli, 'run', '-i', csv, '-m', mapping, '--concurrency', String(CONCURRENCY), '--report-dir', report, '--log-level', 'warn', '--log-format', 'json', ...extra], env(url), report);
+      const rows = m.summary!.counts.total!;
+      // the run itself (listing included), without Node's start
+      const rowsPerSec = rows / (m.summary!.durationMs / 1000);
+      const perRow = m.summary!.requests!.requests! / rows;
+      const bound = CONCURRENCY / (perRow * (LATENCY_MS / 1000));
+      out[mode] = { exit: m.code, rows, seconds: r1(m.seconds), rowsPerSec: Math.round(rowsPerSec), requestsPerRow: Math.round(perRow * 1000) / 1000, bound: Math.round(bound), ofBound: r1((rowsPerSec / bound) * 100), peakRssMb: r1(m.maxRssMb) };
+      say(`${mode.padEnd(6)} mode: ${Math.round(rowsPerSec)} rows/s, ${perRow.toFixed(3)} requests/row, bound ${Math.round(bound)} rows/s (C ${CONCURRENCY} / (${perRow.toFixed(3)} x ${LATENCY_MS} ms)): ${r1((rowsPerSec / bound) * 100)} % of the bound; peak RSS ${r1(m.maxRssMb)} MB; exit ${m.code}`);
+    }
+  } finally {
+    await sandbox.close();
+  }
+  return out;
+}
+
+async function parsers(csv: string, mapping: string): Promise<Record<string, unknown>> {
+  const raw = join(dir, 'raw-csv.mjs');
+  writeFileSync(raw, `import { createReadStream } from 'node:fs';\nimport { parse } from ${JSON.stringify(join(root, 'node_modules/csv-parse/lib/index.js'))};\nconst t = process.hrtime.bigint(); let n = 0;\nfor await (const r of createReadStream(process.argv[2]).pipe(parse({ columns: true }))) n++;\nprocess.stdout.write(JSON.stringify({ n, ms: Number(process.hrtime.bigint() - t) / 1e6 }));\n`);
+  const rawRate = await timed(raw, [csv]);
+  const v = await measure([cli, 'validate', '-i', csv, '-m', mapping, '--report-dir', join(dir, 'validate-csv'), '--log-level', 'error', '--log-format', 'json'], {}, join(dir, 'validate-csv'));
+  const vRate = v.summary!.counts.total! / (v.summary!.durationMs / 1000);
+  say(`validate CSV: ${Math.round(vRate)} rows/s against raw csv-parse ${Math.round(rawRate)} rows/s: ${r1((vRate / rawRate) * 100)} % (target 50 %)`);
+
+  const xlsx = join(dir, 'export.xlsx');
+  const xRows = Math.min(ROWS, 50_000);
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: xlsx, useSharedStrings: true });
+  const ws = wb.addWorksheet('Export');
+  ws.addRow(['Call ID', 'CSAT', 'NPS', 'Customer ID', 'CRM Status', 'Campaign']).commit();
+  for (let i = 0; i < xRows; i++) ws.addRow([key(i), (i % 5) + 1, i % 11, `C-${i}`, 'Closed;Survey sent', `Campaign ${i % 7}`]).commit();
+  await wb.commit();
+  const bare = join(dir, 'bare-exceljs.mjs');
+  writeFileSync(bare, `import ExcelJS from ${JSON.stringify(join(root, 'node_modules/exceljs/lib/exceljs.nodejs.js'))};\nconst t = process.hrtime.bigint(); let n = 0;\nconst reader = new ExcelJS.stream.xlsx.WorkbookReader(process.argv[2], { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });\nfor await (const ws of reader) for await (const row of ws) n++;\nprocess.stdout.write(JSON.stringify({ n: n - 1, ms: Number(process.hrtime.bigint() - t) / 1e6 }));\n`);
+  const bareRate = await timed(bare, [xlsx]);
+  const vx = await measure([cli, 'validate', '-i', xlsx, '-m', mapping, '--report-dir', join(dir, 'validate-xlsx'), '--log-level', 'error', '--log-format', 'json'], {}, join(dir, 'validate-xlsx'));
+  const vxRate = vx.summary!.counts.total! / (vx.summary!.durationMs / 1000);
+  say(`validate XLSX: ${Math.round(vxRate)} rows/s against a bare exceljs WorkbookReader loop ${Math.round(bareRate)} rows/s: ${r1((vxRate / bareRate) * 100)} % (target 70 %)`);
+  return { csv: { validate: Math.round(vRate), rawCsvParse: Math.round(rawRate), percent: r1((vRate / rawRate) * 100) }, xlsx: { rows: xRows, validate: Math.round(vxRate), bareExceljs: Math.round(bareRate), percent: r1((vxRate / bareRate) * 100) } };
+}
+
+/** Rows a second of a baseline script that prints { n, ms }. */
+async function timed(script: string, args: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  await once(child, 'close');
+  const r = JSON.parse(text) as { n: number; ms: number };
+  return r.n / (r.ms / 1000);
+}
+
+async function clientCpu(csv: string, mapping: string, all: SandboxSession[]): Promise<Record<string, unknown>> {
+  const n = Math.min(ROWS, 5000);
+  const small = join(dir, 'cpu.csv');
+  await writeCsv(small, n);
+  const sandbox = new Sandbox({ sessions: all.slice(0, n) });
+  const url = await sandbox.listen(0);
+  try {
+    const loop = join(dir, 'bare-got.mjs');
+    writeFileSync(
+      loop,
+      `import got from ${JSON.stringify(join(root, 'node_modules/got/dist/source/index.js'))};
+const [url, user, password, n] = process.argv.slice(2);
+const api = got.extend({ prefixUrl: url + '/api/v1/', responseType: 'json' });
+const { access_token } = await api.post('login/access-token', { form: { username: user, password } }).json();
+const headers = { authorization: 'bearer ' + access_token };
+let next = 0;
+async function worker() {
+  for (let i = next++; i < Number(n); i = next++) {
+    const key = 'CALL-' + String(i).padStart(8, '0');
+    const page = await api.get('sessions', { headers, searchParams: { filters: 'search_query,' + key, skip: 0, limit: 100 } }).json();
+    const s = page.items.find((x) => x.external_id === key);
+    await api.put('sessions/' + s.id + '/metadata', { headers, json: { csi: 1 + (i % 5), customer_id: 'C-' + i } });
+  }
+}
+await Promise.all(Array.from({ length: 8 }, worker));
+`,
+    );
+    const bare = await measure([loop, url, DEFAULT_USER.username, DEFAULT_USER.password, String(n)]);
+    sandbox.store.load(all.slice(0, n));
+    const report = join(dir, 'report-cpu');
+    const run = await measure([cli, 'run', '-i', small, '-m', mapping, '--report-dir', report, '--log-level', 'warn', '--log-format', 'json'], env(url), report);
+    const ratio = run.cpuMs / n / (bare.cpuMs / n);
+    say(`client CPU: ${(run.cpuMs / n).toFixed(2)} ms/row for a run against ${(bare.cpuMs / n).toFixed(2)} ms/row for a bare got loop doing the same GET + PUT: ${ratio.toFixed(2)}x (target at most 1.3x)`);
+    return { rows: n, runMsPerRow: r1((run.cpuMs / n) * 100) / 100, bareGotMsPerRow: r1((bare.cpuMs / n) * 100) / 100, ratio: Math.round(ratio * 100) / 100 };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+async function main(): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const csv = join(dir, `export-${ROWS}.csv`);
+  const mapping = join(dir, 'mapping.yaml');
+  writeFileSync(mapping, MAPPING);
+  await writeCsv(csv, ROWS);
+  const all = sessions(ROWS);
+  say(`bench: ${ROWS} rows, ${ROWS} sessions over June 2025, latency ${LATENCY_MS} ms, concurrency ${CONCURRENCY}; node ${process.version} ${NODE_FLAGS.join(' ')}`);
+  const result: Record<string, unknown> = { rows: ROWS, latencyMs: LATENCY_MS, concurrency: CONCURRENCY };
+  result.modes = await modes(csv, mapping, all);
+  if (BASELINES) {
+    result.parsers = await parsers(csv, mapping);
+    result.clientCpu = await clientCpu(csv, mapping, all);
+  }
+  writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
+  say(`bench: results in ${join(dir, 'bench.json')}`);
+  return 0;
 }
 
 main().then(

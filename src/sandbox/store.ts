@@ -25,6 +25,7 @@ export class SessionStore {
     this.byId.clear();
     this.hay = [];
     this.grams.clear();
+    this.indexed = 0;
     this.add(sessions);
   }
 
@@ -33,9 +34,16 @@ export class SessionStore {
     for (const raw of sessions) {
       const s: SandboxSession = { ...raw, metadata: { ...(raw.metadata ?? {}) } };
       if (this.byId.has(s.id)) throw new Error(`duplicate session id ${s.id}`);
-      const index = this.sessions.length;
       this.sessions.push(s);
       this.byId.set(s.id, s);
+    }
+  }
+
+  /** The trigram index, brought up to date on the first search after a change (a listing-only run never needs it). */
+  private indexed = 0;
+  private indexUpTo(): void {
+    for (; this.indexed < this.sessions.length; this.indexed++) {
+      const s = this.sessions[this.indexed]!;
       const text = SEARCH_FIELDS.map((f) => (s[f] === undefined || s[f] === null ? '' : String(s[f]).toLowerCase())).join('\u0001');
       this.hay.push(text);
       const seen = new Set<string>();
@@ -45,7 +53,7 @@ export class SessionStore {
         seen.add(g);
         let list = this.grams.get(g);
         if (!list) this.grams.set(g, (list = []));
-        list.push(index);
+        list.push(this.indexed);
       }
     }
   }
@@ -83,6 +91,7 @@ export class SessionStore {
 
   /** Case-insensitive substring search over SEARCH_FIELDS. */
   search(query: string): SandboxSession[] {
+    this.indexUpTo();
     const q = query.toLowerCase();
     if (q === '') return [...this.sessions];
     let candidates: Iterable<number>;
