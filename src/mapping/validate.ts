@@ -1,41 +1,21 @@
 import type { ConfigIssue, Result } from '../errors.js';
 import { closest } from './closest.js';
+import { checkKeys, isObj, nonEmptyString, oneOf, type Obj } from './checks.js';
+import { checkMatch } from './validate-match.js';
+import { ENCODINGS, FIELD_TYPES, MERGE_POLICIES, type FieldSpec, type FieldType, type InputSpec, type Mapping, type Scalar } from './types.js';
 
 export { closest };
-import { ENCODINGS } from './types.js';
-import {
-  FIELD_TYPES,
-  LOOKUPS,
-  type MatchKey,
-  MATCH_BY,
-  MERGE_POLICIES,
-  ON_MULTIPLE,
-  DUPLICATES,
-  type FieldSpec,
-  type FieldType,
-  type Mapping,
-  type MatchSpec,
-  type InputSpec,
-  type Scalar,
-} from './types.js';
 
 /** Session fields that hold the conversation's identity; a mapping must not overwrite them. */
 export const RESERVED_METADATA_KEYS = new Set(['id', '__proto__', 'constructor', 'prototype']);
 
 export const TOP_KEYS = ['match', 'fields', 'input'];
-export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'keys', 'onMultiple', 'newestField', 'duplicates', 'lookup', 'dateColumn', 'datePad'];
-const KEY_KEYS = ['column', 'by', 'sessionFields'];
+export { MATCH_KEYS } from './validate-match.js';
 export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow', 'maxCellBytes', 'maxSharedStringsMb'];
 export const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator', 'decimal', 'thousands', 'truthy', 'falsy', 'formats', 'timezone'];
 export const ENCODING_NAMES = Object.keys(ENCODINGS);
 
-const DEFAULT_SESSION_FIELDS: Record<MatchSpec['by'], string[]> = {
-  external_id: ['external_id'],
-  audio_filename: ['file_name'],
-};
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
 /**
@@ -65,81 +45,6 @@ export function validateMapping(doc: unknown, file: string): Result<Mapping, Con
   }
   if (issues.length > 0 || !match || !fields || !input) return { ok: false, error: issues };
   return { ok: true, value: { file, match, fields, input } };
-}
-
-function checkMatch(raw: unknown, add: (p: string, m: string) => void): MatchSpec | undefined {
-  if (raw === undefined) {
-    add('match', 'is required: which column holds the key, and how it is matched');
-    return undefined;
-  }
-  if (!isObj(raw)) {
-    add('match', 'expected an object with `column` and `by`');
-    return undefined;
-  }
-  checkKeys(raw, MATCH_KEYS, 'match', add);
-  let ok = true;
-  const keys = checkMatchKeys(raw, add);
-  if (!keys) ok = false;
-  const onMultiple = oneOf(raw.onMultiple ?? 'fail', ON_MULTIPLE, 'match.onMultiple', add);
-  if (onMultiple === undefined) ok = false;
-  const newestField = raw.newestField === undefined ? 'start_time' : nonEmptyString(raw.newestField, 'match.newestField', add);
-  if (newestField === undefined) ok = false;
-  const duplicates = oneOf(raw.duplicates ?? 'all', DUPLICATES, 'match.duplicates', add);
-  if (duplicates === undefined) ok = false;
-  const lookup = oneOf(raw.lookup ?? 'search', LOOKUPS, 'match.lookup', add);
-  if (lookup === undefined) ok = false;
-  const dateColumn = raw.dateColumn === undefined ? undefined : nonEmptyString(raw.dateColumn, 'match.dateColumn', add);
-  if (raw.dateColumn !== undefined && dateColumn === undefined) ok = false;
-  let datePad = 1;
-  if (raw.datePad !== undefined) {
-    if (typeof raw.datePad === 'number' && Number.isInteger(raw.datePad) && raw.datePad >= 0 && raw.datePad <= 31) datePad = raw.datePad;
-    else {
-      add('match.datePad', 'expected a whole number of days from 0 to 31 (default 1)');
-      ok = false;
-    }
-  }
-  if (!ok || !keys || !onMultiple || !newestField || !duplicates || !lookup) return undefined;
-  const first = keys[0]!;
-  return { keys, column: first.column, by: first.by, sessionFields: first.sessionFields, onMultiple, newestField, duplicates, lookup, datePad, ...(dateColumn !== undefined && { dateColumn }) };
-}
-
-/** `match.keys: [{ column, by, sessionFields }, ...]`, or the one-key shorthand `match.column`/`by`/`sessionFields`. */
-function checkMatchKeys(raw: Obj, add: (p: string, m: string) => void): MatchKey[] | undefined {
-  if (raw.keys !== undefined) {
-    if (raw.column !== undefined || raw.by !== undefined || raw.sessionFields !== undefined) {
-      add('match.keys', 'give either match.keys or match.column (with by and sessionFields), not both');
-      return undefined;
-    }
-    if (!Array.isArray(raw.keys) || raw.keys.length === 0) {
-      add('match.keys', 'expected a non-empty list of keys, e.g. [{ column: Call ID }, { column: Recording File, by: audio_filename }]');
-      return undefined;
-    }
-    const keys = raw.keys.map((k: unknown, i: number) => checkMatchKey(k, `match.keys.${i}`, add));
-    return keys.every((k): k is MatchKey => k !== undefined) ? keys : undefined;
-  }
-  const key = checkMatchKey(raw, 'match', add);
-  return key ? [key] : undefined;
-}
-
-function checkMatchKey(raw: unknown, path: string, add: (p: string, m: string) => void): MatchKey | undefined {
-  const spec: Obj | undefined = typeof raw === 'string' ? { column: raw } : isObj(raw) ? raw : undefined;
-  if (!spec) {
-    add(path, 'expected { column, by, sessionFields } or a column name');
-    return undefined;
-  }
-  if (path !== 'match') checkKeys(spec, KEY_KEYS, path, add);
-  const column = nonEmptyString(spec.column, `${path}.column`, add);
-  const by = oneOf(spec.by ?? 'external_id', MATCH_BY, `${path}.by`, add);
-  let sessionFields: string[] | undefined = by ? DEFAULT_SESSION_FIELDS[by] : undefined;
-  if (spec.sessionFields !== undefined) {
-    if (!Array.isArray(spec.sessionFields) || spec.sessionFields.length === 0 || !spec.sessionFields.every((s) => typeof s === 'string' && s.trim() !== '')) {
-      add(`${path}.sessionFields`, 'expected a non-empty list of session field names, e.g. [external_id]');
-      return undefined;
-    }
-    sessionFields = spec.sessionFields.map((s: string) => s.trim());
-  }
-  if (!column || !by || !sessionFields) return undefined;
-  return { column, by, sessionFields };
 }
 
 function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpec | undefined {
@@ -346,28 +251,4 @@ function isTimeZone(tz: string): boolean {
   } catch {
     return false;
   }
-}
-
-function checkKeys(obj: Obj, allowed: string[], path: string, add: (p: string, m: string) => void): void {
-  for (const key of Object.keys(obj)) {
-    if (allowed.includes(key)) continue;
-    const guess = closest(key, allowed);
-    add(path ? `${path}.${key}` : key, `unknown key${guess ? ` (did you mean "${guess}"?)` : ''}; allowed: ${allowed.join(', ')}`);
-  }
-}
-
-function nonEmptyString(v: unknown, path: string, add: (p: string, m: string) => void): string | undefined {
-  if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string' || v.trim() === '') {
-    add(path, v === undefined ? 'is required' : `expected a non-empty string, got ${JSON.stringify(v)}`);
-    return undefined;
-  }
-  return v.trim();
-}
-
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string, add: (p: string, m: string) => void): T | undefined {
-  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  const guess = typeof v === 'string' ? closest(v, allowed) : undefined;
-  add(path, `expected one of ${allowed.join(' | ')}, got ${JSON.stringify(v)}${guess ? ` (did you mean "${guess}"?)` : ''}`);
-  return undefined;
 }

@@ -1,0 +1,29 @@
+import { closest } from './closest.js';
+
+/** The small checks every part of the mapping uses; each problem goes to `add` with its path. */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function checkKeys(obj: Obj, allowed: string[], path: string, add: (p: string, m: string) => void): void {
+  for (const key of Object.keys(obj)) {
+    if (allowed.includes(key)) continue;
+    const guess = closest(key, allowed);
+    add(path ? `${path}.${key}` : key, `unknown key${guess ? ` (did you mean "${guess}"?)` : ''}; allowed: ${allowed.join(', ')}`);
+  }
+}
+
+export function nonEmptyString(v: unknown, path: string, add: (p: string, m: string) => void): string | undefined {
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string' || v.trim() === '') {
+    add(path, v === undefined ? 'is required' : `expected a non-empty string, got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  return v.trim();
+}
+
+export function oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string, add: (p: string, m: string) => void): T | undefined {
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  const guess = typeof v === 'string' ? closest(v, allowed) : undefined;
+  add(path, `expected one of ${allowed.join(' | ')}, got ${JSON.stringify(v)}${guess ? ` (did you mean "${guess}"?)` : ''}`);
+  return undefined;
+}
