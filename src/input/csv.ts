@@ -56,41 +56,9 @@ export async function sniffCsv(file: string, options: CsvOptions = {}): Promise<
 export async function openCsv(file: string, options: CsvOptions = {}): Promise<RowSource> {
   const { sniff } = await sniffCsv(file, options);
   const headerRow = options.headerRow ?? 1;
-  const decoder = new TextDecoder(sniff.encoding, { fatal: true });
   const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
   const guard = new CellGuard(maxCell, sniff.delimiter.charCodeAt(0));
-  let bytes = 0;
-  const decode = new Transform({
-    readableObjectMode: false,
-    transform(chunk: Buffer, _enc, done) {
-      try {
-        const text = guard.push(decoder.decode(chunk, { stream: true }));
-        bytes += chunk.length;
-        done(null, text);
-      } catch {
-        done(new InputError(file, `is not valid ${sniff.encoding} (somewhere after byte ${bytes}); set input.encoding in the mapping (e.g. windows-1252) or save the export as CSV UTF-8`));
-      }
-    },
-    flush(done) {
-      try {
-        done(null, guard.push(decoder.decode()) + guard.flush());
-      } catch {
-        done(new InputError(file, `ends in the middle of a ${sniff.encoding} character; the file may be truncated`));
-      }
-    },
-  });
-  const stream = createReadStream(file);
-  const parser = stream.pipe(decode).pipe(
-    parse({
-      delimiter: sniff.delimiter,
-      relax_column_count: true,
-      // blank lines come through as records and are skipped here, so that every physical line
-      // is counted without csv-parse's per-record info objects (a fifth of the parse time)
-      skip_empty_lines: false,
-      from_line: headerRow,
-    }),
-  ) as Parser;
-  decode.on('error', (err) => parser.destroy(err));
+  const { stream, parser } = parseStream(file, sniff, guard, headerRow);
   const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
   const next = async (): Promise<IteratorResult<string[]>> => {
     try {
@@ -156,6 +124,44 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
     },
     details: { format: 'csv', encoding: sniff.encoding + (sniff.bom ? ' (BOM)' : ''), delimiter: sniff.delimiter === '\t' ? '\\t' : sniff.delimiter, headerRow },
   };
+}
+
+/** The file, decoded (strictly), guarded against oversized cells, and parsed into records. */
+function parseStream(file: string, sniff: CsvSniff, guard: CellGuard, headerRow: number): { stream: ReturnType<typeof createReadStream>; parser: Parser } {
+  const decoder = new TextDecoder(sniff.encoding, { fatal: true });
+  let bytes = 0;
+  const decode = new Transform({
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        const text = guard.push(decoder.decode(chunk, { stream: true }));
+        bytes += chunk.length;
+        done(null, text);
+      } catch {
+        done(new InputError(file, `is not valid ${sniff.encoding} (somewhere after byte ${bytes}); set input.encoding in the mapping (e.g. windows-1252) or save the export as CSV UTF-8`));
+      }
+    },
+    flush(done) {
+      try {
+        done(null, guard.push(decoder.decode()) + guard.flush());
+      } catch {
+        done(new InputError(file, `ends in the middle of a ${sniff.encoding} character; the file may be truncated`));
+      }
+    },
+  });
+  const stream = createReadStream(file);
+  const parser = stream.pipe(decode).pipe(
+    parse({
+      delimiter: sniff.delimiter,
+      relax_column_count: true,
+      // blank lines come through as records and are skipped here, so that every physical line
+      // is counted without csv-parse's per-record info objects (a fifth of the parse time)
+      skip_empty_lines: false,
+      from_line: headerRow,
+    }),
+  ) as Parser;
+  decode.on('error', (err) => parser.destroy(err));
+  return { stream, parser };
 }
 
 /** csv-parse quotes the field it stopped in, however long: keep the message readable. */
