@@ -7,6 +7,8 @@ const UNSAFE = new Set(['__proto__', 'constructor', 'prototype']);
 const lostKeys = new WeakSet<object>();
 
 export function parseJsonSafe(text: string): unknown {
+  // the reviver costs a call a value: only text that names such a key (or could, by a \u escape) needs it
+  if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('prototype') && !text.includes('\\u')) return JSON.parse(text);
   return JSON.parse(text, function (this: object, key: string, value: unknown) {
     if (UNSAFE.has(key)) {
       lostKeys.add(this);
