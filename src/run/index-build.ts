@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { ApiClient } from '../api/client.js';
 import { dateRangeFilter } from '../api/sessions.js';
 import { EtError, errorMessage } from '../errors.js';
@@ -70,6 +71,8 @@ function shift(day: string, days: number): string {
 
 export interface IndexOptions {
   pageSize: number;
+  /** Pages fetched at once. */
+  concurrency: number;
   /** More sessions than this in the windows: refused, with what to do. */
   maxSessions: number;
   logger: Logger;
@@ -77,26 +80,42 @@ export interface IndexOptions {
 }
 
 /**
- * Lists the sessions of each window page by page into an index. Paging is not trusted: a short
- * page is not the end (the API may cap `limit`), only an empty page or the reported total is;
- * sessions arriving meanwhile shift pages, so repeats are dropped; one that slipped between pages
- * is found later by the fallback search.
+ * Lists the sessions of each window into an index. Paging is not trusted: a short page is not
+ * the end (the API may cap `limit`), only an empty page is; sessions arriving meanwhile shift
+ * pages, so repeats are dropped; one that slipped between pages is found later by the fallback
+ * search.
  */
 export async function buildIndex(client: ApiClient, mapping: Mapping, windows: Window[], o: IndexOptions): Promise<SessionIndex> {
   const index = new SessionIndex(mapping.match, mapping.fields.map((f) => f.name));
+  const limit = pLimit(o.concurrency);
   for (const w of windows) {
     index.windows.push(`${w.from}..${w.to}`);
     const filter = dateRangeFilter(w.from, w.to);
-    for (let skip = 0; !o.stopping(); ) {
+    const take = async (skip: number) => {
       const page = await client.listSessions(filter, skip, o.pageSize);
       index.pages++;
-      if (page.items.length === 0) break;
       for (const item of page.items) index.add(item);
-      skip += page.items.length;
       if (index.sessions > o.maxSessions) {
         throw new EtError('E_USAGE', `the window ${w.from}..${w.to} holds more than --index-max ${o.maxSessions} sessions, more than the index may hold in memory; give a narrower --window (or several runs, one per window), or use --lookup search`);
       }
-      if (skip >= page.total) break;
+      return page;
+    };
+    // the first page tells the page size the API really serves, and the total: the other pages
+    // of the total are fetched side by side, as many at once as rows may be in flight
+    const first = await take(0);
+    const served = first.items.length;
+    let skip = served;
+    if (served > 0 && first.total > served) {
+      const offsets: number[] = [];
+      for (let at = served; at < first.total; at += served) offsets.push(at);
+      await Promise.all(offsets.map((at) => limit(() => (o.stopping() ? undefined : take(at)))));
+      skip = offsets[offsets.length - 1]! + served;
+    }
+    // past the total, on in turn until an empty page: sessions may have arrived meanwhile
+    for (let n = served; n > 0 && !o.stopping(); ) {
+      const page = await take(skip);
+      n = page.items.length;
+      skip += n;
     }
     o.logger.info({ window: `${w.from}..${w.to}`, pages: index.pages, sessions: index.sessions }, 'window listed');
   }

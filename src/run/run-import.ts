@@ -175,7 +175,7 @@ async function indexFor(o: ResolvedOptions, mapping: Mapping, sources: PlannedSo
     return undefined;
   }
   const started = Date.now();
-  const index = await tryBuildIndex(client, mapping, windows, { pageSize: o.pageSize, maxSessions: o.indexMax, logger, stopping: () => stop.stopping });
+  const index = await tryBuildIndex(client, mapping, windows, { pageSize: o.pageSize, concurrency: o.concurrency, maxSessions: o.indexMax, logger, stopping: () => stop.stopping });
   if (index) logger.info({ windows: index.windows, pages: index.pages, sessions: index.sessions, ms: Date.now() - started }, 'sessions indexed');
   return index;
 }
