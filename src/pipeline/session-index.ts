@@ -4,7 +4,10 @@ import type { MatchSpec } from '../mapping/types.js';
 import { baseName } from './mapper.js';
 import { pickNewest, type Resolution, type Session } from './resolver.js';
 
-/** One listed session: its id and what merging needs (the mapped fields, the newest field), as JSON. */
+/**
+ * One listed session: its id and what merging needs (the mapped fields, and the newest field when
+ * onMultiple is newest) as JSON. A million of them must fit in a couple of hundred megabytes.
+ */
 interface Entry {
   id: string;
   json: string | undefined;
@@ -31,7 +34,7 @@ export class SessionIndex {
     fields: readonly string[],
   ) {
     this.byKey = match.keys.map(() => new Map());
-    this.keep = [...new Set([...fields, match.newestField])];
+    this.keep = match.onMultiple === 'newest' ? [...new Set([...fields, match.newestField])] : [...fields];
   }
 
   /** Adds a listed session; false when it was there already (pages shift while listing). */
