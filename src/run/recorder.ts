@@ -26,6 +26,15 @@ export class Recorder implements RowSink {
     private readonly dryRun: boolean,
   ) {
     this.debug = logger.isLevelEnabled('debug');
+    if (journal) journal.onError = (e) => this.journalFailed(e);
+  }
+
+  private journalFailed(e: unknown): void {
+    if (this.journalBroken) return;
+    this.journalBroken = true;
+    const message = errorMessage(e);
+    this.logger.error({ file: this.journal?.path, err: message }, 'the journal cannot be written: stopping');
+    this.stop.fatal(message);
   }
 
   /** A report file could not be written: the run stops (exit 3). */
@@ -57,10 +66,7 @@ export class Recorder implements RowSink {
     try {
       this.journal.append({ f: at.absFile, r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }), ...(this.dryRun && { d: 1 as const }) });
     } catch (e) {
-      this.journalBroken = true;
-      const message = errorMessage(e);
-      this.logger.error({ file: this.journal.path, err: message }, 'the journal cannot be written: stopping');
-      this.stop.fatal(message);
+      this.journalFailed(e);
     }
   }
 
@@ -75,7 +81,14 @@ export class Recorder implements RowSink {
     }
   }
 
+  /** No more rows: the journal's last lines are written now, before the summary tells the outcome. */
   close(): void {
     this.closed = true;
+    if (!this.journal || this.journalBroken) return;
+    try {
+      this.journal.flush();
+    } catch (e) {
+      this.journalFailed(e);
+    }
   }
 }
