@@ -299,12 +299,19 @@ export class Sandbox {
     const limit = Math.min(asked, this.options.maxPageSize);
     let hits: SandboxSession[] | undefined;
     let sorted = false;
+    // a date range alone is a range of the newest-first list: only the page is copied
+    let range: { list: SandboxSession[]; first: number; end: number } | undefined;
     const filters = params.get('filters') ?? '';
     for (const pair of filters === '' ? [] : filters.split('\u00b1')) {
       const comma = pair.indexOf(',');
       if (comma < 0) return { error: `filters: ${JSON.stringify(pair)} is not a name,value pair` };
       const name = pair.slice(0, comma);
       const value = pair.slice(comma + 1);
+      if (range) {
+        hits = range.list.slice(range.first, range.end);
+        sorted = true;
+        range = undefined;
+      }
       if (name === 'search_query') {
         const found = this.store.search(value);
         hits = hits ? hits.filter((h) => found.includes(h)) : found;
@@ -316,14 +323,13 @@ export class Sandbox {
         if (!m) return { error: `filters: date_range expects FROM||TO as YYYY-MM-DD, either end open, got ${JSON.stringify(value)}` };
         const [from, to] = [m[1], m[2]];
         if (hits) hits = hits.filter((h) => (from === undefined || String(h.start_time ?? '').slice(0, 10) >= from) && (to === undefined || String(h.start_time ?? '').slice(0, 10) <= to));
-        else {
-          hits = this.store.startedBetween(from, to);
-          sorted = true;
-        }
+        else range = this.store.startedBetween(from, to);
       } else {
         return { error: `filters: unknown filter ${JSON.stringify(name)}` };
       }
     }
+    const r = range as { list: SandboxSession[]; first: number; end: number } | undefined;
+    if (r) return { total: r.end - r.first, items: r.list.slice(r.first + skip, Math.min(r.end, r.first + skip + limit)).map(toApiItem) };
     if (!hits) {
       hits = this.store.newestFirst();
       sorted = true;

@@ -76,13 +76,13 @@ export class SessionStore {
    * Sessions whose start date (the date part of `start_time`) is within FROM..TO, inclusive,
    * either end open: a slice of the newest-first list found by binary search.
    */
-  startedBetween(from: string | undefined, to: string | undefined): SandboxSession[] {
+  startedBetween(from: string | undefined, to: string | undefined): { list: SandboxSession[]; first: number; end: number } {
     const list = this.newestFirst();
     const start = (s: SandboxSession) => String(s.start_time ?? '');
     // newest first: the sessions after `to` come first, those before `from` last
     const first = to ? lowerBound(list, (s) => start(s) < `${to}\uffff`) : 0;
     const end = from ? lowerBound(list, (s) => start(s) < from) : list.length;
-    return list.slice(first, Math.max(first, end));
+    return { list, first, end: Math.max(first, end) };
   }
 
   get size(): number {
