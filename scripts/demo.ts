@@ -62,7 +62,7 @@ async function main(): Promise<number> {
     }
     const s = sandbox.store.get('5ef1ce61-f10a-4c18-badb-5b0f71a75c98');
     say(`\nSession of CALL-1001 now holds: ${JSON.stringify(s?.metadata)}`);
-    say(`Reports: ${relative(process.cwd(), reports)}/ (results.csv, failed.csv, summary.json per step)`);
+    say(`Reports: ${relative(process.cwd(), reports)}/ (report.html, results.csv, changes.csv, failed.csv, summary.json per step)`);
   } finally {
     await sandbox.close();
   }

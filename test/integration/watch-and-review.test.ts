@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { HAVE_BROWSER, launchBrowser } from '../helpers/browser.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { readResults } from '../helpers/run.js';
 import { PASSWORD, ROOT, USER, configFile, envFor, fixture, startSandbox, tempDir } from '../helpers/sandbox.js';
@@ -89,7 +89,7 @@ describe('a run people can review', () => {
     expect(JSON.parse(list.before!)).toEqual(expect.any(Array));
   });
 
-  it('report.html opens in a real browser with no network and no console error, shows the counts of summary.json, and runs nothing from the data', async () => {
+  it.skipIf(!HAVE_BROWSER)('report.html opens in a real browser with no network and no console error, shows the counts of summary.json, and runs nothing from the data', async () => {
     // hostile text in a key, a value and the API's answers
     const dir = tempDir();
     writeFileSync(join(dir, 'in.csv'), `Call ID,Customer ID,CSAT\n"<script>window.__pwned=1</script>",C-1,3\n"""><img src=x onerror=window.__pwned=2>",C-2,9\nCALL-1004,"<b onmouseover=alert(1)>C-3</b>",4\n`);
@@ -126,7 +126,7 @@ describe('a run people can review', () => {
     }
   });
 
-  it('the README\'s screenshot is taken by this browser from a dry run of the bundled fixtures', async () => {
+  it.skipIf(!HAVE_BROWSER)('the README\'s screenshot is taken by this browser from a dry run of the bundled fixtures', async () => {
     const reportDir = tempDir('et-report-');
     await runCli(['run', '--dry-run', '-i', fixture('crm-export.csv'), fixture('crm-export.xlsx'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir], envFor(sandbox.url));
     const browser = await launchBrowser();
