@@ -5,25 +5,21 @@ import { baseName } from './mapper.js';
 import { pickNewest, type Resolution, type Session } from './resolver.js';
 
 /**
- * One listed session: its id and what merging needs (the mapped fields, and the newest field when
- * onMultiple is newest) as JSON. A million of them must fit in a couple of hundred megabytes.
- */
-interface Entry {
-  id: string;
-  json: string | undefined;
-}
-
-/**
  * The sessions of the listed date windows, by each key's exact match value, holding only what
  * merging needs. A key not found here is searched for as in search mode; the index only saves
  * requests, it is never the last word. Writes of this run update it.
+ *
+ * Compact, for windows of a million sessions: a session is a slot; its id is 16 bytes in a typed
+ * array, what merging needs is one JSON string (none for most sessions), and each key value maps
+ * to its slot (or slots).
  */
 export class SessionIndex {
-  /** Per key of `match.keys`: match value -> the session (or sessions) holding it. */
-  private readonly byKey: Map<string, Entry | Entry[]>[];
+  private readonly byKey: Map<string, number | number[]>[];
   private readonly keep: string[];
-  /** The entry each session handed out by `resolve` came from. */
-  private readonly origin = new WeakMap<Session, Entry>();
+  private ids = new Uint32Array(4 * 1024);
+  private readonly json: (string | undefined)[] = [];
+  /** The slot each session handed out by `resolve` came from. */
+  private readonly origin = new WeakMap<Session, number>();
   sessions = 0;
   pages = 0;
   fallbackSearches = 0;
@@ -37,14 +33,15 @@ export class SessionIndex {
     this.keep = match.onMultiple === 'newest' ? [...new Set([...fields, match.newestField])] : [...fields];
   }
 
-  /** Adds a listed session; false when it was there already (pages shift while listing). */
+  /** Adds a listed session; false when it was there already or holds no key value. */
   add(item: Record<string, unknown>): boolean {
     const id = item.id;
-    if (!isUuid(id)) return false;
+    // ids are kept as 16 bytes and given back in lower case: any other spelling is left to the search
+    if (!isUuid(id) || id !== id.toLowerCase()) return false;
     // data the safe parser had to cut is left to the search, which reports it
     if (this.keep.some((f) => hasDroppedKeys(item[f]))) return false;
-    let entry: Entry | undefined;
-    let added = false;
+    const words = uuidWords(id);
+    let slot = -1;
     this.match.keys.forEach((key, k) => {
       for (const field of key.sessionFields) {
         const v = item[field];
@@ -52,24 +49,22 @@ export class SessionIndex {
         const value = key.by === 'audio_filename' ? baseName(String(v)) : String(v);
         const map = this.byKey[k]!;
         const there = map.get(value);
-        const list = there === undefined ? [] : Array.isArray(there) ? there : [there];
-        if (list.some((e) => e.id === id)) continue;
-        entry ??= { id, json: this.snapshot(item) };
-        map.set(value, list.length === 0 ? entry : [...list, entry]);
-        added = true;
+        const slots = there === undefined ? [] : typeof there === 'number' ? [there] : there;
+        if (slots.some((s) => this.sameId(s, words))) continue;
+        if (slot < 0) slot = this.newSlot(words, this.snapshot(item));
+        map.set(value, slots.length === 0 ? slot : [...slots, slot]);
       }
     });
-    if (added) this.sessions++;
-    return added;
+    return slot >= 0;
   }
 
   /** The sessions a key names, or undefined when the index does not know the key (search for it). */
   resolve(keyIndex: number, lookup: string): Resolution | undefined {
     const there = this.byKey[keyIndex]?.get(lookup);
     if (there === undefined) return undefined;
-    const found = (Array.isArray(there) ? there : [there]).map((e) => {
-      const session = toSession(e);
-      this.origin.set(session, e);
+    const found = (typeof there === 'number' ? [there] : there).map((slot) => {
+      const session: Session = { ...parse(this.json[slot]), id: this.idOf(slot) };
+      this.origin.set(session, slot);
       return session;
     });
     if (found.length === 1) return { kind: 'matched', session: found[0]! };
@@ -82,25 +77,49 @@ export class SessionIndex {
 
   /**
    * What this run wrote to a session: later rows resolved from the index see it. A session
-   * resolved from the index is its entry; one found by a search is looked up by its key fields.
+   * resolved from the index is its slot; one found by a search is looked up by its key fields.
    */
   noteWrite(session: Session, values: Record<string, unknown>): void {
     const known = this.origin.get(session);
-    const entries = known ? [known] : this.entriesOf(session);
-    for (const e of entries) e.json = this.snapshot({ ...parse(e.json), ...values });
+    const slots = known !== undefined ? [known] : this.slotsOf(session);
+    for (const s of slots) this.json[s] = this.snapshot({ ...parse(this.json[s]), ...values });
   }
 
-  private entriesOf(session: Session): Entry[] {
-    const out = new Set<Entry>();
+  private slotsOf(session: Session): number[] {
+    const out = new Set<number>();
+    if (!isUuid(session.id)) return [];
+    const words = uuidWords(session.id);
     this.match.keys.forEach((key, k) => {
       for (const field of key.sessionFields) {
         const v = session[field];
         if (typeof v !== 'string' && typeof v !== 'number') continue;
         const there = this.byKey[k]!.get(key.by === 'audio_filename' ? baseName(String(v)) : String(v));
-        for (const e of there === undefined ? [] : Array.isArray(there) ? there : [there]) if (e.id === session.id) out.add(e);
+        for (const s of there === undefined ? [] : typeof there === 'number' ? [there] : there) if (this.sameId(s, words)) out.add(s);
       }
     });
     return [...out];
+  }
+
+  private newSlot(words: number[], json: string | undefined): number {
+    const slot = this.sessions++;
+    if ((slot + 1) * 4 > this.ids.length) {
+      const bigger = new Uint32Array(this.ids.length * 2);
+      bigger.set(this.ids);
+      this.ids = bigger;
+    }
+    this.ids.set(words, slot * 4);
+    if (json !== undefined) this.json[slot] = json;
+    return slot;
+  }
+
+  private sameId(slot: number, words: number[]): boolean {
+    const o = slot * 4;
+    return this.ids[o] === words[0] && this.ids[o + 1] === words[1] && this.ids[o + 2] === words[2] && this.ids[o + 3] === words[3];
+  }
+
+  private idOf(slot: number): string {
+    const hex = Array.from(this.ids.subarray(slot * 4, slot * 4 + 4), (w) => w.toString(16).padStart(8, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
   private snapshot(item: Record<string, unknown>): string | undefined {
@@ -116,10 +135,12 @@ export class SessionIndex {
   }
 }
 
-function parse(json: string | undefined): Record<string, unknown> {
-  return json === undefined ? {} : (JSON.parse(json) as Record<string, unknown>);
+/** A UUID as four 32-bit words (its 32 hex digits). Lower case comes back out. */
+function uuidWords(id: string): number[] {
+  const hex = id.replace(/-/g, '');
+  return [0, 8, 16, 24].map((i) => Number.parseInt(hex.slice(i, i + 8), 16));
 }
 
-function toSession(e: Entry): Session {
-  return { ...parse(e.json), id: e.id };
+function parse(json: string | undefined): Record<string, unknown> {
+  return json === undefined ? {} : (JSON.parse(json) as Record<string, unknown>);
 }

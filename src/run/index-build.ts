@@ -87,7 +87,8 @@ export interface IndexOptions {
  */
 export async function buildIndex(client: ApiClient, mapping: Mapping, windows: Window[], o: IndexOptions): Promise<SessionIndex> {
   const index = new SessionIndex(mapping.match, mapping.fields.map((f) => f.name));
-  const limit = pLimit(o.concurrency);
+  // a few pages side by side are enough to hide the latency; more would only pile up parsed pages
+  const limit = pLimit(Math.min(o.concurrency, 8));
   for (const w of windows) {
     index.windows.push(`${w.from}..${w.to}`);
     const filter = dateRangeFilter(w.from, w.to);

@@ -30,8 +30,8 @@ export const DEFAULTS = {
   lockStaleSec: 3600,
   /** A file in a drop folder modified more recently than this may still be arriving. */
   settleSec: 60,
-  /** Index mode: the most sessions a window's index may hold (about 150 bytes each). */
-  indexMax: 1_200_000,
+  /** Index mode: the most sessions a window's index may hold (see README, Index mode: memory). */
+  indexMax: 500_000,
 } as const;
 
 export interface RunOptions {
