@@ -16,8 +16,8 @@ const EPILOG = `Exit codes:
   1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed)
   2  the run was aborted midway: --max-errors, the circuit breaker, or an input that broke off (resumable)
   3  nothing could be done, or the run cannot go on: bad usage or config, unreadable input, login
-     refused, API unreachable, a journal or report file that cannot be written, an internal error
-     (when the run had started, it is resumable)
+     refused, API unreachable, another run holding the state directory's lock, a journal or report
+     file that cannot be written, an internal error (when the run had started, it is resumable)
   4  interrupted (SIGINT/SIGTERM): rows in flight finished, report and journal written (resumable)
 
 Connection (same variables as the Ender Turing Python SDK):
