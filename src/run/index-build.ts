@@ -109,7 +109,8 @@ export async function buildIndex(client: ApiClient, mapping: Mapping, windows: W
     if (served > 0 && first.total > served) {
       const offsets: number[] = [];
       for (let at = served; at < first.total; at += served) offsets.push(at);
-      await Promise.all(offsets.map((at) => limit(() => (o.stopping() ? undefined : take(at)))));
+      // (the tasks keep nothing: Promise.all would otherwise hold every page until the last)
+      await Promise.all(offsets.map((at) => limit(async () => void (o.stopping() ? undefined : await take(at)))));
       skip = offsets[offsets.length - 1]! + served;
     }
     // past the total, on in turn until an empty page: sessions may have arrived meanwhile

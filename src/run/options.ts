@@ -31,7 +31,7 @@ export const DEFAULTS = {
   /** A file in a drop folder modified more recently than this may still be arriving. */
   settleSec: 60,
   /** Index mode: the most sessions a window's index may hold (see README, Index mode: memory). */
-  indexMax: 500_000,
+  indexMax: 1_200_000,
 } as const;
 
 export interface RunOptions {
