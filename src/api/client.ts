@@ -13,20 +13,24 @@ import { Throttle } from './throttle.js';
 
 export { backoff };
 
+/**
+ * What the client needs to be told: the run resolves every value (run/options.ts DEFAULTS are the
+ * only defaults), so none is guessed here.
+ */
 export interface ClientOptions {
   /** Sockets kept per host; at least the run's concurrency. */
-  maxSockets?: number;
-  timeoutMs?: number;
+  maxSockets: number;
+  timeoutMs: number;
   /** Retries of a request that failed with a retryable status or network error (429s get 10 more). */
-  retries?: number;
+  retries: number;
   /** First retry delay in ms; doubled each time, with jitter, up to 10 s. */
-  retryBaseMs?: number;
+  retryBaseMs: number;
   /** Requests per second across the run (no cap until the API answers 429). */
   rate?: number;
   /** Answers larger than this many bytes are refused rather than buffered. */
-  maxResponseBytes?: number;
+  maxResponseBytes: number;
   /** Metadata bodies larger than this many bytes are refused before sending. */
-  maxBodyBytes?: number;
+  maxBodyBytes: number;
   logger?: Logger;
   /** For tests: the clock. */
   now?: () => number;
@@ -37,8 +41,6 @@ export interface ClientOptions {
   /** Told of every exchange: true when the API answered, false when it failed (network, 5xx, 408). */
   onRequest?: (answered: boolean) => void;
 }
-
-export const CLIENT_DEFAULTS = { maxSockets: 16, timeoutMs: 30_000, retries: 10, retryBaseMs: 250, maxResponseBytes: 64 * 1024 * 1024, maxBodyBytes: 512 * 1024 };
 
 export interface SearchPage {
   total: number;
@@ -80,13 +82,12 @@ export interface ApiClient {
  * refreshes the token before it expires and once on a 401, keeps connections alive, retries
  * what is safe to repeat, and never follows a redirect (the form or the token would go with it).
  */
-export function createClient(conn: Connection, options: ClientOptions = {}): ApiClient {
+export function createClient(conn: Connection, options: ClientOptions): ApiClient {
   return new EtClient(conn, options);
 }
 
 class EtClient implements ApiClient {
   readonly stats: ApiStats = { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0, dryRunPuts: 0, listings: 0 };
-  private readonly o: typeof CLIENT_DEFAULTS;
   private readonly now: () => number;
   private readonly log: Logger | undefined;
   private readonly agent: { http: http.Agent; https: https.Agent };
@@ -99,13 +100,12 @@ class EtClient implements ApiClient {
 
   constructor(
     private readonly conn: Connection,
-    private readonly options: ClientOptions,
+    private readonly o: ClientOptions,
   ) {
-    this.o = { ...CLIENT_DEFAULTS, ...definedOnly(options) };
-    this.now = options.now ?? Date.now;
-    this.log = options.logger;
+    this.now = o.now ?? Date.now;
+    this.log = o.logger;
     this.agent = { http: new http.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }) };
-    this.throttle = new Throttle(options.rate ?? Infinity);
+    this.throttle = new Throttle(o.rate ?? Infinity);
     this.api = createGot(conn, this.agent, this.o.timeoutMs);
   }
 
@@ -127,7 +127,7 @@ class EtClient implements ApiClient {
   }
 
   private async getSessions(filters: string, skip: number, limit: number, maxItems: number | undefined): Promise<SearchPage> {
-    const answer = await this.exchange({ method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries }, this.options.cancelSignal);
+    const answer = await this.exchange({ method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries }, this.o.cancelSignal);
     // a page of more than maxItems sessions takes at least 2 characters each: only a body that long is counted
     if (maxItems !== undefined && answer.body.length > maxItems * 2 && countListedObjects(answer.body, maxItems + 1) > maxItems) {
       throw new ApiError('E_TOO_MANY_CANDIDATES', `GET /sessions answered more than ${maxItems} sessions for one key (--max-candidates); use a more specific key`);
@@ -143,7 +143,7 @@ class EtClient implements ApiClient {
     const size = Buffer.byteLength(JSON.stringify(body));
     if (size > this.o.maxBodyBytes) throw new ApiError('E_TOO_LARGE', `the metadata body would be ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(this.o.maxBodyBytes / 1024)}; not sent`);
     this.stats.puts++;
-    await this.exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json: body, auth: true, retries: this.o.retries }, this.options.cancelSignal);
+    await this.exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json: body, auth: true, retries: this.o.retries }, this.o.cancelSignal);
   }
 
   close(): void {
@@ -176,7 +176,7 @@ class EtClient implements ApiClient {
   private async exchange(call: Call, signal: AbortSignal | undefined): Promise<Answer> {
     let refused = false;
     for (let attempt = 1; ; attempt++) {
-      await this.throttle.acquire(this.options.stopSignal);
+      await this.throttle.acquire(this.o.stopSignal);
       const header = call.auth ? await this.authHeader() : undefined;
       this.stats.requests++;
       if (this.log?.isLevelEnabled('trace')) this.log.trace({ method: call.method, path: call.path }, 'request');
@@ -186,7 +186,7 @@ class EtClient implements ApiClient {
       } catch (e) {
         const error = e as ApiError;
         if (error.code === 'E_INTERRUPTED') throw error;
-        if (error.code !== 'E_TOO_LARGE') this.options.onRequest?.(false);
+        if (error.code !== 'E_TOO_LARGE') this.o.onRequest?.(false);
         if (!isRetryable(error) || attempt > call.retries) throw error;
         await this.retryWait(call, attempt, undefined, error.message);
         continue;
@@ -196,7 +196,7 @@ class EtClient implements ApiClient {
         await this.onThrottled(call, attempt, answer);
         continue;
       }
-      this.options.onRequest?.(!(status >= 500 || status === 408));
+      this.o.onRequest?.(!(status >= 500 || status === 408));
       if (status >= 200 && status < 300) return answer;
       if (status >= 300 && status < 400) throw redirectError(call, answer);
       if (status === 401 && call.auth) {
@@ -224,7 +224,7 @@ class EtClient implements ApiClient {
     this.stats.retries++;
     const ms = Math.min(retryAfter ?? backoff(attempt, this.o.retryBaseMs), 60_000);
     this.log?.warn({ retry: attempt, method: call.method, path: call.path.split('/')[0], reason: why, delayMs: ms }, 'retrying request');
-    await sleep(ms, this.options.stopSignal);
+    await sleep(ms, this.o.stopSignal);
   }
 
   private forgetToken(header: string): void {
@@ -245,7 +245,7 @@ class EtClient implements ApiClient {
     const conn = this.conn;
     let answer: Answer;
     try {
-      answer = await this.exchange({ method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries }, this.options.stopSignal);
+      answer = await this.exchange({ method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries }, this.o.stopSignal);
     } catch (e) {
       const error = e as ApiError;
       if (error.status !== undefined && [400, 401, 403, 422].includes(error.status)) {
@@ -294,6 +294,3 @@ function createGot(conn: Connection, agent: { http: http.Agent; https: https.Age
   });
 }
 
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -7,7 +7,8 @@ import { readHead } from './head.js';
 import { CellGuard, oversizedBytes } from './cell-guard.js';
 import { checkHeader, trimHeader } from './header.js';
 import { ENCODINGS } from '../mapping/types.js';
-import type { RowSource, SourceRow } from './types.js';
+import { markCellTooLarge } from './cell.js';
+import { DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
 
 const SNIFF_BYTES = 64 * 1024;
 const DELIMITERS = [',', ';', '\t', '|'];
@@ -22,7 +23,6 @@ export interface CsvOptions {
   maxCellBytes?: number | undefined;
 }
 
-export const DEFAULT_MAX_CELL_BYTES = 1024 * 1024;
 
 
 export interface CsvSniff {
@@ -176,9 +176,7 @@ function markOversized(row: SourceRow, header: string[], maxCell: number): numbe
     const size = typeof cell === 'string' ? oversizedBytes(cell) : undefined;
     if (size === undefined) return;
     n++;
-    row.cells[i] = '';
-    row.shapeError ??= `has a cell of ${size} bytes in column "${header[i] ?? i + 1}", more than input.maxCellBytes (${maxCell}); the cell was not read`;
-    row.shapeCode = 'E_CELL_TOO_LARGE';
+    markCellTooLarge(row, i, size, header, maxCell, '; the cell was not read');
   });
   return n;
 }

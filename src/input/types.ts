@@ -24,3 +24,8 @@ export interface RowSource {
   /** What was detected or chosen, for `summary.json` and `inspect`. */
   details: Record<string, string | number>;
 }
+
+/** A cell larger than this makes its row invalid (`input.maxCellBytes`). */
+export const DEFAULT_MAX_CELL_BYTES = 1024 * 1024;
+/** An XLSX shared-strings table may inflate to at most this (`input.maxSharedStringsMb`). */
+export const DEFAULT_MAX_SHARED_STRINGS_MB = 100;

@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
-import { cellText } from './cell.js';
+import { cellText, markCellTooLarge } from './cell.js';
 import { checkHeader } from './header.js';
 import { readHead } from './head.js';
 import { DEFAULT_ZIP_LIMITS, checkZip } from './zip-guard.js';
-import type { Cell, RowSource, SourceRow } from './types.js';
+import { DEFAULT_MAX_CELL_BYTES, DEFAULT_MAX_SHARED_STRINGS_MB, type Cell, type RowSource, type SourceRow } from './types.js';
 
 export interface XlsxOptions {
   /** Sheet name, or 1-based number in workbook order; the first visible sheet when not set. */
@@ -23,9 +23,9 @@ type SheetReader = AsyncIterable<ExcelRow> & { name: string; state?: string; id:
 
 export async function openXlsx(file: string, options: XlsxOptions = {}): Promise<RowSource> {
   await checkSignature(file);
-  const sharedMb = options.maxSharedStringsMb ?? 100;
+  const sharedMb = options.maxSharedStringsMb ?? DEFAULT_MAX_SHARED_STRINGS_MB;
   await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` } } });
-  const maxCell = options.maxCellBytes ?? 1024 * 1024;
+  const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
   const stream = createReadStream(file);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
     sharedStrings: 'cache',
@@ -113,10 +113,7 @@ function markOversized(row: SourceRow, header: string[], maxCell: number): void 
     // a UTF-16 string takes at most 3 bytes of UTF-8 per unit: measure only the long ones
     if (typeof c !== 'string' || c.length * 3 <= maxCell) return;
     const size = Buffer.byteLength(c);
-    if (size <= maxCell) return;
-    row.cells[i] = '';
-    row.shapeError ??= `has a cell of ${size} bytes in column "${header[i] ?? i + 1}", more than input.maxCellBytes (${maxCell})`;
-    row.shapeCode = 'E_CELL_TOO_LARGE';
+    if (size > maxCell) markCellTooLarge(row, i, size, header, maxCell);
   });
 }
 

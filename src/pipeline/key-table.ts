@@ -1,3 +1,5 @@
+import { hashA, hashB, hashString } from '../hash.js';
+
 /**
  * Keys seen in one file, with the row each was last seen on, in flat typed arrays (12 bytes a
  * slot) rather than a Map of strings: a million distinct keys cost ~25 MB, not ~100 MB.
@@ -11,9 +13,9 @@ export class KeyTable {
 
   /** Records `row` for `key`; returns the row the key was seen on before, or 0. */
   set(key: string, row: number): number {
-    hash(key);
-    const a = h1;
-    const b = h2;
+    hashString(key);
+    const a = hashA;
+    const b = hashB;
     const i = this.find(a, b);
     const prev = this.rows[i]!;
     if (prev === 0) {
@@ -28,8 +30,8 @@ export class KeyTable {
 
   /** The row last recorded for `key`, or 0. */
   get(key: string): number {
-    hash(key);
-    return this.rows[this.find(h1, h2)]!;
+    hashString(key);
+    return this.rows[this.find(hashA, hashB)]!;
   }
 
   get size(): number {
@@ -56,22 +58,4 @@ export class KeyTable {
       this.rows[i] = rows[j]!;
     }
   }
-}
-
-/** The two hashes of the last `hash` call (no array a call: this runs for every row). */
-let h1 = 0;
-let h2 = 0;
-
-function hash(s: string): void {
-  // FNV-1a and a multiplicative hash with a different seed, over UTF-16 code units
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  h1 = a >>> 0;
-  h2 = (b ^ (b >>> 15)) >>> 0;
 }

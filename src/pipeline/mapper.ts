@@ -3,7 +3,7 @@ import { RowError, type Result } from '../errors.js';
 import type { SourceRow } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import type { ColumnPlan } from '../mapping/load.js';
-import type { Mapping, MatchBy, MetadataValue } from '../mapping/types.js';
+import type { Mapping, MatchBy, MatchKey, MetadataValue } from '../mapping/types.js';
 import { convertCell } from './convert.js';
 
 /** One usable key of a row. */
@@ -93,6 +93,19 @@ export function baseName(name: string): string {
   const last = name.split(/[\\/]/).pop() ?? '';
   const dot = last.lastIndexOf('.');
   return dot > 0 ? last.slice(0, dot) : last;
+}
+
+/**
+ * The values a session offers a key: its `sessionFields` that are text or numbers, reduced the
+ * way the key is (audio file names to their base name). A hit is a value equal to the lookup.
+ */
+export function matchValues(key: MatchKey, session: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const field of key.sessionFields) {
+    const v = session[field];
+    if (typeof v === 'string' || typeof v === 'number') out.push(key.by === 'audio_filename' ? baseName(String(v)) : String(v));
+  }
+  return out;
 }
 
 export function lookupValue(key: string, by: MatchBy): string {

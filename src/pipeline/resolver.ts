@@ -4,7 +4,7 @@ import { ApiError } from '../errors.js';
 import type { MatchKey, MatchSpec } from '../mapping/types.js';
 import type { RowKey } from './mapper.js';
 import type { SessionIndex } from './session-index.js';
-import { baseName } from './mapper.js';
+import { matchValues } from './mapper.js';
 
 export type Session = Record<string, unknown> & { id: string };
 
@@ -55,13 +55,7 @@ export async function resolveSession(client: ApiClient, key: MatchKey, match: Pi
 }
 
 export function isExactHit(item: Record<string, unknown>, key: MatchKey, lookup: string): boolean {
-  for (const field of key.sessionFields) {
-    const v = item[field];
-    if (typeof v !== 'string' && typeof v !== 'number') continue;
-    const text = String(v);
-    if ((key.by === 'audio_filename' ? baseName(text) : text) === lookup) return true;
-  }
-  return false;
+  return matchValues(key, item).includes(lookup);
 }
 
 /** The session with the latest start time, or undefined when that is not one clear session. */

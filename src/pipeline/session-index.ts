@@ -1,7 +1,7 @@
 import { hasDroppedKeys } from '../api/json.js';
 import { isUuid } from '../api/sessions.js';
 import type { MatchSpec } from '../mapping/types.js';
-import { baseName } from './mapper.js';
+import { matchValues } from './mapper.js';
 import { pickNewest, type Resolution, type Session } from './resolver.js';
 
 /**
@@ -43,13 +43,9 @@ export class SessionIndex {
     const words = uuidWords(id);
     let slot = -1;
     this.match.keys.forEach((key, k) => {
-      for (const field of key.sessionFields) {
-        const v = item[field];
-        if (typeof v !== 'string' && typeof v !== 'number') continue;
-        const value = key.by === 'audio_filename' ? baseName(String(v)) : String(v);
+      for (const value of matchValues(key, item)) {
         const map = this.byKey[k]!;
-        const there = map.get(value);
-        const slots = there === undefined ? [] : typeof there === 'number' ? [there] : there;
+        const slots = slotList(map.get(value));
         if (slots.some((s) => this.sameId(s, words))) continue;
         if (slot < 0) slot = this.newSlot(words, this.snapshot(item));
         map.set(value, slots.length === 0 ? slot : [...slots, slot]);
@@ -62,7 +58,7 @@ export class SessionIndex {
   resolve(keyIndex: number, lookup: string): Resolution | undefined {
     const there = this.byKey[keyIndex]?.get(lookup);
     if (there === undefined) return undefined;
-    const found = (typeof there === 'number' ? [there] : there).map((slot) => {
+    const found = slotList(there).map((slot) => {
       const session: Session = { ...parse(this.json[slot]), id: this.idOf(slot) };
       this.origin.set(session, slot);
       return session;
@@ -90,12 +86,7 @@ export class SessionIndex {
     if (!isUuid(session.id)) return [];
     const words = uuidWords(session.id);
     this.match.keys.forEach((key, k) => {
-      for (const field of key.sessionFields) {
-        const v = session[field];
-        if (typeof v !== 'string' && typeof v !== 'number') continue;
-        const there = this.byKey[k]!.get(key.by === 'audio_filename' ? baseName(String(v)) : String(v));
-        for (const s of there === undefined ? [] : typeof there === 'number' ? [there] : there) if (this.sameId(s, words)) out.add(s);
-      }
+      for (const value of matchValues(key, session)) for (const s of slotList(this.byKey[k]!.get(value))) if (this.sameId(s, words)) out.add(s);
     });
     return [...out];
   }
@@ -133,6 +124,11 @@ export class SessionIndex {
     }
     return any ? JSON.stringify(kept) : undefined;
   }
+}
+
+/** The slots a key value maps to. */
+function slotList(there: number | number[] | undefined): number[] {
+  return there === undefined ? [] : typeof there === 'number' ? [there] : there;
 }
 
 /** A UUID as four 32-bit words (its 32 hex digits). Lower case comes back out. */

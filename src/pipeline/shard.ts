@@ -1,3 +1,5 @@
+import { hashA, hashString } from '../hash.js';
+
 /**
  * Which shard (1..count) a key belongs to: FNV-1a over the key, so that every run, on any
  * machine, puts a key in the same shard. A row without a usable key belongs to shard 1, so that
@@ -5,10 +7,9 @@
  */
 export function shardOf(key: string, count: number): number {
   if (count <= 1 || key === '') return 1;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  hashString(key);
   // FNV's low bits mix poorly: fold the high half in before taking the remainder
-  h ^= h >>> 16;
+  let h = hashA ^ (hashA >>> 16);
   h = Math.imul(h, 0x45d9f3b);
   h ^= h >>> 16;
   return ((h >>> 0) % count) + 1;

@@ -9,20 +9,19 @@ export function csvLine(fields: readonly (string | number | undefined | null)[])
   return `${out}\r\n`;
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
 const PLAIN_NUMBER = /^[+-]?(\d+([.,]\d+)*|\.\d+)([eE][+-]?\d+)?$/;
 
 export function neutralise(s: string): string {
-  return FORMULA_START.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
+  // = + - @ tab CR, by code: this runs for every field of every row of every report
+  const c = s.charCodeAt(0);
+  return (c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
 }
 
 function csvField(v: string | number | undefined | null): string {
   if (v === undefined || v === null) return '';
   // a number is written as a number: nothing to quote, nothing a spreadsheet would run
   if (typeof v === 'number') return String(v);
-  // (a character scan: this runs for every field of every row of every report)
-  const c0 = v.charCodeAt(0);
-  const s = (c0 === 61 || c0 === 43 || c0 === 45 || c0 === 64 || c0 === 9 || c0 === 13) && !PLAIN_NUMBER.test(v) ? `'${v}` : v;
+  const s = neutralise(v);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 34 || c === 44 || c === 13 || c === 10) return `"${s.replace(/"/g, '""')}"`;

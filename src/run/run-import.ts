@@ -77,13 +77,15 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
     // A refused login or an unreachable API stops the run here, before any row is touched.
     // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
     if (!resume && client) await firstLogin(client, stop);
-    const index = client ? await indexFor(o, mapping, sources, client, stop, logger) : undefined;
+    // the flag wins over the mapping's match.lookup
+    const lookup = o.lookup ?? mapping.match.lookup;
+    const index = client && lookup === 'index' ? await indexFor(o, mapping, sources, client, stop, logger) : undefined;
     const estimate = await estimateTotal(sources, mapping.input);
-    const read = await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger, index }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
+    await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger, index }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
     const archived = archiveDone(o, sources, recorder, stop, logger, started);
     recorder.close();
     await report.close();
-    return await finish(o, input, { started, report, stop, read, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, archived, index, lookup: o.lookup ?? mapping.match.lookup });
+    return await finish(o, input, { started, report, stop, read: outcome, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, archived, index, lookup });
   } finally {
     lock?.release();
     stop.dispose();
@@ -104,7 +106,7 @@ function loadResume(o: ResolvedOptions, logger: Logger): ResumeIndex | undefined
   try {
     return ResumeIndex.load(o.resumeDir, o.dryRun);
   } catch (e) {
-    throw new EtError('E_USAGE', `--resume ${o.resumeDir}: ${errorMessage(e)}${/no journal/.test(errorMessage(e)) ? ' (give the report or state directory of the run to resume)' : ''}`, { cause: e });
+    throw new EtError('E_USAGE', `--resume ${o.resumeDir}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -131,7 +133,8 @@ interface Wiring {
 }
 
 /** Reads and processes every row. A bug that escapes the pipeline stops the run as fatal, with the report written. */
-async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out: ReadOutcome): Promise<ReadOutcome> {
+/** `out` fills as rows are read (progress follows it). */
+async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out: ReadOutcome): Promise<void> {
   const limit = pLimit(o.concurrency);
   const rows = w.client && {
     mapping: w.mapping,
@@ -152,11 +155,10 @@ async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out
   };
   progress.start();
   try {
-    return await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard }, out);
+    await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard }, out);
   } catch (e) {
     w.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
     w.stop.fatal(`internal error: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);
-    return out;
   } finally {
     progress.stop();
   }
@@ -164,10 +166,9 @@ async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out
 
 /**
  * Index mode: the sessions of the window (--window, or the files' dates in match.dateColumn),
- * listed once. The flag wins over the mapping's match.lookup.
+ * listed once.
  */
 async function indexFor(o: ResolvedOptions, mapping: Mapping, sources: PlannedSource[], client: ApiClient, stop: StopControl, logger: Logger): Promise<SessionIndex | undefined> {
-  if ((o.lookup ?? mapping.match.lookup) !== 'index' || o.mode !== 'run') return undefined;
   const windows = o.window ? [o.window] : mapping.match.dateColumn ? await windowsFromFiles(sources, mapping) : undefined;
   if (!windows) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');
   if (windows.length === 0) {

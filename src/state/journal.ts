@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtError, WriteError } from '../errors.js';
+import { hashA, hashB, hashString } from '../hash.js';
 import type { Status } from '../report/statuses.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -100,22 +101,13 @@ export class Journal {
 }
 
 /**
- * 64 bits that tell a row's values from any edit of them: two independent 32-bit hashes (FNV-1a
- * and a multiply-xorshift) over the JSON text, a tenth of a sha256's cost per row. Not a defence
- * against a forger, which a journal of one's own rows does not need.
+ * 64 bits that tell a row's values from any edit of them: the tool's two 32-bit string hashes over
+ * the JSON text, a tenth of a sha256's cost a row. Not a defence against a forger, which a journal
+ * of one's own rows does not need.
  */
 export function rowHash(value: unknown): string {
-  const s = JSON.stringify(value) ?? '';
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  b = Math.imul(b ^ (b >>> 15), 0x27d4eb2d);
-  return (a >>> 0).toString(16).padStart(8, '0') + ((b ^ (b >>> 16)) >>> 0).toString(16).padStart(8, '0');
+  hashString(JSON.stringify(value) ?? '');
+  return hashA.toString(16).padStart(8, '0') + hashB.toString(16).padStart(8, '0');
 }
 
 /**
@@ -169,7 +161,7 @@ export class ResumeIndex {
    */
   static load(dir: string, dryRun: boolean): ResumeIndex {
     const path = join(dir, JOURNAL_FILE);
-    if (!existsSync(path)) throw new EtError('E_USAGE', `no journal at ${path}`);
+    if (!existsSync(path)) throw new EtError('E_USAGE', `no journal at ${path} (give the report or state directory of the run to resume)`);
     const entries: JournalEntry[] = [];
     let torn = 0;
     for (const line of readFileSync(path, 'utf8').split('\n')) {
