@@ -1,13 +1,11 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { WriteError, type ErrorCode } from '../errors.js';
 import type { Cell } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import { scrub, scrubValue } from '../redact.js';
 import { csvLine } from './csv-line.js';
+import { LineFile } from './line-file.js';
 import { ReportDigest, changeLines } from './digest.js';
 import { renderReport, type ReportPage } from './html.js';
 import { OK_STATUSES, emptyCounts, type Counts, type Status } from './statuses.js';
@@ -38,8 +36,6 @@ export interface FieldChange {
   after: unknown;
 }
 
-const FLUSH_AT = 64 * 1024;
-
 export const CHANGE_COLUMNS = ['file', 'row', 'key', 'session_id', 'field', 'before', 'after'];
 
 export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message', 'matched_by'];
@@ -50,26 +46,25 @@ interface FailedFile {
   name: string;
   header: string[];
   errorIndex: number;
-  stream: WriteStream;
+  file: LineFile;
   inputs: string[];
 }
 
 /**
- * The run's report: results.csv (every row, in the order rows finish), failed.csv (the rows that
- * did not end well, in the input's own columns plus the error), summary.json. `close()` always
- * flushes, also when the run throws or is interrupted.
+ * The run's report: results.csv (every row, in the order rows finish), changes.csv (each field
+ * written, before and after), failed.csv (the rows that did not end well, in the input's own
+ * columns plus the error), summary.json. `close()` always flushes, also when the run throws or
+ * is interrupted.
  */
 export class ReportWriter {
   readonly dir: string;
   readonly counts: Counts = emptyCounts();
-  private results!: WriteStream;
-  private changes!: WriteStream;
+  private results!: LineFile;
+  private changes!: LineFile;
   private failed = new Map<string, FailedFile>();
   /** What report.html shows. */
   readonly digest = new ReportDigest();
-  /** results.csv lines not yet handed to the stream. */
-  private pending = '';
-  /** Flushes the lines at least once a second, so that results.csv follows the run. */
+  /** Hands the lines over at least once a second, so that the files follow the run. */
   private readonly ticker = setInterval(() => this.flush(), 1000).unref();
   private closed = false;
   /** The first write that failed; after it, nothing more is written. */
@@ -94,18 +89,15 @@ export class ReportWriter {
     }
     const w = new ReportWriter(dir, onError);
     w.results = w.open('results.csv');
-    w.results.write(csvLine(RESULT_COLUMNS));
+    w.results.add(csvLine(RESULT_COLUMNS));
     w.changes = w.open('changes.csv');
-    w.changes.write(csvLine(CHANGE_COLUMNS));
+    w.changes.add(csvLine(CHANGE_COLUMNS));
     return w;
   }
 
-  private open(name: string): WriteStream {
+  private open(name: string): LineFile {
     const path = join(this.dir, name);
-    // a large buffer: the reader waits on a full one, and results.csv gets a line a row
-    const stream = createWriteStream(path, { highWaterMark: 1 << 20 });
-    stream.on('error', (e) => this.fail(new WriteError(path, e)));
-    return stream;
+    return new LineFile(path, (e) => this.fail(new WriteError(path, e)));
   }
 
   private fail(e: WriteError): void {
@@ -114,41 +106,40 @@ export class ReportWriter {
     this.onError(e);
   }
 
-  /** Records a row's final status; `header` and `cells` are the input row, kept for failed.csv. */
-  /** Returns a promise only when the caller should wait (results.csv's buffer is full). */
+  /**
+   * Records a row's final status; `header` and `cells` are the input row, kept for failed.csv.
+   * Returns a promise only when the caller should wait (a file's buffer is full).
+   */
   record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> | undefined {
     this.counts[result.status]++;
     this.counts.total++;
-    if (!OK_STATUSES.has(result.status)) this.digest.addProblem(result);
+    const ok = OK_STATUSES.has(result.status);
+    if (!ok) this.digest.addProblem(result);
     const lines = result.changes?.length ? changeLines(result, result.changes) : undefined;
     if (lines) this.digest.addChanges(lines);
     if (this.failure) return undefined;
-    if (lines) for (const l of lines) this.changes.write(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after]));
-    this.pending += csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]);
-    if (!OK_STATUSES.has(result.status) && header && cells) this.writeFailed(result, header, cells);
-    // lines go out in chunks: a stream write a row costs more than the row's own work
-    if (this.pending.length < FLUSH_AT || this.flush()) return undefined;
-    return once(this.results, 'drain').then(
-      () => undefined,
-      // the error listener has recorded it
-      () => undefined,
-    );
+    let wait: Promise<void> | undefined;
+    if (lines) for (const l of lines) wait = this.changes.add(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after])) ?? wait;
+    const line = csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]);
+    wait = this.results.add(line) ?? wait;
+    if (!ok && header && cells) wait = this.writeFailed(result, header, cells) ?? wait;
+    return wait;
   }
 
-  private writeFailed(result: RowResult, header: string[], cells: Cell[]): void {
+  private writeFailed(result: RowResult, header: string[], cells: Cell[]): Promise<void> | undefined {
     const signature = header.join('\u0000');
     let f = this.failed.get(signature);
     if (!f) {
       const name = this.failed.size === 0 ? 'failed.csv' : `failed-${this.failed.size + 1}.csv`;
       const existing = header.indexOf(ERROR_COLUMN);
       const fullHeader = existing >= 0 ? header : [...header, ERROR_COLUMN];
-      f = { name, header: fullHeader, errorIndex: existing >= 0 ? existing : header.length, stream: this.open(name), inputs: [] };
-      f.stream.write(csvLine(fullHeader));
+      f = { name, header: fullHeader, errorIndex: existing >= 0 ? existing : header.length, file: this.open(name), inputs: [] };
+      f.file.add(csvLine(fullHeader));
       this.failed.set(signature, f);
     }
     if (!f.inputs.includes(result.file)) f.inputs.push(result.file);
     const line = f.header.map((_, i) => (i === f.errorIndex ? `${result.status}: ${scrub(result.errorMessage ?? '')}` : cellToText(cells[i] ?? null)));
-    f.stream.write(csvLine(line));
+    return f.file.add(csvLine(line));
   }
 
   /** Which failed-rows file holds which input files, for summary.json. */
@@ -179,12 +170,11 @@ export class ReportWriter {
     return path;
   }
 
-  /** Hands the lines gathered so far to results.csv; false when its buffer is full. */
-  private flush(): boolean {
-    if (this.pending === '' || this.failure) return true;
-    const ok = this.results.write(this.pending);
-    this.pending = '';
-    return ok;
+  private flush(): void {
+    if (this.failure) return;
+    this.results.flush();
+    this.changes.flush();
+    for (const f of this.failed.values()) f.file.flush();
   }
 
   /** Flushes and closes every file; never throws (a failure is reported through `onError`). */
@@ -192,18 +182,7 @@ export class ReportWriter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
-    this.flush();
-    const streams = [this.results, this.changes, ...[...this.failed.values()].map((f) => f.stream)];
-    await Promise.all(
-      streams.map(async (s) => {
-        s.end();
-        try {
-          await finished(s);
-        } catch {
-          // the error listener has recorded it
-        }
-      }),
-    );
+    await Promise.all([this.results, this.changes, ...[...this.failed.values()].map((f) => f.file)].map((f) => f.close()));
   }
 }
 
