@@ -1,13 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import got, { type Got, type OptionsInit } from 'got';
+import got, { type CancelableRequest, type Got, type OptionsInit, type Response } from 'got';
 import { ApiError, EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Connection } from './connection.js';
 import { httpError, isRetryable, parseAnswer, redirectError, transportError, type Answer, type Call } from './failures.js';
-import { EXTRA_429_TRIES, RETRY_STATUSES, backoff, parseRetryAfter, sleep } from './retry.js';
+import { EXTRA_429_TRIES, RETRY_STATUSES, backoff, interrupted, parseRetryAfter, sleep } from './retry.js';
 import { countListedObjects, isUuid } from './sessions.js';
 import { Throttle } from './throttle.js';
 
@@ -70,7 +70,8 @@ export interface ApiClient {
   login(retries?: number): Promise<void>;
   /** One page of GET /sessions; refuses a page of more than `maxItems` sessions before parsing it. */
   searchSessions(filters: string, skip: number, limit: number, maxItems?: number): Promise<SearchPage>;
-  putMetadata(sessionId: string, body: Record<string, unknown>): Promise<void>;
+  /** `json` is the body's JSON text, when the caller has it already. */
+  putMetadata(sessionId: string, body: Record<string, unknown>, json?: string): Promise<void>;
   /** One page of a listing (index mode): counted apart from the searches. */
   listSessions(filters: string, skip: number, limit: number): Promise<SearchPage>;
   readonly stats: ApiStats;
@@ -95,6 +96,8 @@ class EtClient implements ApiClient {
   private readonly api: Got;
   private token: { header: string; expiresAt: number } | undefined;
   private loggingIn: Promise<void> | undefined;
+  /** Requests on the wire by the signal that cancels them. */
+  private readonly live = new Map<AbortSignal, Set<CancelableRequest<unknown>>>();
   /** When tokens were refused (401), for the per-minute bound on forced logins. */
   private readonly forced: number[] = [];
 
@@ -138,12 +141,12 @@ class EtClient implements ApiClient {
     return { total: typeof page.total === 'number' ? page.total : page.items.length, items: page.items.filter((i) => typeof i === 'object' && i !== null && !Array.isArray(i)) };
   }
 
-  async putMetadata(sessionId: string, body: Record<string, unknown>): Promise<void> {
+  async putMetadata(sessionId: string, body: Record<string, unknown>, json = JSON.stringify(body)): Promise<void> {
     if (!isUuid(sessionId)) throw new ApiError('E_BAD_SESSION_ID', `refusing to write to session id ${JSON.stringify(String(sessionId).slice(0, 80))}: not a UUID`);
-    const size = Buffer.byteLength(JSON.stringify(body));
+    const size = Buffer.byteLength(json);
     if (size > this.o.maxBodyBytes) throw new ApiError('E_TOO_LARGE', `the metadata body would be ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(this.o.maxBodyBytes / 1024)}; not sent`);
     this.stats.puts++;
-    await this.exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json: body, auth: true, retries: this.o.retries }, this.o.cancelSignal);
+    await this.exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json, auth: true, retries: this.o.retries }, this.o.cancelSignal);
   }
 
   close(): void {
@@ -153,31 +156,56 @@ class EtClient implements ApiClient {
 
   /** One HTTP exchange, as it went: an answer of any status, or a transport error. */
   private async once(call: Call, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Answer> {
+    // built field by field: got merges every option it is given with the instance's, a request each
+    const options: OptionsInit = { method: call.method };
+    if (call.searchParams) options.searchParams = call.searchParams;
+    if (call.form) options.form = call.form;
+    if (call.json !== undefined) {
+      // serialized once, by the caller, who also measured it
+      options.body = call.json;
+      options.headers = authorization ? { authorization, 'content-type': 'application/json' } : { 'content-type': 'application/json' };
+    } else if (authorization) options.headers = { authorization };
+    if (signal?.aborted) throw interrupted();
+    // a signal cancels the requests it watches (got's own `signal` option costs a listener a request)
+    const live = signal && this.watched(signal);
+    let req: CancelableRequest<Response<string>> | undefined;
     try {
-      const req = this.api(call.path, {
-        method: call.method,
-        ...(call.searchParams && { searchParams: call.searchParams }),
-        ...(call.json !== undefined && { json: call.json }),
-        ...(call.form && { form: call.form }),
-        ...(authorization && { headers: { authorization } }),
-        ...(signal && { signal }),
+      const request = (req = this.api(call.path, options) as CancelableRequest<Response<string>>);
+      live?.add(request);
+      // the first event tells the declared length, before any of the body is read
+      request.on('downloadProgress', (p) => {
+        if (p.transferred > this.o.maxResponseBytes || (p.total ?? 0) > this.o.maxResponseBytes) request.cancel('too large');
       });
-      req.on('downloadProgress', (p) => {
-        if (p.transferred > this.o.maxResponseBytes || (p.total ?? 0) > this.o.maxResponseBytes) req.cancel('too large');
-      });
-      const res = await req;
+      const res = await request;
       return { status: res.statusCode, body: res.body, headers: res.headers };
     } catch (e) {
+      if (signal?.aborted) throw interrupted(e);
       throw transportError(e, `${call.method} /${call.path}`, this.conn.baseUrl, `${this.o.timeoutMs / 1000} s`);
+    } finally {
+      if (req) live?.delete(req);
     }
+  }
+
+  /** The requests on the wire that `signal` cancels. */
+  private watched(signal: AbortSignal): Set<CancelableRequest<unknown>> {
+    let live = this.live.get(signal);
+    if (!live) {
+      const requests = new Set<CancelableRequest<unknown>>();
+      signal.addEventListener('abort', () => {
+        for (const r of requests) r.cancel();
+      }, { once: true });
+      this.live.set(signal, (live = requests));
+    }
+    return live;
   }
 
   /** One request with its retries and (for `auth` calls) one re-login on a 401. */
   private async exchange(call: Call, signal: AbortSignal | undefined): Promise<Answer> {
     let refused = false;
     for (let attempt = 1; ; attempt++) {
-      await this.throttle.acquire(this.o.stopSignal);
-      const header = call.auth ? await this.authHeader() : undefined;
+      const turn = this.throttle.acquire(this.o.stopSignal);
+      if (turn) await turn;
+      const header = call.auth ? (this.validToken() ?? (await this.authHeader())) : undefined;
       this.stats.requests++;
       if (this.log?.isLevelEnabled('trace')) this.log.trace({ method: call.method, path: call.path }, 'request');
       let answer: Answer;
@@ -263,6 +291,11 @@ class EtClient implements ApiClient {
     const margin = Math.min(REFRESH_MARGIN_MS, ttlMs / 5);
     this.token = { header: `${type} ${res.access_token}`, expiresAt: this.now() + ttlMs - margin };
     this.log?.debug({ expiresInSeconds: ttlMs / 1000 }, 'logged in');
+  }
+
+  /** The token's header while it is good to use. */
+  private validToken(): string | undefined {
+    return this.token && this.now() < this.token.expiresAt ? this.token.header : undefined;
   }
 
   private async authHeader(): Promise<string> {

@@ -11,7 +11,8 @@ export interface Call {
   method: 'GET' | 'PUT' | 'POST';
   path: string;
   searchParams?: Record<string, string | number>;
-  json?: unknown;
+  /** A JSON body, as text. */
+  json?: string;
   form?: Record<string, string>;
   auth: boolean;
   retries: number;

@@ -28,8 +28,11 @@ export class Throttle {
     return this.rate;
   }
 
-  /** Waits for this request's turn; a stop (`signal`) ends the wait with E_INTERRUPTED. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * This request's turn: nothing to wait for (undefined, no promise and no tick: the common case),
+   * or a wait that a stop (`signal`) ends with E_INTERRUPTED.
+   */
+  acquire(signal?: AbortSignal): Promise<void> | undefined {
     if (signal?.aborted) throw interrupted();
     const now = this.now();
     this.raise(now);
@@ -40,7 +43,7 @@ export class Throttle {
     }
     this.recent.push(at);
     while (this.recent.length > 0 && this.recent[0]! <= now - 1000) this.recent.shift();
-    if (at > now) await this.wait(at - now, signal);
+    return at > now ? this.wait(at - now, signal) : undefined;
   }
 
   /** A 429: slow the whole run down, and pause it for Retry-After when given. */

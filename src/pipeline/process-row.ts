@@ -150,13 +150,14 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   const { body, changed } = mergeMetadata(current, mapped.values, ctx.mapping.fields);
   const ok = { ...base, sessionId: session.id, changed };
   if (changed.length === 0) return { ...ok, status: 'unchanged' };
-  const size = Buffer.byteLength(JSON.stringify(body));
+  const json = JSON.stringify(body);
+  const size = Buffer.byteLength(json);
   if (size > ctx.maxBodyBytes) {
     return { ...ok, status: 'invalid', errorCode: 'E_TOO_LARGE', errorMessage: `${where}: the metadata to write is ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(ctx.maxBodyBytes / 1024)}; not sent` };
   }
   if (!ctx.dryRun) {
     try {
-      await ctx.client.putMetadata(session.id, body);
+      await ctx.client.putMetadata(session.id, body, json);
     } catch (e) {
       return { ...failure(e, base, where), sessionId: session.id, changed };
     }
