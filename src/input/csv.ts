@@ -8,6 +8,7 @@ import { CellGuard, oversizedBytes } from './cell-guard.js';
 import { checkHeader, trimHeader } from './header.js';
 import { ENCODINGS } from '../mapping/types.js';
 import { markCellTooLarge } from './cell.js';
+import { eachRow, readBatches } from './batches.js';
 import { DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -59,66 +60,80 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
   const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
   const guard = new CellGuard(maxCell, sniff.delimiter.charCodeAt(0));
   const { stream, parser } = parseStream(file, sniff, guard, headerRow);
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
-  const next = async (): Promise<IteratorResult<string[]>> => {
+  const records = readBatches<string[]>(parser);
+  const pull = async (): Promise<string[][] | undefined> => {
     try {
-      return await iterator.next();
+      const r = await records.next();
+      return r.done ? undefined : r.value;
     } catch (err) {
-      if (err instanceof InputError) throw err;
-      if ((err as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED' && guard.quoteOpenedOn > 0) {
-        throw new InputError(file, `cannot parse the file: the quoted cell opened on line ${guard.quoteOpenedOn} is never closed (a " with no closing "); fix that line, or save the export again`, { cause: err });
-      }
-      throw new InputError(file, `cannot parse the file: ${shorten((err as Error).message)}`, { cause: err });
+      throw parseError(file, err, guard);
     }
   };
 
   // the line each record starts on: one line a record, plus the line breaks inside quoted cells
   let line = headerRow;
-  let headerLine = headerRow;
-  let first: IteratorResult<string[]>;
+  let batch: string[][] = [];
+  let at = 0;
+  let first: string[] | undefined;
   try {
-    for (first = await next(); !first.done && isBlank(first.value); first = await next()) line += linesOf(first.value);
+    while (!first) {
+      if (at === batch.length) {
+        const next = await pull();
+        if (!next) break;
+        [batch, at] = [next, 0];
+        continue;
+      }
+      const record = batch[at++]!;
+      if (isBlank(record)) line += linesOf(record);
+      else first = record;
+    }
   } catch (err) {
     stream.destroy();
     throw err;
   }
-  if (first.done) throw new InputError(file, headerRow > 1 ? `the file has no header row at line ${headerRow} (input.headerRow)` : 'the file has no header row');
-  headerLine = line;
-  line += linesOf(first.value);
-  const header = trimHeader(first.value.map((h) => h.trim()));
+  if (!first) throw new InputError(file, headerRow > 1 ? `the file has no header row at line ${headerRow} (input.headerRow)` : 'the file has no header row');
+  const headerLine = line;
+  line += linesOf(first);
+  const header = trimHeader(first.map((h) => h.trim()));
   checkHeader(file, header, headerLine);
   const width = header.length;
   let reported = 0;
 
-  async function* rows(): AsyncGenerator<SourceRow> {
+  /** A batch of records as rows, converted as they are consumed (this runs for every record). */
+  function* toRows(records: string[][], from: number): Generator<SourceRow> {
+    for (let i = from; i < records.length; i++) {
+      const record = records[i]!;
+      const at = line;
+      line += linesOf(record);
+      // a line of nothing but delimiters is as blank as an empty one
+      if (isBlank(record)) continue;
+      const row: SourceRow = { row: at, cells: record };
+      const used = lastNonEmpty(record) + 1;
+      // a trailing delimiter (an empty last column) is not a shape problem
+      if (record.length < width || used > width) row.shapeError = `has ${record.length < width ? record.length : used} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
+      else if (record.length > width) row.cells = record.slice(0, width);
+      // the guard runs ahead of the parser: look for its marker while one is unreported
+      if (guard.found > reported) reported += markOversized(row, header, maxCell);
+      yield row;
+    }
+  }
+
+  async function* batches(): AsyncGenerator<Iterable<SourceRow>> {
     try {
-      while (true) {
-        const n = await next();
-        if (n.done) return;
-        const record = n.value;
-        const at = line;
-        line += linesOf(record);
-        // a line of nothing but delimiters is as blank as an empty one
-        if (isBlank(record)) continue;
-        const out: SourceRow = { row: at, cells: record };
-        const used = lastNonEmpty(record) + 1;
-        // a trailing delimiter (an empty last column) is not a shape problem
-        if (record.length < width || used > width) out.shapeError = `has ${record.length < width ? record.length : used} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
-        else if (record.length > width) out.cells = record.slice(0, width);
-        // the guard runs ahead of the parser: look for its marker while one is unreported
-        if (guard.found > reported) reported += markOversized(out, header, maxCell);
-        yield out;
-      }
+      if (at < batch.length) yield toRows(batch, at);
+      for (let next = await pull(); next; next = await pull()) yield toRows(next, 0);
     } finally {
       stream.destroy();
     }
   }
 
+  const all = batches();
   return {
     file,
     format: 'csv',
     header,
-    rows: rows(),
+    batches: all,
+    rows: eachRow(all),
     close: async () => {
       stream.destroy();
     },
@@ -164,6 +179,15 @@ function parseStream(file: string, sniff: CsvSniff, guard: CellGuard, headerRow:
   return { stream, parser };
 }
 
+/** A parse failure as an input error that names what to fix. */
+function parseError(file: string, err: unknown, guard: CellGuard): InputError {
+  if (err instanceof InputError) return err;
+  if ((err as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED' && guard.quoteOpenedOn > 0) {
+    return new InputError(file, `cannot parse the file: the quoted cell opened on line ${guard.quoteOpenedOn} is never closed (a " with no closing "); fix that line, or save the export again`, { cause: err });
+  }
+  return new InputError(file, `cannot parse the file: ${shorten((err as Error).message)}`, { cause: err });
+}
+
 /** csv-parse quotes the field it stopped in, however long: keep the message readable. */
 function shorten(message: string): string {
   return message.length > 300 ? `${message.slice(0, 300)}..."` : message;
@@ -172,12 +196,13 @@ function shorten(message: string): string {
 /** Flags a row holding oversized cells (their text is dropped); returns how many it holds. */
 function markOversized(row: SourceRow, header: string[], maxCell: number): number {
   let n = 0;
-  row.cells.forEach((cell, i) => {
+  for (let i = 0; i < row.cells.length; i++) {
+    const cell = row.cells[i];
     const size = typeof cell === 'string' ? oversizedBytes(cell) : undefined;
-    if (size === undefined) return;
+    if (size === undefined) continue;
     n++;
     markCellTooLarge(row, i, size, header, maxCell, '; the cell was not read');
-  });
+  }
   return n;
 }
 

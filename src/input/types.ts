@@ -17,7 +17,12 @@ export interface RowSource {
   file: string;
   format: 'csv' | 'xlsx';
   header: string[];
-  /** Each data row once, in file order, read lazily: nothing is held beyond the current row. */
+  /**
+   * Each data row once, in file order, a batch at a time (what the parser has ready, each row
+   * made as it is taken): the run reads these. Nothing is held beyond the current batch.
+   */
+  batches: AsyncIterable<Iterable<SourceRow>>;
+  /** The same rows one by one (for readers off the hot path); read either this or `batches`. */
   rows: AsyncIterable<SourceRow>;
   /** Releases the file; safe to call more than once and after the rows are exhausted. */
   close(): Promise<void>;

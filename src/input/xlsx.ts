@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
 import { cellText, markCellTooLarge } from './cell.js';
 import { checkHeader } from './header.js';
+import { eachRow } from './batches.js';
 import { readHead } from './head.js';
 import { DEFAULT_ZIP_LIMITS, checkZip } from './zip-guard.js';
 import { DEFAULT_MAX_CELL_BYTES, DEFAULT_MAX_SHARED_STRINGS_MB, type Cell, type RowSource, type SourceRow } from './types.js';
@@ -47,21 +48,26 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
     throw new InputError(file, options.sheet === undefined ? 'the workbook has no visible sheet' : `sheet ${JSON.stringify(options.sheet)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`);
   }
   const sheetName = sheet.name;
+  // exceljs's own row iterator: taking the sheet's parse events a chunk at a time instead was
+  // measured a quarter slower on 200,000 rows (the GC time tripled)
   const rowIterator = sheet[Symbol.asyncIterator]();
+  const pull = async (): Promise<ExcelRow | undefined> => {
+    try {
+      const next = await rowIterator.next();
+      return next.done ? undefined : next.value;
+    } catch (err) {
+      return fail(err);
+    }
+  };
 
   let header: string[] | undefined;
   let headerRow = 0;
-  try {
-    for (let next = await rowIterator.next(); !next.done; next = await rowIterator.next()) {
-      if (options.headerRow !== undefined && next.value.number < options.headerRow) continue;
-      const cells = rowCells(next.value);
-      if (cells.every(isEmpty)) continue;
-      header = trimTrailingEmpty(cells).map((c) => cellText(c).trim());
-      headerRow = next.value.number;
-      break;
-    }
-  } catch (err) {
-    fail(err);
+  for (let row = await pull(); row && !header; row = header ? undefined : await pull()) {
+    if (options.headerRow !== undefined && row.number < options.headerRow) continue;
+    const cells = rowCells(row);
+    if (cells.every(isEmpty)) continue;
+    header = trimTrailingEmpty(cells).map((c) => cellText(c).trim());
+    headerRow = row.number;
   }
   if (!header) {
     stream.destroy();
@@ -69,37 +75,29 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
   }
   checkHeader(file, header, headerRow, sheetName);
   const width = header.length;
+  const names = header;
 
-  async function* rows(): AsyncGenerator<SourceRow> {
+  /** Rows one at a time (exceljs hands them over so): each a batch of its own. */
+  async function* batches(): AsyncGenerator<Iterable<SourceRow>> {
     try {
-      while (true) {
-        let next: IteratorResult<ExcelRow>;
-        try {
-          next = await rowIterator.next();
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        if (next.done) return;
-        const cells = rowCells(next.value);
-        if (cells.every(isEmpty)) continue;
-        const out: SourceRow = { row: next.value.number, cells: cells.slice(0, width) };
-        while (out.cells.length < width) out.cells.push(null);
-        markOversized(out, header!, maxCell);
-        const extra = trimTrailingEmpty(cells).length;
-        if (extra > width) out.shapeError = `has ${extra} cells but the header has ${width}`;
-        yield out;
+      for (let next = await pull(); next; next = await pull()) {
+        const row = sourceRow(next, width);
+        if (!row) continue;
+        markOversized(row, names, maxCell);
+        yield [row];
       }
     } finally {
       stream.destroy();
     }
   }
 
+  const all = batches();
   return {
     file,
     format: 'xlsx',
     header,
-    rows: rows(),
+    batches: all,
+    rows: eachRow(all),
     close: async () => {
       stream.destroy();
     },
@@ -109,12 +107,13 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
 
 /** A text cell over the limit makes the row invalid; its text is dropped. */
 function markOversized(row: SourceRow, header: string[], maxCell: number): void {
-  row.cells.forEach((c, i) => {
+  for (let i = 0; i < row.cells.length; i++) {
+    const c = row.cells[i];
     // a UTF-16 string takes at most 3 bytes of UTF-8 per unit: measure only the long ones
-    if (typeof c !== 'string' || c.length * 3 <= maxCell) return;
+    if (typeof c !== 'string' || c.length * 3 <= maxCell) continue;
     const size = Buffer.byteLength(c);
     if (size > maxCell) markCellTooLarge(row, i, size, header, maxCell);
-  });
+  }
 }
 
 /** Streaming gives sheets one by one: counts them as they come, and skips the rows of the others. */
@@ -141,6 +140,26 @@ async function checkSignature(file: string): Promise<void> {
   if (!buf.subarray(0, 2).equals(Buffer.from('PK'))) {
     throw new InputError(file, 'not an .xlsx workbook (it is not a zip archive); save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)');
   }
+}
+
+/**
+ * A row as `width` cells in one pass (this runs for every row): null for a row with nothing in
+ * it, a shape error for one with cells past the header's last column.
+ */
+function sourceRow(row: ExcelRow, width: number): SourceRow | null {
+  // exceljs rows are 1-based: values[0] is always empty
+  const values = Array.isArray(row.values) ? row.values : [];
+  const cells: Cell[] = new Array<Cell>(width).fill(null);
+  let last = 0;
+  for (let i = 1; i < values.length; i++) {
+    const c = toCell(values[i]);
+    if (i <= width) cells[i - 1] = c;
+    if (!isEmpty(c)) last = i;
+  }
+  if (last === 0) return null;
+  const out: SourceRow = { row: row.number, cells };
+  if (last > width) out.shapeError = `has ${last} cells but the header has ${width}`;
+  return out;
 }
 
 function rowCells(row: ExcelRow): Cell[] {

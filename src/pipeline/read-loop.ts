@@ -47,7 +47,7 @@ export function emptyOutcome(): ReadOutcome {
 
 /** `out` fills as rows are read, so that progress can follow it. */
 export async function readAll(ctx: ReadContext, out: ReadOutcome = emptyOutcome()): Promise<ReadOutcome> {
-  const inflight = new Set<Promise<void>>();
+  const inflight = new InFlight();
   let rowsBefore = 0;
   for (const ps of ctx.sources) {
     if (ctx.stop.stopping) break;
@@ -55,11 +55,11 @@ export async function readAll(ctx: ReadContext, out: ReadOutcome = emptyOutcome(
     out.rowsPerFile.set(ps.source.file, n);
     rowsBefore += n;
   }
-  await ctx.settle(inflight);
+  await ctx.settle(inflight.tasks);
   return out;
 }
 
-async function readFile(ctx: ReadContext, ps: PlannedSource, out: ReadOutcome, inflight: Set<Promise<void>>, firstRows: boolean): Promise<number> {
+async function readFile(ctx: ReadContext, ps: PlannedSource, out: ReadOutcome, inflight: InFlight, firstRows: boolean): Promise<number> {
   const { source } = ps;
   const absFile = resolve(source.file);
   const sheet = source.format === 'xlsx' ? String(source.details.sheet) : undefined;
@@ -73,20 +73,27 @@ async function readFile(ctx: ReadContext, ps: PlannedSource, out: ReadOutcome, i
       return 0;
     }
   }
-  const rows = source.rows[Symbol.asyncIterator]();
+  const batches = source.batches[Symbol.asyncIterator]();
   let n = 0;
   for (;;) {
     if (ctx.stop.stopping) break;
-    let next: IteratorResult<SourceRow>;
+    let next: IteratorResult<Iterable<SourceRow>>;
     try {
-      next = await rows.next();
+      next = await batches.next();
     } catch (e) {
       inputBroke(ctx, source.file, e, n, firstRows);
       break;
     }
     if (next.done) break;
-    n++;
-    if (!(await dispatch(ctx, ps, next.value, absFile, sheet, keys, inflight))) out.notInShard++;
+    for (const row of next.value) {
+      // stopping: the rows not dispatched are left to --resume, and not counted as read
+      if (ctx.stop.stopping) break;
+      n++;
+      // most rows are handed on without a promise: only a wait (queue full, report draining) makes one
+      let handed = dispatch(ctx, ps, row, absFile, sheet, keys, inflight);
+      if (typeof handed !== 'boolean') handed = await handed;
+      if (!handed) out.notInShard++;
+    }
   }
   return n;
 }
@@ -100,8 +107,8 @@ function inputBroke(ctx: ReadContext, file: string, e: unknown, n: number, first
   if (!(e instanceof EtError)) ctx.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'input error');
 }
 
-/** Hands one row on; false for a row of another shard. */
-async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: Set<Promise<void>>): Promise<boolean> {
+/** Hands one row on; false for a row of another shard. A promise only when the reader must wait. */
+function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: InFlight): boolean | Promise<boolean> {
   const mapped = mapRow(ctx.mapping, ps.plan, row, ps.source.file, sheet);
   // one key: the same hash as before match.keys existed, so older journals still resume
   // the journal's hash: validate keeps no journal
@@ -110,22 +117,43 @@ async function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, abs
   const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan), ctx.shard);
   if (c.kind === 'outside') return false;
   if (c.kind === 'record' || !ctx.rows) {
-    if (c.kind === 'record') {
-      // most rows need no wait: no promise, no tick
-      const wait = ctx.sink.record(c.result, at);
-      if (wait) await wait;
-    }
-    return true;
+    const wait = c.kind === 'record' ? ctx.sink.record(c.result, at) : undefined;
+    return wait ? wait.then(() => true) : true;
   }
-  // the reader waits while enough work is queued: memory stays flat on any file size
-  while (inflight.size >= ctx.concurrency * 2) await Promise.race(inflight);
-  if (ctx.stop.stopping) return true;
   const rc = ctx.rows;
-  const ticket = rc.gate.ticket();
-  const task = c.kind === 'resumed' ? processResumed(rc, at, c.mapped, ticket, c.earlier) : processRow(rc, at, c.mapped, ticket);
-  inflight.add(task);
-  void task.finally(() => inflight.delete(task));
-  return true;
+  const start = (): true => {
+    const ticket = rc.gate.ticket();
+    inflight.add(c.kind === 'resumed' ? processResumed(rc, at, c.mapped, ticket, c.earlier) : processRow(rc, at, c.mapped, ticket));
+    return true;
+  };
+  // the reader waits while enough work is queued: memory stays flat on any file size
+  if (inflight.tasks.size < ctx.concurrency * 2) return start();
+  return (async () => {
+    while (inflight.tasks.size >= ctx.concurrency * 2) await inflight.oneDone();
+    return ctx.stop.stopping ? true : start();
+  })();
+}
+
+/** The rows in flight, and the reader's wake-up when one ends. */
+class InFlight {
+  readonly tasks = new Set<Promise<void>>();
+  private wake: (() => void) | undefined;
+
+  add(task: Promise<void>): void {
+    this.tasks.add(task);
+    const done = () => {
+      this.tasks.delete(task);
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    };
+    void task.then(done, done);
+  }
+
+  /** Resolves when a row in flight ends (a race over the tasks would add a reaction to each of them, a row each). */
+  oneDone(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
 }
 
 /** A first pass over a file: the last row of each key (rows with an unusable key are left out). */

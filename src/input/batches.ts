@@ -1,0 +1,50 @@
+import type { Readable } from 'node:stream';
+import type { SourceRow } from './types.js';
+
+/**
+ * What an object-mode stream holds, taken a batch at a time: the records already parsed are read
+ * without a promise and a tick each (a stream's async iterator costs both a record), and the
+ * generator waits only when the stream is empty. Ends when the stream ends or is destroyed;
+ * throws the stream's error.
+ */
+export async function* readBatches<T>(stream: Readable, max = 1024): AsyncGenerator<T[]> {
+  // a listener for the whole read: an error between two pulls is kept for the next one, never thrown
+  let failed: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const onError = (error: unknown) => {
+    failed ??= { error };
+    wake?.();
+  };
+  const onEvent = () => wake?.();
+  stream.on('error', onError);
+  stream.on('readable', onEvent);
+  stream.on('end', onEvent);
+  stream.on('close', onEvent);
+  try {
+    for (;;) {
+      const batch: T[] = [];
+      for (let r: T | null; batch.length < max && (r = stream.read() as T | null) !== null; ) batch.push(r);
+      if (batch.length > 0) {
+        yield batch;
+        continue;
+      }
+      if (failed) throw failed.error;
+      if (stream.errored) throw stream.errored;
+      if (stream.readableEnded || stream.destroyed) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    stream.off('readable', onEvent);
+    stream.off('end', onEvent);
+    stream.off('close', onEvent);
+    // an error after the last pull (a destroy racing the end) has nowhere to go: keep it quiet
+    stream.off('error', onError);
+    stream.on('error', () => {});
+  }
+}
+
+/** The rows of a source's batches one by one, for readers that are not on the hot path. */
+export async function* eachRow(batches: AsyncIterable<Iterable<SourceRow>>): AsyncGenerator<SourceRow> {
+  for await (const batch of batches) yield* batch;
+}
