@@ -30,7 +30,20 @@ export interface Entry {
  */
 export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<void> {
   const entries = await readDirectory(file, limits.maxEntries);
-  for (const e of entries) await inflateCheck(file, e, limits);
+  // two at a time: zlib inflates on the thread pool, so the sheet and the shared strings go side by side
+  let next = 0;
+  let refused = false;
+  const worker = async () => {
+    while (!refused && next < entries.length) {
+      try {
+        await inflateCheck(file, entries[next++]!, limits);
+      } catch (e) {
+        refused = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
 }
 
 export async function readDirectory(file: string, maxEntries: number): Promise<Entry[]> {
@@ -82,8 +95,9 @@ async function inflateCheck(file: string, e: Entry, limits: ZipLimits): Promise<
   }
   if (e.method !== 8) throw refuse(file, `entry ${JSON.stringify(e.name)} uses compression method ${e.method}, which workbooks do not use`);
   if (e.compressed === 0) return;
-  const input = createReadStream(file, { start: e.offset, end: e.offset + e.compressed - 1 });
-  const inflate = createInflateRaw();
+  // large chunks: the check inflates every entry once more, and small ones cost a callback each
+  const input = createReadStream(file, { start: e.offset, end: e.offset + e.compressed - 1, highWaterMark: 1 << 20 });
+  const inflate = createInflateRaw({ chunkSize: 1 << 20 });
   let read = 0;
   let written = 0;
   await new Promise<void>((resolve, reject) => {
