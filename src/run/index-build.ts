@@ -87,8 +87,9 @@ export interface IndexOptions {
  */
 export async function buildIndex(client: ApiClient, mapping: Mapping, windows: Window[], o: IndexOptions): Promise<SessionIndex> {
   const index = new SessionIndex(mapping.match, mapping.fields.map((f) => f.name));
-  // a few pages side by side are enough to hide the latency; more would only pile up parsed pages
-  const limit = pLimit(Math.min(o.concurrency, 8));
+  // as many pages at once as requests may be in flight in the run (--concurrency, the run's one
+  // bound on the API); a page is indexed and dropped as it comes
+  const limit = pLimit(o.concurrency);
   for (const w of windows) {
     index.windows.push(`${w.from}..${w.to}`);
     const filter = dateRangeFilter(w.from, w.to);
