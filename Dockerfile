@@ -22,5 +22,5 @@ WORKDIR /data
 RUN chown node:node /data
 USER node
 # a small young generation keeps the resident set low on million-row files (see npm run bench)
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=1024", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--max-old-space-size=2048", "--heap-growing-percent=50", "/app/dist/cli.js"]
 CMD ["--help"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=1024
+#!/usr/bin/env -S node --max-semi-space-size=16 --max-old-space-size=2048 --heap-growing-percent=50
 /**
  * The `et-import` executable: the only place that exits the process. The crash handlers are a
  * last resort: every expected failure, and every bug inside a run, ends through `main`'s exit code.
