@@ -1,4 +1,5 @@
-import { MultiBar, type SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { MultiBar, SingleBar } from 'cli-progress';
 import type { ProgressState, ProgressView } from '../run/progress.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
@@ -26,7 +27,9 @@ export class Terminal implements ProgressView {
 
   start(total: number | null): void {
     const known = total !== null;
-    this.bars = new MultiBar({
+    // loaded only when a bar is shown (a terminal): runs in cron or a container never need it
+    const { MultiBar: Bars } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+    this.bars = new Bars({
       stream: this.stream,
       hideCursor: true,
       clearOnComplete: false,

@@ -5,11 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
 import { emptyStats, mulberry32, readBody, routeName, safeEqual, send, sleep, UUID } from './http.js';
 import { SessionStore, newestFirst, toApiItem, type SandboxSession } from './store.js';
+import { DEFAULT_USER, type SandboxUser } from './defaults.js';
 
-export interface SandboxUser {
-  username: string;
-  password: string;
-}
+export { DEFAULT_USER, type SandboxUser };
 
 export interface SandboxOptions {
   sessions?: SandboxSession[];
@@ -50,8 +48,6 @@ export interface SandboxStats {
   overlappingWrites: number;
   peakInFlight: number;
 }
-
-export const DEFAULT_USER: SandboxUser = { username: 'demo@example.com', password: 'demo-password' };
 
 /**
  * A local stand-in for the Ender Turing API, following what the public reference says:

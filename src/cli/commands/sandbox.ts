@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { EtError, errorMessage } from '../../errors.js';
-import { DEFAULT_USER, Sandbox, parseSessions, type SandboxSeed } from '../../sandbox/server.js';
+import { DEFAULT_USER } from '../../sandbox/defaults.js';
+import type { SandboxSeed } from '../../sandbox/server.js';
 import type { Io } from '../io.js';
 
 export const describe = 'serve a local stand-in of the Ender Turing API (for trying the tool and for tests)';
@@ -24,6 +25,8 @@ type Args = ArgumentsCamelCase<Awaited<ReturnType<typeof builder>['argv']>>;
 export async function handler(a: Args, io: Io): Promise<void> {
   const seed = a.sessions ? await readSeed(a.sessions) : { sessions: [] };
   const users = seed.users ?? [{ username: a.user, password: a.password ?? io.env.ET_SANDBOX_PASSWORD ?? DEFAULT_USER.password }];
+  // loaded when served: a run never needs the server
+  const { Sandbox } = await import('../../sandbox/server.js');
   const sandbox = new Sandbox({ sessions: seed.sessions, users, tokenTtlSeconds: a.tokenTtl, latencyMs: a.latency, maxPageSize: a.maxPageSize, failRate: a.failRate, dropRate: a.dropRate, rateLimit: a.rateLimit, seed: a.seed });
   const url = await sandbox.listen(a.port, a.host);
   io.stdout.write(`sandbox listening on ${url} (${sandbox.store.size} sessions; user ${users[0]!.username})\n`);
@@ -37,6 +40,7 @@ export async function handler(a: Args, io: Io): Promise<void> {
 }
 
 async function readSeed(file: string): Promise<SandboxSeed> {
+  const { parseSessions } = await import('../../sandbox/server.js');
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
