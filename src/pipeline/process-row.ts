@@ -4,7 +4,8 @@ import { hasDroppedKeys } from '../api/json.js';
 import { ApiError, EtError, errorMessage, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
-import type { RowResult } from '../report/writer.js';
+import type { FieldChange, RowResult } from '../report/writer.js';
+import type { Status } from '../report/statuses.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
 import { resolveRow, type KeyTry, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
@@ -77,7 +78,7 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     const session = found.session;
     await ctx.gate.turn(ticket);
     ctx.dirty?.add(session.id);
-    const matched = { ...base, matchedBy: found.matchedBy };
+    const matched: Base = { file: base.file, row: base.row, key: base.key, matchedBy: found.matchedBy };
     const write = ctx.queue.run(session.id, async () => record(await ctx.limit(() => writeRow(ctx, session, mapped, matched, where))));
     pass();
     await write;
@@ -148,12 +149,11 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
     return { ...base, sessionId: session.id, status: 'failed', errorCode: 'E_UNSAFE_EXISTING', errorMessage: `${where}: the session's ${unsafe.map((f) => f.name).join(', ')} holds keys (__proto__, constructor, prototype) that cannot be kept safely; not written, so the stored value is not changed` };
   }
   const { body, changed } = mergeMetadata(current, mapped.values, ctx.mapping.fields);
-  const ok = { ...base, sessionId: session.id, changed };
-  if (changed.length === 0) return { ...ok, status: 'unchanged' };
+  if (changed.length === 0) return written(base, session.id, changed, 'unchanged', undefined);
   const json = JSON.stringify(body);
   const size = Buffer.byteLength(json);
   if (size > ctx.maxBodyBytes) {
-    return { ...ok, status: 'invalid', errorCode: 'E_TOO_LARGE', errorMessage: `${where}: the metadata to write is ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(ctx.maxBodyBytes / 1024)}; not sent` };
+    return { ...written(base, session.id, changed, 'invalid', undefined), errorCode: 'E_TOO_LARGE', errorMessage: `${where}: the metadata to write is ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(ctx.maxBodyBytes / 1024)}; not sent` };
   }
   if (!ctx.dryRun) {
     try {
@@ -167,8 +167,14 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   ctx.written.set(session.id, Object.assign(after, body));
   ctx.index?.noteWrite(session, body);
   if (ctx.dryRun) ctx.client.stats.dryRunPuts++;
-  const changes = changed.map((field) => ({ field, before: Object.hasOwn(current, field) ? current[field] : undefined, after: body[field] }));
-  return { ...ok, changes, status: ctx.dryRun ? 'would_update' : 'updated' };
+  const changes: FieldChange[] = [];
+  for (const field of changed) changes.push({ field, before: Object.hasOwn(current, field) ? current[field] : undefined, after: body[field] });
+  return written(base, session.id, changed, ctx.dryRun ? 'would_update' : 'updated', changes);
+}
+
+/** A written (or unchanged) row's result, always of one shape: a spread a row cost more than the write's bookkeeping. */
+function written(base: Base, sessionId: string, changed: string[], status: Status, changes: FieldChange[] | undefined): RowResult {
+  return { file: base.file, row: base.row, key: base.key, matchedBy: base.matchedBy, sessionId, changed, status, changes };
 }
 
 function unresolved(ctx: RowContext, r: Exclude<RowResolution, { kind: 'matched' }>, base: Base, where: string): RowResult {

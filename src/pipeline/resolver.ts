@@ -105,7 +105,8 @@ export async function resolveRow(client: ApiClient, match: MatchSpec, keys: RowK
       tried.push({ column: k.column, lookup: k.lookup, searched: r.searched });
       continue;
     }
-    return { ...r, matchedBy: k.column, lookup: k.lookup };
+    // (literals, not a spread: this runs for every row)
+    return r.kind === 'matched' ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup } : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup };
   }
   return { kind: 'unmatched', tried };
 }

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.js';
-import type { FieldChange, RowResult } from './writer.js';
+import type { RowResult } from './writer.js';
 
 export interface ErrorGroup {
   code: ErrorCode | 'none';
@@ -40,17 +40,20 @@ export class ReportDigest {
     if (g.rows.length < EXAMPLES_PER_CODE) g.rows.push({ file: r.file, row: r.row, key: r.key, message: r.errorMessage ?? '' });
   }
 
-  addChanges(lines: ChangeLine[]): void {
-    this.changeCount += lines.length;
-    for (const l of lines) if (this.changes.length < CHANGES_KEPT) this.changes.push(l);
+  /** Counts a row's changes; `keepChange` keeps the first few, while `wantsChanges`. */
+  countChanges(n: number): void {
+    this.changeCount += n;
+  }
+
+  wantsChanges(): boolean {
+    return this.changes.length < CHANGES_KEPT;
+  }
+
+  keepChange(line: ChangeLine): void {
+    if (this.changes.length < CHANGES_KEPT) this.changes.push(line);
   }
 
   get errors(): ErrorGroup[] {
     return [...this.groups.values()].sort((a, b) => b.count - a.count);
   }
-}
-
-/** A changed field as the lines of changes.csv: before and after as JSON text, before empty when absent. */
-export function changeLines(r: RowResult, changes: FieldChange[]): ChangeLine[] {
-  return changes.map((c) => ({ file: r.file, row: r.row, key: r.key, sessionId: r.sessionId ?? '', field: c.field, before: c.before === undefined ? '' : JSON.stringify(c.before), after: JSON.stringify(c.after) }));
 }

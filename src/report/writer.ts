@@ -6,7 +6,7 @@ import { cellText } from '../input/cell.js';
 import { scrub, scrubValue } from '../redact.js';
 import { csvLine } from './csv-line.js';
 import { LineFile } from './line-file.js';
-import { ReportDigest, changeLines } from './digest.js';
+import { ReportDigest } from './digest.js';
 import { renderReport, type ReportPage } from './html.js';
 import { OK_STATUSES, emptyCounts, type Counts, type Status } from './statuses.js';
 
@@ -115,14 +115,25 @@ export class ReportWriter {
     this.counts.total++;
     const ok = OK_STATUSES.has(result.status);
     if (!ok) this.digest.addProblem(result);
-    const lines = result.changes?.length ? changeLines(result, result.changes) : undefined;
-    if (lines) this.digest.addChanges(lines);
+    let wait = result.changes?.length ? this.writeChanges(result, result.changes) : undefined;
     if (this.failure) return undefined;
-    let wait: Promise<void> | undefined;
-    if (lines) for (const l of lines) wait = this.changes.add(csvLine([l.file, l.row, l.key, l.sessionId, l.field, l.before, l.after])) ?? wait;
     const line = csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]);
     wait = this.results.add(line) ?? wait;
     if (!ok && header && cells) wait = this.writeFailed(result, header, cells) ?? wait;
+    return wait;
+  }
+
+  /** changes.csv lines: before and after as JSON text (before empty when absent); the first few kept for report.html. */
+  private writeChanges(r: RowResult, changes: FieldChange[]): Promise<void> | undefined {
+    this.digest.countChanges(changes.length);
+    let wait: Promise<void> | undefined;
+    const sessionId = r.sessionId ?? '';
+    for (const c of changes) {
+      const before = c.before === undefined ? '' : JSON.stringify(c.before);
+      const after = JSON.stringify(c.after);
+      if (this.digest.wantsChanges()) this.digest.keepChange({ file: r.file, row: r.row, key: r.key, sessionId, field: c.field, before, after });
+      if (!this.failure) wait = this.changes.add(csvLine([r.file, r.row, r.key, sessionId, c.field, before, after])) ?? wait;
+    }
     return wait;
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { RowAt, RowSink } from '../pipeline/row.js';
 import { OK_STATUSES } from '../report/statuses.js';
 import type { ReportWriter, RowResult } from '../report/writer.js';
-import type { Journal } from '../state/journal.js';
+import type { Journal, JournalEntry } from '../state/journal.js';
 import type { StopControl } from './stop-control.js';
 
 /**
@@ -64,7 +64,10 @@ export class Recorder implements RowSink {
   private appendJournal(result: RowResult, at: RowAt): void {
     if (!this.journal || this.journalBroken || result.status === 'skipped') return;
     try {
-      this.journal.append({ f: at.absFile, r: result.row, h: at.hash, s: result.status, ...(result.sessionId && { id: result.sessionId }), ...(this.dryRun && { d: 1 as const }) });
+      const entry: JournalEntry = { f: at.absFile, r: result.row, h: at.hash, s: result.status };
+      if (result.sessionId) entry.id = result.sessionId;
+      if (this.dryRun) entry.d = 1;
+      this.journal.append(entry);
     } catch (e) {
       this.journalFailed(e);
     }
