@@ -20,6 +20,11 @@ export class SessionIndex {
   private readonly json: (string | undefined)[] = [];
   /** The slot each session handed out by `resolve` came from. */
   private readonly origin = new WeakMap<Session, number>();
+  /** 1 for a slot whose written values were not kept (over the budget): its keys are searched for. */
+  private forgotten = new Uint8Array(1024);
+  private anyForgotten = false;
+  /** Characters of written values kept so far. */
+  private writtenChars = 0;
   sessions = 0;
   pages = 0;
   fallbackSearches = 0;
@@ -28,6 +33,8 @@ export class SessionIndex {
   constructor(
     private readonly match: MatchSpec,
     fields: readonly string[],
+    /** Written values kept, in characters of JSON; past it a written session is dropped from the index. */
+    private readonly writtenBudget = WRITTEN_BUDGET_CHARS,
   ) {
     this.byKey = match.keys.map(() => new Map());
     this.keep = match.onMultiple === 'newest' ? [...new Set([...fields, match.newestField])] : [...fields];
@@ -58,6 +65,7 @@ export class SessionIndex {
   resolve(keyIndex: number, lookup: string): Resolution | undefined {
     const there = this.byKey[keyIndex]?.get(lookup);
     if (there === undefined) return undefined;
+    if (this.anyForgotten && slotList(there).some((slot) => this.forgotten[slot] === 1)) return undefined;
     const found = slotList(there).map((slot) => {
       const session: Session = { ...parse(this.json[slot]), id: this.idOf(slot) };
       this.origin.set(session, slot);
@@ -78,7 +86,20 @@ export class SessionIndex {
   noteWrite(session: Session, values: Record<string, unknown>): void {
     const known = this.origin.get(session);
     const slots = known !== undefined ? [known] : this.slotsOf(session);
-    for (const s of slots) this.json[s] = this.snapshot({ ...parse(this.json[s]), ...values });
+    for (const s of slots) {
+      const json = this.snapshot({ ...parse(this.json[s]), ...values });
+      const grown = (json?.length ?? 0) - (this.json[s]?.length ?? 0);
+      if (this.writtenChars + grown <= this.writtenBudget) {
+        this.writtenChars += grown;
+        this.json[s] = json;
+      } else {
+        // a run writing a whole large window would keep every write: past the budget the session
+        // leaves the index, and a later row of it is searched for (the server has the write)
+        this.json[s] = undefined;
+        this.forgotten[s] = 1;
+        this.anyForgotten = true;
+      }
+    }
   }
 
   private slotsOf(session: Session): number[] {
@@ -97,6 +118,11 @@ export class SessionIndex {
       const bigger = new Uint32Array(this.ids.length * 2);
       bigger.set(this.ids);
       this.ids = bigger;
+    }
+    if (slot >= this.forgotten.length) {
+      const bigger = new Uint8Array(this.forgotten.length * 2);
+      bigger.set(this.forgotten);
+      this.forgotten = bigger;
     }
     this.ids.set(words, slot * 4);
     if (json !== undefined) this.json[slot] = json;
@@ -125,6 +151,13 @@ export class SessionIndex {
     return any ? JSON.stringify(kept) : undefined;
   }
 }
+
+/**
+ * Written values the index keeps: 16 M characters of JSON (~130,000 sessions' worth). A file that
+ * writes more sessions than that stays in bounded memory; its later rows of those sessions cost a
+ * search each.
+ */
+const WRITTEN_BUDGET_CHARS = 16 * 1024 * 1024;
 
 /** The slots a key value maps to. */
 function slotList(there: number | number[] | undefined): number[] {
