@@ -8,15 +8,11 @@ import type { SourceRow } from './types.js';
  * throws the stream's error.
  */
 export async function* readBatches<T>(stream: Readable, max = 1024): AsyncGenerator<T[]> {
-  // a listener for the whole read: an error between two pulls is kept for the next one, never thrown
-  let failed: { error: unknown } | undefined;
+  // listeners for the whole read: an error between two pulls (the stream keeps it in `errored`)
+  // is thrown by the next pull, never as an unhandled 'error' event
   let wake: (() => void) | undefined;
-  const onError = (error: unknown) => {
-    failed ??= { error };
-    wake?.();
-  };
   const onEvent = () => wake?.();
-  stream.on('error', onError);
+  stream.on('error', onEvent);
   stream.on('readable', onEvent);
   stream.on('end', onEvent);
   stream.on('close', onEvent);
@@ -28,7 +24,6 @@ export async function* readBatches<T>(stream: Readable, max = 1024): AsyncGenera
         yield batch;
         continue;
       }
-      if (failed) throw failed.error;
       if (stream.errored) throw stream.errored;
       if (stream.readableEnded || stream.destroyed) return;
       await new Promise<void>((resolve) => (wake = resolve));
@@ -39,7 +34,7 @@ export async function* readBatches<T>(stream: Readable, max = 1024): AsyncGenera
     stream.off('end', onEvent);
     stream.off('close', onEvent);
     // an error after the last pull (a destroy racing the end) has nowhere to go: keep it quiet
-    stream.off('error', onError);
+    stream.off('error', onEvent);
     stream.on('error', () => {});
   }
 }

@@ -62,12 +62,13 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
 
   let header: string[] | undefined;
   let headerRow = 0;
-  for (let row = await pull(); row && !header; row = header ? undefined : await pull()) {
+  for (let row = await pull(); row; row = await pull()) {
     if (options.headerRow !== undefined && row.number < options.headerRow) continue;
     const cells = rowCells(row);
     if (cells.every(isEmpty)) continue;
     header = trimTrailingEmpty(cells).map((c) => cellText(c).trim());
     headerRow = row.number;
+    break;
   }
   if (!header) {
     stream.destroy();

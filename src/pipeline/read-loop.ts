@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
 import type { ResumeIndex } from '../state/journal.js';
 import { rowHash } from '../state/journal.js';
-import { classifyRow, type FileKeys } from './classify.js';
+import { classifyRow, type Classified, type FileKeys } from './classify.js';
 import { KeyTable } from './key-table.js';
 import { duplicateKey, keyCellText, mapRow, rowKeys } from './mapper.js';
 import { processResumed, processRow, type RowContext } from './process-row.js';
@@ -121,17 +121,19 @@ function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: 
     return wait ? wait.then(() => true) : true;
   }
   const rc = ctx.rows;
-  const start = (): true => {
-    const ticket = rc.gate.ticket();
-    inflight.add(c.kind === 'resumed' ? processResumed(rc, at, c.mapped, ticket, c.earlier) : processRow(rc, at, c.mapped, ticket));
-    return true;
-  };
   // the reader waits while enough work is queued: memory stays flat on any file size
-  if (inflight.tasks.size < ctx.concurrency * 2) return start();
+  if (inflight.tasks.size < ctx.concurrency * 2) return start(rc, inflight, c, at);
   return (async () => {
     while (inflight.tasks.size >= ctx.concurrency * 2) await inflight.oneDone();
-    return ctx.stop.stopping ? true : start();
+    return ctx.stop.stopping ? true : start(rc, inflight, c, at);
   })();
+}
+
+/** Puts a row that needs the API in flight, in its turn. */
+function start(rc: RowContext, inflight: InFlight, c: Extract<Classified, { kind: 'work' | 'resumed' }>, at: RowAt): true {
+  const ticket = rc.gate.ticket();
+  inflight.add(c.kind === 'resumed' ? processResumed(rc, at, c.mapped, ticket, c.earlier) : processRow(rc, at, c.mapped, ticket));
+  return true;
 }
 
 /** The rows in flight, and the reader's wake-up when one ends. */
