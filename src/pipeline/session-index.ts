@@ -3,6 +3,7 @@ import { isUuid } from '../api/sessions.js';
 import type { MatchSpec } from '../mapping/types.js';
 import { matchValues } from './mapper.js';
 import { pickNewest, type Resolution, type Session } from './resolver.js';
+import { StringSlots } from './string-slots.js';
 
 /**
  * The sessions of the listed date windows, by each key's exact match value, holding only what
@@ -11,10 +12,10 @@ import { pickNewest, type Resolution, type Session } from './resolver.js';
  *
  * Compact, for windows of a million sessions: a session is a slot; its id is 16 bytes in a typed
  * array, what merging needs is one JSON string (none for most sessions), and each key value maps
- * to its slot (or slots).
+ * to its slot (or slots) in a table outside the JS heap.
  */
 export class SessionIndex {
-  private readonly byKey: Map<string, number | number[]>[];
+  private readonly byKey: StringSlots[];
   private readonly keep: string[];
   private ids = new Uint32Array(4 * 1024);
   private readonly json: (string | undefined)[] = [];
@@ -36,7 +37,7 @@ export class SessionIndex {
     /** Written values kept, in characters of JSON; past it a written session is dropped from the index. */
     private readonly writtenBudget = WRITTEN_BUDGET_CHARS,
   ) {
-    this.byKey = match.keys.map(() => new Map());
+    this.byKey = match.keys.map(() => new StringSlots());
     this.keep = match.onMultiple === 'newest' ? [...new Set([...fields, match.newestField])] : [...fields];
   }
 
