@@ -3,28 +3,33 @@ import { isUuid } from '../api/sessions.js';
 import type { MatchSpec } from '../mapping/types.js';
 import { matchValues } from './mapper.js';
 import { pickNewest, type Resolution, type Session } from './resolver.js';
-import { StringSlots } from './string-slots.js';
+import { StringSlots, grown } from './string-slots.js';
 
 /**
  * The sessions of the listed date windows, by each key's exact match value, holding only what
  * merging needs. A key not found here is searched for as in search mode; the index only saves
  * requests, it is never the last word. Writes of this run update it.
  *
- * Compact, for windows of a million sessions: a session is a slot; its id is 16 bytes in a typed
- * array, what merging needs is one JSON string (none for most sessions), and each key value maps
- * to its slot (or slots) in a table outside the JS heap.
+ * Compact, for windows of a million sessions, and outside the JS heap: a session is a slot; its id
+ * is 16 bytes in a typed array, what merging needs is its JSON in one byte array (none for most
+ * sessions), and each key value maps to its slot (or slots) in a typed-array table.
  */
 export class SessionIndex {
   private readonly byKey: StringSlots[];
   private readonly keep: string[];
   private ids = new Uint32Array(4 * 1024);
-  private readonly json: (string | undefined)[] = [];
+  /** What merging needs of each listed session, as UTF-8 JSON one after another (none for most sessions). */
+  private listed = new Uint8Array(1 << 16);
+  /** Where each slot's listed JSON ends (it starts where the previous slot's ends). */
+  private listedEnd = new Uint32Array(1024);
   /** The slot each session handed out by `resolve` came from. */
   private readonly origin = new WeakMap<Session, number>();
   /** 1 for a slot whose written values were not kept (over the budget): its keys are searched for. */
   private forgotten = new Uint8Array(1024);
   private anyForgotten = false;
-  /** Characters of written values kept so far. */
+  /** What this run wrote, as JSON, by slot, written longest ago first: it stands for the listed JSON. */
+  private readonly writes = new Map<number, string | undefined>();
+  /** Characters of JSON those slots hold. */
   private writtenChars = 0;
   sessions = 0;
   pages = 0;
@@ -34,7 +39,7 @@ export class SessionIndex {
   constructor(
     private readonly match: MatchSpec,
     fields: readonly string[],
-    /** Written values kept, in characters of JSON; past it a written session is dropped from the index. */
+    /** Written values kept, in characters of JSON; past it the session written longest ago is dropped from the index. */
     private readonly writtenBudget = WRITTEN_BUDGET_CHARS,
   ) {
     this.byKey = match.keys.map(() => new StringSlots());
@@ -68,7 +73,7 @@ export class SessionIndex {
     if (there === undefined) return undefined;
     if (this.anyForgotten && slotList(there).some((slot) => this.forgotten[slot] === 1)) return undefined;
     const found = slotList(there).map((slot) => {
-      const session: Session = { ...parse(this.json[slot]), id: this.idOf(slot) };
+      const session: Session = { ...parse(this.jsonOf(slot)), id: this.idOf(slot) };
       this.origin.set(session, slot);
       return session;
     });
@@ -88,18 +93,22 @@ export class SessionIndex {
     const known = this.origin.get(session);
     const slots = known !== undefined ? [known] : this.slotsOf(session);
     for (const s of slots) {
-      const json = this.snapshot({ ...parse(this.json[s]), ...values });
-      const grown = (json?.length ?? 0) - (this.json[s]?.length ?? 0);
-      if (this.writtenChars + grown <= this.writtenBudget) {
-        this.writtenChars += grown;
-        this.json[s] = json;
-      } else {
-        // a run writing a whole large window would keep every write: past the budget the session
-        // leaves the index, and a later row of it is searched for (the server has the write)
-        this.json[s] = undefined;
-        this.forgotten[s] = 1;
-        this.anyForgotten = true;
-      }
+      // a session that left the index stays out: its key is searched for
+      if (this.forgotten[s] === 1) continue;
+      const json = this.snapshot({ ...parse(this.jsonOf(s)), ...values });
+      this.writtenChars += (json?.length ?? 0) - (this.writes.get(s)?.length ?? 0);
+      // the newest writes are kept: a session written again moves to the back
+      this.writes.delete(s);
+      this.writes.set(s, json);
+    }
+    // past the budget, the sessions written longest ago leave the index: a later row of one of
+    // them is searched for (the server has the write), and memory stays bounded on any file
+    for (const [s, json] of this.writes) {
+      if (this.writtenChars <= this.writtenBudget) break;
+      this.writes.delete(s);
+      this.writtenChars -= json?.length ?? 0;
+      this.forgotten[s] = 1;
+      this.anyForgotten = true;
     }
   }
 
@@ -115,19 +124,26 @@ export class SessionIndex {
 
   private newSlot(words: number[], json: string | undefined): number {
     const slot = this.sessions++;
-    if ((slot + 1) * 4 > this.ids.length) {
-      const bigger = new Uint32Array(this.ids.length * 2);
-      bigger.set(this.ids);
-      this.ids = bigger;
-    }
-    if (slot >= this.forgotten.length) {
-      const bigger = new Uint8Array(this.forgotten.length * 2);
-      bigger.set(this.forgotten);
-      this.forgotten = bigger;
-    }
+    if ((slot + 1) * 4 > this.ids.length) this.ids = grown(this.ids, this.ids.length * 2);
+    if (slot >= this.forgotten.length) this.forgotten = grown(this.forgotten, this.forgotten.length * 2);
+    if (slot >= this.listedEnd.length) this.listedEnd = grown(this.listedEnd, this.listedEnd.length * 2);
     this.ids.set(words, slot * 4);
-    if (json !== undefined) this.json[slot] = json;
+    let end = slot === 0 ? 0 : this.listedEnd[slot - 1]!;
+    if (json !== undefined) {
+      // UTF-8 takes at most 3 bytes a UTF-16 code unit
+      if (end + json.length * 3 > this.listed.length) this.listed = grown(this.listed, Math.max(this.listed.length * 2, end + json.length * 3));
+      end += encoder.encodeInto(json, this.listed.subarray(end)).written;
+    }
+    this.listedEnd[slot] = end;
     return slot;
+  }
+
+  /** What merging needs of a slot: this run's write, else what the listing said. */
+  private jsonOf(slot: number): string | undefined {
+    if (this.writes.has(slot)) return this.writes.get(slot);
+    const start = slot === 0 ? 0 : this.listedEnd[slot - 1]!;
+    const end = this.listedEnd[slot]!;
+    return end === start ? undefined : decoder.decode(this.listed.subarray(start, end));
   }
 
   private sameId(slot: number, words: number[]): boolean {
@@ -154,11 +170,11 @@ export class SessionIndex {
 }
 
 /**
- * Written values the index keeps: 16 M characters of JSON (~130,000 sessions' worth). A file that
- * writes more sessions than that stays in bounded memory; its later rows of those sessions cost a
- * search each.
+ * Written values the index keeps: 8 M characters of JSON (~65,000 sessions' worth), the most
+ * recently written. A file that writes more sessions than that stays in bounded memory; a row
+ * whose session was written longer ago costs a search.
  */
-const WRITTEN_BUDGET_CHARS = 16 * 1024 * 1024;
+const WRITTEN_BUDGET_CHARS = 8 * 1024 * 1024;
 
 /** The slots a key value maps to. */
 function slotList(there: number | number[] | undefined): number[] {
@@ -170,6 +186,9 @@ function uuidWords(id: string): number[] {
   const hex = id.replace(/-/g, '');
   return [0, 8, 16, 24].map((i) => Number.parseInt(hex.slice(i, i + 8), 16));
 }
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function parse(json: string | undefined): Record<string, unknown> {
   return json === undefined ? {} : (JSON.parse(json) as Record<string, unknown>);

@@ -109,7 +109,8 @@ export class StringSlots {
   }
 }
 
-function grown<T extends Uint8Array | Uint32Array | Int32Array>(a: T, length: number): T {
+/** A copy of `a` in a typed array of `length` (the rest zero: untouched pages cost no memory). */
+export function grown<T extends Uint8Array | Uint32Array | Int32Array>(a: T, length: number): T {
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;

@@ -23,16 +23,25 @@ describe('SessionIndex', () => {
     expect(index.resolve(0, 'CALL-1')).toEqual({ kind: 'matched', session: { id: id(1), csi: 5, crm_statuses: ['Opened', 'Closed'] } });
   });
 
-  it('past its budget of written values, drops a written session, whose key is then searched for', () => {
-    // room for about two writes of this size
-    const index = indexOf(4, 100);
-    for (const n of [0, 1, 2, 3]) {
+  it('past its budget of written values, drops the sessions written longest ago, whose keys are then searched for', () => {
+    // room for two writes of this size (59 characters of JSON each)
+    const index = indexOf(5, 120);
+    const write = (n: number, csi: number) => {
       const r = index.resolve(0, `CALL-${n}`) as { session: Record<string, unknown> & { id: string } };
-      index.noteWrite(r.session, { csi: n, crm_statuses: ['Opened', 'Closed', 'Survey sent'] });
-    }
-    expect(index.resolve(0, 'CALL-0')).toEqual({ kind: 'matched', session: { id: id(0), csi: 0, crm_statuses: ['Opened', 'Closed', 'Survey sent'] } });
-    expect(index.resolve(0, 'CALL-3')).toBeUndefined();
+      index.noteWrite(r.session, { csi, crm_statuses: ['Opened', 'Closed', 'Survey sent'] });
+    };
+    write(0, 1);
+    write(1, 1);
+    // written again: now the newest
+    write(0, 2);
+    write(2, 1);
+    expect(index.resolve(0, 'CALL-0')).toEqual({ kind: 'matched', session: { id: id(0), csi: 2, crm_statuses: ['Opened', 'Closed', 'Survey sent'] } });
+    expect(index.resolve(0, 'CALL-2')).toEqual({ kind: 'matched', session: { id: id(2), csi: 1, crm_statuses: ['Opened', 'Closed', 'Survey sent'] } });
+    expect(index.resolve(0, 'CALL-1')).toBeUndefined();
+    // a session that left stays out, even when a searched-for row of it writes again
+    index.noteWrite({ id: id(1), external_id: 'CALL-1' }, { csi: 3 });
+    expect(index.resolve(0, 'CALL-1')).toBeUndefined();
     // the sessions never written are still known
-    expect(indexOf(4, 100).resolve(0, 'CALL-3')?.kind).toBe('matched');
+    expect(index.resolve(0, 'CALL-3')?.kind).toBe('matched');
   });
 });
