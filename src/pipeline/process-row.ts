@@ -8,7 +8,7 @@ import type { FieldChange, RowResult } from '../report/writer.js';
 import type { Status } from '../report/statuses.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
-import { resolveRow, type KeyTry, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
+import { resolveFromIndex, resolveRow, type KeyTry, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
 import type { SessionIndex } from './session-index.js';
 import type { RowAt, RowSink, StopState } from './row.js';
 import type { SessionQueue } from './session-queue.js';
@@ -104,7 +104,9 @@ function shareResolution(ctx: RowContext, mapped: MappedRow): { resolution: Prom
     mark = ctx.written.join(shared.mark);
   } else {
     mark = ctx.written.begin();
-    const promise = ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index)));
+    // a key the index knows needs no request, so no turn among the requests in flight
+    const known = ctx.index && !ctx.stop.stopping ? resolveFromIndex(mapped.keys, ctx.index) : undefined;
+    const promise = known ? Promise.resolve(known) : ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index)));
     // every row using it handles a failure; this keeps an unwatched rejection from surfacing
     promise.catch(() => undefined);
     shared = { promise, users: 1, mark };

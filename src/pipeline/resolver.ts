@@ -105,8 +105,23 @@ export async function resolveRow(client: ApiClient, match: MatchSpec, keys: RowK
       tried.push({ column: k.column, lookup: k.lookup, searched: r.searched });
       continue;
     }
-    // (literals, not a spread: this runs for every row)
-    return r.kind === 'matched' ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup } : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup };
+    return decided(r, k);
   }
   return { kind: 'unmatched', tried };
+}
+
+/**
+ * The row's resolution when the index knows its first key: what `resolveRow` would answer,
+ * without a request, so without waiting for a turn among the requests in flight. Undefined
+ * otherwise (`resolveRow` searches).
+ */
+export function resolveFromIndex(keys: RowKey[], index: SessionIndex): RowResolution | undefined {
+  const k = keys[0];
+  const r = k && index.resolve(k.index, k.lookup);
+  return r && r.kind !== 'unmatched' ? decided(r, k) : undefined;
+}
+
+function decided(r: Exclude<Resolution, { kind: 'unmatched' }>, k: RowKey): RowResolution {
+  // (literals, not a spread: this runs for every row)
+  return r.kind === 'matched' ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup } : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup };
 }
