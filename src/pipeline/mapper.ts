@@ -33,25 +33,27 @@ export interface MappedRow {
  * row and every column at fault. Pure.
  */
 export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file: string, sheet?: string): Result<MappedRow, RowError> {
-  const place = { file, row: row.row, sheet };
-  if (row.shapeError) return { ok: false, error: new RowError(row.shapeCode ?? 'E_ROW_SHAPE', place, `the row ${row.shapeError}`) };
+  if (row.shapeError) return { ok: false, error: new RowError(row.shapeCode ?? 'E_ROW_SHAPE', { file, row: row.row, sheet }, `the row ${row.shapeError}`) };
 
   const keys = rowKeys(mapping, plan, row);
-  if (!keys.ok) return { ok: false, error: new RowError('E_INVALID_KEY', { ...place, column: keys.error.column }, keys.error.problem) };
+  if (!keys.ok) return { ok: false, error: new RowError('E_INVALID_KEY', { file, row: row.row, sheet, column: keys.error.column }, keys.error.problem) };
   const { key, lookup } = keys.value[0]!;
 
+  // a loop, and the problems' list made only for a row that has one: this runs for every row
   const values: Record<string, MetadataValue> = {};
-  const problems: { column: string; expected: string }[] = [];
-  mapping.fields.forEach((field, i) => {
+  let problems: { column: string; expected: string }[] | undefined;
+  const fields = mapping.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
     const r = convertCell(row.cells[plan.fieldIndexes[i]!], field);
-    if (!r.ok) problems.push({ column: field.column, expected: r.error });
+    if (!r.ok) (problems ??= []).push({ column: field.column, expected: r.error });
     else if (r.value !== undefined) values[field.name] = r.value;
-  });
-  const [first, ...more] = problems;
-  if (first) {
+  }
+  if (problems) {
     // the first column at fault is the error's column; every other one is named in the message
+    const [first, ...more] = problems as [{ column: string; expected: string }, ...{ column: string; expected: string }[]];
     const detail = [`expected ${first.expected}`, ...more.map((p) => `column "${p.column}": expected ${p.expected}`)].join('; ');
-    return { ok: false, error: new RowError('E_INVALID_VALUE', { ...place, column: first.column }, detail) };
+    return { ok: false, error: new RowError('E_INVALID_VALUE', { file, row: row.row, sheet, column: first.column }, detail) };
   }
   return { ok: true, value: { key, lookup, keys: keys.value, values } };
 }
@@ -63,12 +65,15 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
 export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Result<RowKey[], { column: string; problem: string }> {
   const out: RowKey[] = [];
   let first: { column: string; problem: string } | undefined;
-  mapping.match.keys.forEach((k, index) => {
+  const keys = mapping.match.keys;
+  for (let index = 0; index < keys.length; index++) {
+    const k = keys[index]!;
     const key = cellText(row.cells[plan.keyIndexes[index]!] ?? null).trim();
-    const problem = filterValueProblem(key) ?? (lookupValue(key, k.by) === '' ? `expected an audio file name, got ${JSON.stringify(key)}` : undefined);
-    if (problem) first ??= { column: k.column, problem: mapping.match.keys.length > 1 && key === '' ? 'the key is empty' : problem };
-    else out.push({ index, column: k.column, key, lookup: lookupValue(key, k.by) });
-  });
+    const lookup = lookupValue(key, k.by);
+    const problem = filterValueProblem(key) ?? (lookup === '' ? `expected an audio file name, got ${JSON.stringify(key)}` : undefined);
+    if (problem) first ??= { column: k.column, problem: keys.length > 1 && key === '' ? 'the key is empty' : problem };
+    else out.push({ index, column: k.column, key, lookup });
+  }
   if (out.length > 0) return { ok: true, value: out };
   const problem = mapping.match.keys.length > 1 ? `no usable key: ${mapping.match.keys.map((k) => JSON.stringify(k.column)).join(', ')} are empty or unusable (${first!.problem})` : first!.problem;
   return { ok: false, error: { column: first!.column, problem } };
