@@ -239,7 +239,7 @@ async function clientCpu(csv: string, mapping: string, all: SandboxSession[]): P
     writeFileSync(loop, bareLoop(8, true));
     const report = join(dir, 'report-cpu');
     const empty = join(dir, 'empty.csv');
-    writeFileSync(empty, 'Call ID,CSAT,NPS,Customer ID,CRM Status,Campaign\n');
+    await writeCsv(empty, 0);
     // each run starts from the same sessions: every row writes
     const bareRun = (rows: number) => () => (sandbox.store.load(all.slice(0, n)), measure([loop, url, DEFAULT_USER.username, DEFAULT_USER.password, String(rows)]));
     const cliRun = (file: string) => () => (sandbox.store.load(all.slice(0, n)), measure([cli, 'run', '-i', file, '-m', mapping, '--report-dir', report, '--log-level', 'warn', '--log-format', 'json'], env(url), report));

@@ -51,8 +51,8 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
   }
   if (problems) {
     // the first column at fault is the error's column; every other one is named in the message
-    const [first, ...more] = problems as [{ column: string; expected: string }, ...{ column: string; expected: string }[]];
-    const detail = [`expected ${first.expected}`, ...more.map((p) => `column "${p.column}": expected ${p.expected}`)].join('; ');
+    const first = problems[0]!;
+    const detail = [`expected ${first.expected}`, ...problems.slice(1).map((p) => `column "${p.column}": expected ${p.expected}`)].join('; ');
     return { ok: false, error: new RowError('E_INVALID_VALUE', { file, row: row.row, sheet, column: first.column }, detail) };
   }
   return { ok: true, value: { key, lookup, keys: keys.value, values } };
@@ -75,7 +75,7 @@ export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Res
     else out.push({ index, column: k.column, key, lookup });
   }
   if (out.length > 0) return { ok: true, value: out };
-  const problem = mapping.match.keys.length > 1 ? `no usable key: ${mapping.match.keys.map((k) => JSON.stringify(k.column)).join(', ')} are empty or unusable (${first!.problem})` : first!.problem;
+  const problem = keys.length > 1 ? `no usable key: ${keys.map((k) => JSON.stringify(k.column)).join(', ')} are empty or unusable (${first!.problem})` : first!.problem;
   return { ok: false, error: { column: first!.column, problem } };
 }
 
