@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
 import { cellText, markCellTooLarge } from './cell.js';
@@ -25,28 +25,13 @@ type SheetReader = AsyncIterable<ExcelRow> & { name: string; state?: string; id:
 export async function openXlsx(file: string, options: XlsxOptions = {}): Promise<RowSource> {
   await checkSignature(file);
   const sharedMb = options.maxSharedStringsMb ?? DEFAULT_MAX_SHARED_STRINGS_MB;
-  await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` } } });
+  const entries = await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` } } });
   const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
-  const stream = createReadStream(file);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
-    sharedStrings: 'cache',
-    styles: 'cache', // needed to tell dates from numbers
-    hyperlinks: 'ignore',
-    worksheets: 'emit',
-    entries: 'ignore',
-  });
-  const sheets = (reader as unknown as AsyncIterable<SheetReader>)[Symbol.asyncIterator]();
+  const { stream, sheet } = await openSheet(file, options.sheet, entries);
   const fail = (err: unknown): never => {
     stream.destroy();
-    if (err instanceof InputError) throw err;
-    throw new InputError(file, `not a readable .xlsx workbook (${(err as Error).message}); save it again from the spreadsheet application as "Excel Workbook (.xlsx)"`, { cause: err });
+    throw unreadable(file, err);
   };
-
-  const { sheet, seen } = await findSheet(sheets, options.sheet).catch(fail);
-  if (!sheet) {
-    stream.destroy();
-    throw new InputError(file, options.sheet === undefined ? 'the workbook has no visible sheet' : `sheet ${JSON.stringify(options.sheet)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`);
-  }
   const sheetName = sheet.name;
   // exceljs's own row iterator: taking the sheet's parse events a chunk at a time instead was
   // measured a quarter slower on 200,000 rows (the GC time tripled)
@@ -112,6 +97,58 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
     },
     details: { format: 'xlsx', sheet: sheetName, headerRow },
   };
+}
+
+function unreadable(file: string, err: unknown): InputError {
+  if (err instanceof InputError) return err;
+  return new InputError(file, `not a readable .xlsx workbook (${(err as Error).message}); save it again from the spreadsheet application as "Excel Workbook (.xlsx)"`, { cause: err });
+}
+
+/** What exceljs's reader has read by the time it hands over a sheet. */
+type ReaderState = { sharedStrings?: unknown; workbookRels?: unknown };
+
+/**
+ * Entries the workbook holds that exceljs's streaming reader had not read when it handed over the
+ * sheet. exceljs sometimes loses entries to a race in its stream iteration (exceljs issues #2663,
+ * PR #2671): the sheet then comes with `Sheet1` for its name and `{ sharedString: n }` objects for
+ * its text cells, which would be imported as "[object Object]".
+ */
+export function missedEntries(entries: readonly string[], reader: ReaderState): string[] {
+  const missed: string[] = [];
+  if (entries.includes('xl/sharedStrings.xml') && reader.sharedStrings === undefined) missed.push('xl/sharedStrings.xml');
+  if (entries.includes('xl/_rels/workbook.xml.rels') && reader.workbookRels === undefined) missed.push('xl/_rels/workbook.xml.rels');
+  return missed;
+}
+
+/** Reads up to the wanted sheet; a read that lost entries (see `missedEntries`) is done again, up to three times. */
+async function openSheet(file: string, wanted: string | number | undefined, entries: readonly string[]): Promise<{ stream: ReadStream; sheet: SheetReader }> {
+  for (let attempt = 1; ; attempt++) {
+    const stream = createReadStream(file);
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
+      sharedStrings: 'cache',
+      styles: 'cache', // needed to tell dates from numbers
+      hyperlinks: 'ignore',
+      worksheets: 'emit',
+      entries: 'ignore',
+    });
+    const sheets = (reader as unknown as AsyncIterable<SheetReader>)[Symbol.asyncIterator]();
+    let found: Awaited<ReturnType<typeof findSheet>>;
+    try {
+      found = await findSheet(sheets, wanted);
+    } catch (err) {
+      stream.destroy();
+      throw unreadable(file, err);
+    }
+    const { sheet, seen } = found;
+    if (!sheet) {
+      stream.destroy();
+      throw new InputError(file, wanted === undefined ? 'the workbook has no visible sheet' : `sheet ${JSON.stringify(wanted)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`);
+    }
+    const missed = missedEntries(entries, reader as unknown as ReaderState);
+    if (missed.length === 0) return { stream, sheet };
+    stream.destroy();
+    if (attempt === 3) throw new InputError(file, `the workbook could not be read whole: ${missed.join(', ')} went unread three times (exceljs's streaming reader); try again, or save the sheet as CSV (UTF-8)`);
+  }
 }
 
 /** A text cell over the limit makes the row invalid; its text is dropped. */

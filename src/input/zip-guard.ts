@@ -26,9 +26,9 @@ export interface Entry {
  * Checks a workbook against a zip bomb before exceljs reads it, as Apache POI's ZipSecureFile
  * does: every entry is inflated (and thrown away), and one whose output passes `maxRatio` times
  * its input past the first `graceBytes` is refused, naming the entry. The sizes the archive
- * declares are not trusted.
+ * declares are not trusted. Returns the names of the entries.
  */
-export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<void> {
+export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<string[]> {
   const entries = await readDirectory(file, limits.maxEntries);
   // two at a time: zlib inflates on the thread pool, so the sheet and the shared strings go side by side
   let next = 0;
@@ -44,6 +44,7 @@ export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIM
     }
   };
   await Promise.all([worker(), worker()]);
+  return entries.map((e) => e.name);
 }
 
 export async function readDirectory(file: string, maxEntries: number): Promise<Entry[]> {
