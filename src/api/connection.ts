@@ -66,6 +66,31 @@ export function readConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags = 
   return conn;
 }
 
+/**
+ * Registers the secrets the environment holds (ET_AUTH_SECRET, the file ET_AUTH_SECRET_FILE
+ * names, a password inside ET_URL) with the scrubber, before anything else is read: a settings
+ * file that fails to parse, or an error on the way, can then never show them.
+ */
+export function registerEnvSecrets(env: NodeJS.ProcessEnv): void {
+  registerSecret(env.ET_AUTH_SECRET);
+  if (env.ET_AUTH_SECRET_FILE) {
+    try {
+      const text = readFileSync(env.ET_AUTH_SECRET_FILE, 'utf8');
+      registerSecret(text);
+      registerSecret(text.replace(/\r?\n$/, ''));
+      for (const line of text.split(/\r?\n/)) registerSecret(line);
+    } catch {
+      // readConnection reports an unreadable secret file when the connection is needed
+    }
+  }
+  try {
+    const url = env.ET_URL ? new URL(env.ET_URL) : undefined;
+    if (url?.password) registerSecret(decodeURIComponent(url.password));
+  } catch {
+    // not a URL: readConnection says so
+  }
+}
+
 export function parseBool(v: string, what: string): boolean {
   const t = v.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(t)) return true;

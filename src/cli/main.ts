@@ -1,5 +1,6 @@
 import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
 import { ConfigError, EtError } from '../errors.js';
+import { registerEnvSecrets } from '../api/connection.js';
 import { scrub } from '../redact.js';
 import { EXIT } from '../run/index.js';
 import * as inspect from './commands/inspect.js';
@@ -70,6 +71,8 @@ function wantsHelp(argv: string[]): boolean {
 export async function main(argv: string[], io: Io = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const outcome: Outcome = { code: EXIT.OK };
   try {
+    // the scrubber knows the secrets before any settings file is read
+    registerEnvSecrets(io.env);
     const settled = settleRunArgs(argv, io.env);
     outcome.sources = settled.sources;
     await createParser(io, outcome, undefined, settled.argv).parseAsync(settled.argv);

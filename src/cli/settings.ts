@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import yargs from 'yargs';
-import { parse as parseYaml } from 'yaml';
+import { YAMLError, parse as parseYaml } from 'yaml';
 import { parseBool } from '../api/connection.js';
 import { EtError, errorMessage } from '../errors.js';
 import { closest } from '../mapping/closest.js';
@@ -46,10 +46,27 @@ export function settleRunArgs(argv: string[], env: NodeJS.ProcessEnv): Settled {
   if (configFile) {
     for (const [name, value] of Object.entries(readSettings(configFile, names))) add(name, value, 'config');
   }
-  if (!given.has('shard') && sources.shard === undefined && env.JOB_COMPLETION_INDEX !== undefined && env.JOB_COMPLETIONS !== undefined) {
-    add('shard', `${Number(env.JOB_COMPLETION_INDEX) + 1}/${env.JOB_COMPLETIONS}`, 'env');
+  if (!given.has('shard') && sources.shard === undefined && env.JOB_COMPLETION_INDEX !== undefined) {
+    add('shard', jobShard(env.JOB_COMPLETION_INDEX, env.JOB_COMPLETIONS), 'env');
   }
   return { argv: [...argv, ...extra], sources };
+}
+
+/**
+ * `--shard` of a pod of a Kubernetes Indexed Job. Kubernetes gives each pod JOB_COMPLETION_INDEX
+ * (0-based) but not the number of pods: without JOB_COMPLETIONS beside it, every pod would take
+ * every row, so that is refused rather than run unsharded.
+ */
+function jobShard(index: string, completions: string | undefined): string {
+  if (completions === undefined || completions.trim() === '') {
+    throw new EtError('E_USAGE', `JOB_COMPLETION_INDEX is ${JSON.stringify(index)} but JOB_COMPLETIONS is not set: Kubernetes gives each pod of an Indexed Job only its index; set JOB_COMPLETIONS to the Job's spec.completions in the pod's env (see examples/k8s/backfill-indexed-job.yaml), or give --shard i/n`);
+  }
+  const i = Number(index);
+  const n = Number(completions);
+  if (!/^\s*\d+\s*$/.test(index) || !/^\s*\d+\s*$/.test(completions) || n < 1 || i >= n) {
+    throw new EtError('E_USAGE', `JOB_COMPLETION_INDEX ${JSON.stringify(index)} and JOB_COMPLETIONS ${JSON.stringify(completions)} do not make a shard: expected a whole index from 0 to JOB_COMPLETIONS - 1`);
+  }
+  return `${i + 1}/${n}`;
 }
 
 /** The options named on the command line (long names), aliases resolved. */
@@ -60,7 +77,9 @@ function givenFlags(args: string[], aliases: Record<string, string[]>): Set<stri
   for (const a of args) {
     if (a === '--') break;
     const long = /^--(?:no-)?([^=]+)/.exec(a);
-    if (long) out.add(byAlias.get(long[1]!) ?? long[1]!);
+    // yargs takes --stateDir for --state-dir: so does the check of what was given
+    const name = long?.[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (name) out.add(byAlias.get(name) ?? name);
     else if (/^-[a-zA-Z]$/.test(a)) out.add(byAlias.get(a.slice(1)) ?? a.slice(1));
   }
   return out;
@@ -102,20 +121,48 @@ function toArgs(name: string, value: unknown, opts: OptionTable): string[] {
   return [`--${name}=${String(value)}`];
 }
 
+/** Where a settings file fails to parse and what is wrong, in words of our own: no text of the file. */
+function syntaxProblem(e: unknown, text: string, json: boolean): string {
+  if (e instanceof YAMLError) {
+    const pos = e.linePos?.[0];
+    const what = e.code.toLowerCase().replace(/_/g, ' ');
+    return `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''} (${what})`;
+  }
+  const at = /position (\d+)/.exec(errorMessage(e));
+  if (json && at) {
+    const before = text.slice(0, Number(at[1]));
+    const line = before.split('\n').length;
+    return `not valid JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+  }
+  return json ? 'not valid JSON' : 'not valid YAML';
+}
+
 /** Option values from a YAML or JSON file: keys are option names (kebab-case or camelCase). */
 function readSettings(file: string, names: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new EtError('E_USAGE', `--config ${file}: cannot read it (${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? 'error')})`);
+  }
   let doc: unknown;
   try {
-    const text = readFileSync(file, 'utf8');
     doc = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new EtError('E_USAGE', `--config ${file}: cannot read it (${errorMessage(e)})`, { cause: e });
+    // never the parser's own message: it quotes the offending line, which may be a password
+    throw new EtError('E_USAGE', `--config ${file}: ${syntaxProblem(e, text, extname(file).toLowerCase() === '.json')}; the file must hold option names and values, e.g. "concurrency: 16"`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new EtError('E_USAGE', `--config ${file}: expected option names and values, e.g. "concurrency: 16"`);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(doc)) {
     const name = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    // a key that is no option's spelling may be a fragment of a secret (a password file named
+    // by mistake): it is not echoed
+    if (!names.includes(name) && !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(key)) {
+      throw new EtError('E_USAGE', `--config ${file}: holds a key that is not an option of et-import run (not shown: it does not look like an option name); is it the right file?`);
+    }
     if (SECRET.test(name) || ['url'].includes(name) && /\/\/[^/]*:[^/]*@/.test(String(value))) {
       throw new EtError('E_USAGE', `--config ${file}: "${key}" looks like a secret, which does not belong in a settings file; give the password as ET_AUTH_SECRET or ET_AUTH_SECRET_FILE (a mounted secret)`);
     }

@@ -1,19 +1,20 @@
-import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { createInflateRaw } from 'node:zlib';
 import type { InputSpec } from '../mapping/types.js';
 import { readDirectory, type Entry } from './zip-guard.js';
+import { readSnapshot, takeSnapshot, type Snapshot } from './snapshot.js';
 
 /**
  * How many data rows an export holds, quickly and before the run, for a progress bar's total:
  * CSV by counting line breaks outside quotes (blank lines make it a little high; the run refines
  * it), XLSX from the sheet's `<dimension>`. Undefined when it cannot be told.
  */
-export async function estimateRows(file: string, spec: InputSpec = {}): Promise<number | undefined> {
+export async function estimateRows(file: string, spec: InputSpec = {}, snap?: Snapshot): Promise<number | undefined> {
   try {
+    snap ??= await takeSnapshot(file);
     const ext = extname(file).toLowerCase();
-    if (ext === '.xlsx' || ext === '.xlsm') return await xlsxRows(file, spec);
-    const lines = await countLines(file);
+    if (ext === '.xlsx' || ext === '.xlsm') return await xlsxRows(file, spec, snap);
+    const lines = await countLines(snap);
     return Math.max(0, lines - (spec.headerRow ?? 1));
   } catch {
     return undefined;
@@ -21,12 +22,12 @@ export async function estimateRows(file: string, spec: InputSpec = {}): Promise<
 }
 
 /** Line breaks outside quotes: `"` toggles, LF counts (CR for old Mac files without LF). */
-async function countLines(file: string): Promise<number> {
+async function countLines(snap: Snapshot): Promise<number> {
   let lf = 0;
   let cr = 0;
   let quoted = false;
   let last = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of (await readSnapshot(snap, { highWaterMark: 1 << 20 })) as AsyncIterable<Buffer>) {
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
       if (b === 0x22) quoted = !quoted;
@@ -42,11 +43,11 @@ async function countLines(file: string): Promise<number> {
   return last === 0x0a || last === 0x0d ? lines : lines + 1;
 }
 
-async function xlsxRows(file: string, spec: InputSpec): Promise<number | undefined> {
-  const entries = await readDirectory(file, 10_000);
+async function xlsxRows(file: string, spec: InputSpec, snap: Snapshot): Promise<number | undefined> {
+  const entries = await readDirectory(file, 10_000, snap);
   const byName = new Map(entries.map((e) => [e.name, e]));
-  const workbook = await inflateHead(file, byName.get('xl/workbook.xml'), 1 << 20);
-  const rels = await inflateHead(file, byName.get('xl/_rels/workbook.xml.rels'), 1 << 20);
+  const workbook = await inflateHead(snap, byName.get('xl/workbook.xml'), 1 << 20);
+  const rels = await inflateHead(snap, byName.get('xl/_rels/workbook.xml.rels'), 1 << 20);
   const sheets = [...workbook.matchAll(/<sheet\b[^>]*>/g)].map((m) => ({ name: attr(m[0], 'name'), id: attr(m[0], 'r:id'), state: attr(m[0], 'state') }));
   const wanted = spec.sheet;
   const sheet =
@@ -56,7 +57,7 @@ async function xlsxRows(file: string, spec: InputSpec): Promise<number | undefin
   const target = rel && attr(rel, 'Target');
   if (!target) return undefined;
   const path = target.startsWith('/') ? target.slice(1) : `xl/${target}`;
-  const head = await inflateHead(file, byName.get(path), 64 * 1024);
+  const head = await inflateHead(snap, byName.get(path), 64 * 1024);
   const dim = /<dimension\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"/.exec(head);
   if (!dim) return undefined;
   const lastRow = Number(dim[2] ?? dim[1]);
@@ -68,9 +69,9 @@ function attr(tag: string, name: string): string | undefined {
 }
 
 /** The first `max` characters of a zip entry. */
-async function inflateHead(file: string, e: Entry | undefined, max: number): Promise<string> {
+async function inflateHead(snap: Snapshot, e: Entry | undefined, max: number): Promise<string> {
   if (!e) return '';
-  const input = createReadStream(file, { start: e.offset, end: e.offset + Math.max(0, e.compressed - 1) });
+  const input = await readSnapshot(snap, { start: e.offset, end: e.offset + Math.max(0, e.compressed - 1) });
   if (e.method === 0) {
     let text = '';
     for await (const c of input as AsyncIterable<Buffer>) {

@@ -1,13 +1,15 @@
-import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { InputError } from '../errors.js';
 import { readHead } from './head.js';
+import { openSnapshot, snapshotStream, type Snapshot } from './snapshot.js';
+import type { Readable } from 'node:stream';
 import { CellGuard, oversizedBytes } from './cell-guard.js';
 import { checkHeader, trimHeader } from './header.js';
 import { ENCODINGS } from '../mapping/types.js';
 import { markCellTooLarge } from './cell.js';
+import { unneutralise } from './formula.js';
 import { eachRow, readBatches } from './batches.js';
 import { DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
 
@@ -33,8 +35,8 @@ export interface CsvSniff {
 }
 
 /** Encoding and delimiter of a CSV file, from its first 64 KiB. */
-export async function sniffCsv(file: string, options: CsvOptions = {}): Promise<{ sniff: CsvSniff; head: Buffer }> {
-  const head = await readHead(file, SNIFF_BYTES);
+export async function sniffCsv(file: string, options: CsvOptions = {}, snap?: Snapshot): Promise<{ sniff: CsvSniff; head: Buffer }> {
+  const head = await readHead(file, SNIFF_BYTES, snap);
   if (head.length === 0) throw new InputError(file, 'the file is empty (0 bytes); expected a header row');
   let encoding: string;
   let bom = true;
@@ -54,12 +56,12 @@ export async function sniffCsv(file: string, options: CsvOptions = {}): Promise<
   return { sniff: { encoding, bom, delimiter }, head };
 }
 
-export async function openCsv(file: string, options: CsvOptions = {}): Promise<RowSource> {
-  const { sniff } = await sniffCsv(file, options);
+export async function openCsv(file: string, options: CsvOptions, snap: Snapshot): Promise<RowSource> {
+  const { sniff } = await sniffCsv(file, options, snap);
   const headerRow = options.headerRow ?? 1;
   const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
   const guard = new CellGuard(maxCell, sniff.delimiter.charCodeAt(0));
-  const { stream, parser } = parseStream(file, sniff, guard, headerRow);
+  const { stream, parser } = parseStream(file, snapshotStream(await openSnapshot(snap), snap), sniff, guard, headerRow);
   const records = readBatches<string[]>(parser);
   const pull = async (): Promise<string[][] | undefined> => {
     try {
@@ -94,7 +96,7 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
   if (!first) throw new InputError(file, headerRow > 1 ? `the file has no header row at line ${headerRow} (input.headerRow)` : 'the file has no header row');
   const headerLine = line;
   line += linesOf(first);
-  const header = trimHeader(first.map((h) => h.trim()));
+  const header = trimHeader(first.map((h) => unneutralise(h).trim()));
   checkHeader(file, header, headerLine);
   const width = header.length;
   let reported = 0;
@@ -107,6 +109,8 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
       line += linesOf(record);
       // a line of nothing but delimiters is as blank as an empty one
       if (isBlank(record)) continue;
+      // a cell a report neutralised ('=..., '+49...) is read as the value it stands for
+      for (let c = 0; c < record.length; c++) if (record[c]!.charCodeAt(0) === 39) record[c] = unneutralise(record[c]!);
       const row: SourceRow = { row: at, cells: record };
       const used = lastNonEmpty(record) + 1;
       // a trailing delimiter (an empty last column) is not a shape problem
@@ -130,6 +134,7 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
   const all = batches();
   return {
     file,
+    snapshot: snap,
     format: 'csv',
     header,
     batches: all,
@@ -142,7 +147,7 @@ export async function openCsv(file: string, options: CsvOptions = {}): Promise<R
 }
 
 /** The file, decoded (strictly), guarded against oversized cells, and parsed into records. */
-function parseStream(file: string, sniff: CsvSniff, guard: CellGuard, headerRow: number): { stream: ReturnType<typeof createReadStream>; parser: Parser } {
+function parseStream(file: string, stream: Readable, sniff: CsvSniff, guard: CellGuard, headerRow: number): { stream: Readable; parser: Parser } {
   const decoder = new TextDecoder(sniff.encoding, { fatal: true });
   let bytes = 0;
   const decode = new Transform({
@@ -164,7 +169,6 @@ function parseStream(file: string, sniff: CsvSniff, guard: CellGuard, headerRow:
       }
     },
   });
-  const stream = createReadStream(file);
   const parser = stream.pipe(decode).pipe(
     parse({
       delimiter: sniff.delimiter,

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import type { Snapshot } from './snapshot.js';
 
 /** One cell as read from the file: CSV gives strings, XLSX gives typed values. */
 export type Cell = string | number | boolean | Date | null;
@@ -15,6 +16,8 @@ export interface SourceRow {
 
 export interface RowSource {
   file: string;
+  /** The bytes read: the file as the run first saw it. */
+  snapshot: Snapshot;
   format: 'csv' | 'xlsx';
   header: string[];
   /**

@@ -1,10 +1,12 @@
-import { createReadStream, type ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
 import { cellText, markCellTooLarge } from './cell.js';
+import { unneutralise } from './formula.js';
 import { checkHeader } from './header.js';
 import { eachRow } from './batches.js';
 import { readHead } from './head.js';
+import { readSnapshot, type Snapshot } from './snapshot.js';
 import { DEFAULT_ZIP_LIMITS, checkZip } from './zip-guard.js';
 import { DEFAULT_MAX_CELL_BYTES, DEFAULT_MAX_SHARED_STRINGS_MB, type Cell, type RowSource, type SourceRow } from './types.js';
 
@@ -22,12 +24,16 @@ export interface XlsxOptions {
 type ExcelRow = { number: number; values: unknown[] | Record<string, unknown> };
 type SheetReader = AsyncIterable<ExcelRow> & { name: string; state?: string; id: number | string };
 
-export async function openXlsx(file: string, options: XlsxOptions = {}): Promise<RowSource> {
-  await checkSignature(file);
+/** What the zip check found of a snapshot: a file read again (a second pass) is not inflated twice. */
+const checked = new WeakMap<Snapshot, string[]>();
+
+export async function openXlsx(file: string, options: XlsxOptions, snap: Snapshot): Promise<RowSource> {
+  await checkSignature(file, snap);
   const sharedMb = options.maxSharedStringsMb ?? DEFAULT_MAX_SHARED_STRINGS_MB;
-  const entries = await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` } } });
+  const entries = checked.get(snap) ?? (await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` } } }, snap));
+  checked.set(snap, entries);
   const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
-  const { stream, sheet } = await openSheet(file, options.sheet, entries);
+  const { stream, sheet } = await openSheet(file, snap, options.sheet, entries);
   const fail = (err: unknown): never => {
     stream.destroy();
     throw unreadable(file, err);
@@ -88,6 +94,7 @@ export async function openXlsx(file: string, options: XlsxOptions = {}): Promise
   const all = batches();
   return {
     file,
+    snapshot: snap,
     format: 'xlsx',
     header,
     batches: all,
@@ -121,9 +128,9 @@ export function missedEntries(entries: readonly string[], reader: ReaderState): 
 }
 
 /** Reads up to the wanted sheet; a read that lost entries (see `missedEntries`) is done again, up to three times. */
-async function openSheet(file: string, wanted: string | number | undefined, entries: readonly string[]): Promise<{ stream: ReadStream; sheet: SheetReader }> {
+async function openSheet(file: string, snap: Snapshot, wanted: string | number | undefined, entries: readonly string[]): Promise<{ stream: Readable; sheet: SheetReader }> {
   for (let attempt = 1; ; attempt++) {
-    const stream = createReadStream(file);
+    const stream = await readSnapshot(snap);
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
       sharedStrings: 'cache',
       styles: 'cache', // needed to tell dates from numbers
@@ -177,8 +184,8 @@ async function findSheet(sheets: AsyncIterator<SheetReader>, wanted: string | nu
   return { sheet: undefined, seen };
 }
 
-async function checkSignature(file: string): Promise<void> {
-  const buf = await readHead(file, 8);
+async function checkSignature(file: string, snap: Snapshot): Promise<void> {
+  const buf = await readHead(file, 8, snap);
   if (buf.length === 0) throw new InputError(file, 'the file is empty (0 bytes)');
   if (buf.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
     throw new InputError(file, 'this is an old-style .xls workbook or a password-protected .xlsx; remove the password and save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)');
@@ -198,7 +205,8 @@ function sourceRow(row: ExcelRow, width: number): SourceRow | null {
   const cells: Cell[] = new Array<Cell>(width).fill(null);
   let last = 0;
   for (let i = 1; i < values.length; i++) {
-    const c = toCell(values[i]);
+    let c = toCell(values[i]);
+    if (typeof c === 'string' && c.charCodeAt(0) === 39) c = unneutralise(c);
     if (i <= width) cells[i - 1] = c;
     if (!isEmpty(c)) last = i;
   }

@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createInflateRaw } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { openSnapshot, readSnapshot, takeSnapshot, type Snapshot } from './snapshot.js';
 
 export interface ZipLimits {
   /** An entry may inflate to this many times its compressed size... */
@@ -28,15 +27,16 @@ export interface Entry {
  * its input past the first `graceBytes` is refused, naming the entry. The sizes the archive
  * declares are not trusted. Returns the names of the entries.
  */
-export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<string[]> {
-  const entries = await readDirectory(file, limits.maxEntries);
+export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS, snap?: Snapshot): Promise<string[]> {
+  snap ??= await takeSnapshot(file);
+  const entries = await readDirectory(file, limits.maxEntries, snap);
   // two at a time: zlib inflates on the thread pool, so the sheet and the shared strings go side by side
   let next = 0;
   let refused = false;
   const worker = async () => {
     while (!refused && next < entries.length) {
       try {
-        await inflateCheck(file, entries[next++]!, limits);
+        await inflateCheck(file, snap, entries[next++]!, limits);
       } catch (e) {
         refused = true;
         throw e;
@@ -47,10 +47,11 @@ export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIM
   return entries.map((e) => e.name);
 }
 
-export async function readDirectory(file: string, maxEntries: number): Promise<Entry[]> {
-  const fh = await open(file, 'r');
+export async function readDirectory(file: string, maxEntries: number, snap?: Snapshot): Promise<Entry[]> {
+  snap ??= await takeSnapshot(file);
+  const fh = await openSnapshot(snap);
   try {
-    const { size } = await fh.stat();
+    const { size } = snap;
     const tailLength = Math.min(size, 65_557);
     const tail = Buffer.alloc(tailLength);
     await fh.read(tail, 0, tailLength, size - tailLength);
@@ -88,7 +89,7 @@ export async function readDirectory(file: string, maxEntries: number): Promise<E
   }
 }
 
-async function inflateCheck(file: string, e: Entry, limits: ZipLimits): Promise<void> {
+async function inflateCheck(file: string, snap: Snapshot, e: Entry, limits: ZipLimits): Promise<void> {
   const cap = limits.maxEntryBytes[e.name];
   if (e.method === 0) {
     if (cap && e.compressed > cap.bytes) throw refuse(file, `entry ${JSON.stringify(e.name)} is ${mb(e.compressed)}, more than ${cap.setting} (${mb(cap.bytes)})`);
@@ -97,7 +98,7 @@ async function inflateCheck(file: string, e: Entry, limits: ZipLimits): Promise<
   if (e.method !== 8) throw refuse(file, `entry ${JSON.stringify(e.name)} uses compression method ${e.method}, which workbooks do not use`);
   if (e.compressed === 0) return;
   // large chunks: the check inflates every entry once more, and small ones cost a callback each
-  const input = createReadStream(file, { start: e.offset, end: e.offset + e.compressed - 1, highWaterMark: 1 << 20 });
+  const input = await readSnapshot(snap, { start: e.offset, end: e.offset + e.compressed - 1, highWaterMark: 1 << 20 });
   const inflate = createInflateRaw({ chunkSize: 1 << 20 });
   let read = 0;
   let written = 0;

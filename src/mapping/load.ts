@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ConfigIssue, type Result } from '../errors.js';
-import type { Mapping } from './types.js';
+import type { FieldSpec, Mapping } from './types.js';
 import { closest, validateMapping } from './validate.js';
 
 /** Reads and checks a mapping file (YAML or JSON). Throws ConfigError with every problem found. */
@@ -56,8 +56,10 @@ export interface ColumnPlan {
   keyIndex: number;
   /** Column of each key, in `match.keys` order. */
   keyIndexes: number[];
-  /** index mode: the column whose dates give the windows. */
+  /** The column of match.dateColumn: each row's day (index mode's windows, and the candidates it allows). */
   dateIndex?: number;
+  /** The field mapped from that column, when it is a date or datetime field: its formats read the day. */
+  dateField?: FieldSpec;
   /** Column index for each field, in `mapping.fields` order. */
   fieldIndexes: number[];
 }
@@ -92,7 +94,8 @@ export function planColumns(mapping: Mapping, header: string[], inputFile: strin
   const fieldIndexes = mapping.fields.map((f) => find(f.column, `fields.${f.name}.column`));
   const dateIndex = mapping.match.dateColumn === undefined ? undefined : find(mapping.match.dateColumn, 'match.dateColumn');
   if (issues.length > 0) return { ok: false, error: issues };
-  return { ok: true, value: { keyIndex: keyIndexes[0]!, keyIndexes, fieldIndexes, ...(dateIndex !== undefined && { dateIndex }) } };
+  const dateField = mapping.fields.find((f) => f.column === mapping.match.dateColumn && (f.type === 'date' || f.type === 'datetime'));
+  return { ok: true, value: { keyIndex: keyIndexes[0]!, keyIndexes, fieldIndexes, ...(dateIndex !== undefined && { dateIndex }), ...(dateField !== undefined && { dateField }) } };
 }
 
 function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {

@@ -5,6 +5,7 @@ import { cellText } from '../input/cell.js';
 import type { ColumnPlan } from '../mapping/load.js';
 import type { Mapping, MatchBy, MatchKey, MetadataValue } from '../mapping/types.js';
 import { convertCell } from './convert.js';
+import { rowDay } from './row-date.js';
 
 /** One usable key of a row. */
 export interface RowKey {
@@ -26,6 +27,8 @@ export interface MappedRow {
   keys: RowKey[];
   /** Metadata key -> value; fields with an empty cell are absent. */
   values: Record<string, MetadataValue>;
+  /** The row's day from match.dateColumn (YYYY-MM-DD); absent without the column or for an empty cell. */
+  date?: string;
 }
 
 /**
@@ -49,13 +52,22 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
     if (!r.ok) (problems ??= []).push({ column: field.column, expected: r.error });
     else if (r.value !== undefined) values[field.name] = r.value;
   }
+  // the row's day: a bad date is the row's problem, never the run's
+  let date: string | undefined;
+  if (plan.dateIndex !== undefined) {
+    const d = rowDay(row.cells[plan.dateIndex], plan.dateField);
+    if (!d.ok) (problems ??= []).push({ column: mapping.match.dateColumn!, expected: d.expected });
+    else if (d.day !== null) date = d.day;
+  }
   if (problems) {
     // the first column at fault is the error's column; every other one is named in the message
     const first = problems[0]!;
     const detail = [`expected ${first.expected}`, ...problems.slice(1).map((p) => `column "${p.column}": expected ${p.expected}`)].join('; ');
     return { ok: false, error: new RowError('E_INVALID_VALUE', { file, row: row.row, sheet, column: first.column }, detail) };
   }
-  return { ok: true, value: { key, lookup, keys: keys.value, values } };
+  const value: MappedRow = { key, lookup, keys: keys.value, values };
+  if (date !== undefined) value.date = date;
+  return { ok: true, value };
 }
 
 /**

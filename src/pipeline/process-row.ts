@@ -8,7 +8,8 @@ import type { FieldChange, RowResult } from '../report/writer.js';
 import type { Status } from '../report/statuses.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
-import { resolveFromIndex, resolveRow, type KeyTry, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
+import type { FreshCopies } from './fresh-copies.js';
+import { resolveFromIndex, resolveRow, resolveSession, type KeyTry, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
 import type { SessionIndex } from './session-index.js';
 import type { RowAt, RowSink, StopState } from './row.js';
 import type { SessionQueue } from './session-queue.js';
@@ -33,6 +34,10 @@ export interface RowContext {
   dirty: Set<string> | undefined;
   /** Index mode: the listed sessions. */
   index?: SessionIndex | undefined;
+  /** Index mode: copies of the listed sessions read again when older than --index-fresh. */
+  fresh?: FreshCopies | undefined;
+  /** Index mode resuming a run: lists the window when the first row needs the API (then gone). */
+  indexReady?: (() => Promise<void>) | undefined;
   /** Resolutions of keys with rows in flight: a key repeated meanwhile is not searched again. */
   shared?: Map<string, SharedResolution>;
 }
@@ -70,6 +75,7 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     if (!passed) ctx.gate.pass(ticket);
     passed = true;
   };
+  if (ctx.indexReady) await ctx.indexReady();
   const { resolution, mark, release } = shareResolution(ctx, mapped);
   try {
     const found = await resolution.catch((e: unknown) => failure(e, base, where));
@@ -78,7 +84,7 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     const session = found.session;
     await ctx.gate.turn(ticket);
     ctx.dirty?.add(session.id);
-    const matched: Base = { file: base.file, row: base.row, key: base.key, matchedBy: found.matchedBy };
+    const matched: Base = { file: base.file, row: base.row, key: base.key, matchedBy: found.matchedBy, matchNote: found.note };
     const write = ctx.queue.run(session.id, async () => record(await ctx.limit(() => writeRow(ctx, session, mapped, matched, where))));
     pass();
     await write;
@@ -96,7 +102,8 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
  * made (a key repeated in the file is searched once while its session is being written).
  */
 function shareResolution(ctx: RowContext, mapped: MappedRow): { resolution: Promise<RowResolution | null>; mark: number; release: () => void } {
-  const sig = mapped.keys.map((k) => `${k.index}\u0000${k.lookup}`).join('\u0001');
+  // the row's date is part of the question: the same key on another day may be another session
+  const sig = `${mapped.keys.map((k) => `${k.index}\u0000${k.lookup}`).join('\u0001')}\u0002${mapped.date ?? ''}`;
   let shared = ctx.shared?.get(sig);
   let mark: number;
   if (shared) {
@@ -105,8 +112,8 @@ function shareResolution(ctx: RowContext, mapped: MappedRow): { resolution: Prom
   } else {
     mark = ctx.written.begin();
     // a key the index knows needs no request, so no turn among the requests in flight
-    const known = ctx.index && !ctx.stop.stopping ? resolveFromIndex(mapped.keys, ctx.index) : undefined;
-    const promise = known ? Promise.resolve(known) : ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index)));
+    const known = ctx.index && !ctx.stop.stopping ? resolveFromIndex(mapped.keys, ctx.index, mapped.date) : undefined;
+    const promise = known ? Promise.resolve(known) : ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index, mapped.date)));
     // every row using it handles a failure; this keeps an unwatched rejection from surfacing
     promise.catch(() => undefined);
     shared = { promise, users: 1, mark };
@@ -141,11 +148,13 @@ export async function processResumed(ctx: RowContext, at: RowAt, mapped: MappedR
   }
 }
 
-type Base = Pick<RowResult, 'file' | 'row' | 'key'> & { matchedBy?: string };
+type Base = Pick<RowResult, 'file' | 'row' | 'key'> & { matchedBy?: string; matchNote?: string | undefined };
 
 async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string): Promise<RowResult | null> {
   if (ctx.stop.stopping) return null;
-  const current = ctx.written.get(session.id) ?? session;
+  const held = await heldNow(ctx, session, mapped, base, where);
+  if ('result' in held) return held.result;
+  const current = held.copy;
   const unsafe = ctx.mapping.fields.filter((f) => Object.hasOwn(mapped.values, f.name) && hasDroppedKeys(current[f.name]));
   if (unsafe.length > 0) {
     return { ...base, sessionId: session.id, status: 'failed', errorCode: 'E_UNSAFE_EXISTING', errorMessage: `${where}: the session's ${unsafe.map((f) => f.name).join(', ')} holds keys (__proto__, constructor, prototype) that cannot be kept safely; not written, so the stored value is not changed` };
@@ -174,9 +183,36 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   return written(base, session.id, changed, ctx.dryRun ? 'would_update' : 'updated', changes);
 }
 
+/**
+ * What the session holds, as the merge must see it: in index mode a copy read at most
+ * --index-fresh ago (its listing page read again, or the session searched for); otherwise the
+ * search's answer with this run's own writes since. A row result when the session cannot be
+ * found again by the row's key.
+ */
+async function heldNow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string): Promise<{ copy: Record<string, unknown> } | { result: RowResult }> {
+  const fresh = ctx.fresh ? await ctx.fresh.current(session) : undefined;
+  if (fresh === undefined) return { copy: ctx.written.get(session.id) ?? session };
+  if (fresh !== 'search') return { copy: fresh.session };
+  const k = mapped.keys.find((key) => key.column === base.matchedBy) ?? mapped.keys[0]!;
+  if (ctx.index) ctx.index.fallbackSearches++;
+  let r;
+  try {
+    r = await resolveSession(ctx.client, ctx.mapping.match.keys[k.index]!, ctx.mapping.match, k.lookup, ctx.resolve, mapped.date);
+  } catch (e) {
+    return { result: { ...failure(e, base, where), sessionId: session.id } };
+  }
+  if (r.kind === 'matched' && r.session.id === session.id) {
+    ctx.index?.noteRead([r.session], Date.now());
+    return { copy: r.session };
+  }
+  if (r.kind === 'unmatched') return { result: unresolved(ctx, { kind: 'unmatched', tried: [{ column: k.column, lookup: k.lookup, searched: r.searched, note: r.note }] }, base, where) };
+  if (r.kind === 'ambiguous') return { result: unresolved(ctx, { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note }, base, where) };
+  return { result: { ...base, sessionId: session.id, status: 'failed', errorCode: 'E_API', errorMessage: `${where}: the listing gave session ${session.id} for ${JSON.stringify(k.lookup)}, but a search for it now finds session ${r.session.id}; not written` } };
+}
+
 /** A written (or unchanged) row's result, always of one shape: a spread a row cost more than the write's bookkeeping. */
 function written(base: Base, sessionId: string, changed: string[], status: Status, changes: FieldChange[] | undefined): RowResult {
-  return { file: base.file, row: base.row, key: base.key, matchedBy: base.matchedBy, sessionId, changed, status, changes };
+  return { file: base.file, row: base.row, key: base.key, matchedBy: base.matchedBy, matchNote: base.matchNote, sessionId, changed, status, changes };
 }
 
 function unresolved(ctx: RowContext, r: Exclude<RowResolution, { kind: 'matched' }>, base: Base, where: string): RowResult {
@@ -184,13 +220,13 @@ function unresolved(ctx: RowContext, r: Exclude<RowResolution, { kind: 'matched'
   if (r.kind === 'unmatched') {
     const one = (t: KeyTry) => {
       const key = keys.find((k) => k.column === t.column)!;
-      return `no session has ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(t.lookup)} (${t.searched > 0 || !ctx.index ? `the search returned ${t.searched} session${t.searched === 1 ? '' : 's'}, none exact` : 'not listed, and not found by the search'})`;
+      return `no session has ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(t.lookup)} (${t.note ?? (t.searched > 0 || !ctx.index ? `the search returned ${t.searched} session${t.searched === 1 ? '' : 's'}, none exact` : 'not listed, and not found by the search')})`;
     };
     const message = r.tried.length === 1 && keys.length === 1 ? one(r.tried[0]!) : `no key matched: ${r.tried.map((t) => `${t.column}: ${one(t)}`).join('; ')}${r.tried.length < keys.length ? ` (${keys.length - r.tried.length} key${keys.length - r.tried.length === 1 ? ' was' : 's were'} empty)` : ''}`;
     return { ...base, status: 'unmatched', errorCode: 'E_UNMATCHED', errorMessage: `${where}: ${message}` };
   }
   const key = keys.find((k) => k.column === r.matchedBy)!;
-  return { ...base, matchedBy: r.matchedBy, status: 'ambiguous', errorCode: 'E_AMBIGUOUS', errorMessage: `${where}: ${r.ids.length} sessions have ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(r.lookup)}${keys.length > 1 ? ` (column ${JSON.stringify(r.matchedBy)})` : ''}: ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ', ...' : ''}` };
+  return { ...base, matchedBy: r.matchedBy, matchNote: r.note, status: 'ambiguous', errorCode: 'E_AMBIGUOUS', errorMessage: `${where}: ${r.ids.length} sessions have ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(r.lookup)}${keys.length > 1 ? ` (column ${JSON.stringify(r.matchedBy)})` : ''}: ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ', ...' : ''}` };
 }
 
 /** An expected failure as the row's result; anything else is a bug and goes on up. */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { EtError, errorMessage } from '../errors.js';
 import { cellText } from '../input/cell.js';
 import { openRows } from '../input/open-rows.js';
-import type { SourceRow } from '../input/types.js';
+import type { RowSource, SourceRow } from '../input/types.js';
 import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
 import type { ResumeIndex } from '../state/journal.js';
@@ -34,6 +34,8 @@ export interface ReadOutcome {
   duplicates: DuplicateKeys;
   /** Rows of other shards, read and left alone. */
   notInShard: number;
+  /** Inputs replaced since the header check: not read, left for a later run. */
+  leftUnread: { file: string; reason: string }[];
 }
 
 /**
@@ -42,7 +44,7 @@ export interface ReadOutcome {
  * Only the reading itself can blame the input.
  */
 export function emptyOutcome(): ReadOutcome {
-  return { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] }, notInShard: 0 };
+  return { rowsPerFile: new Map(), duplicates: { rows: 0, examples: [] }, notInShard: 0, leftUnread: [] };
 }
 
 /** `out` fills as rows are read, so that progress can follow it. */
@@ -60,14 +62,34 @@ export async function readAll(ctx: ReadContext, out: ReadOutcome = emptyOutcome(
 }
 
 async function readFile(ctx: ReadContext, ps: PlannedSource, out: ReadOutcome, inflight: InFlight, firstRows: boolean): Promise<number> {
-  const { source } = ps;
+  let source: RowSource;
+  try {
+    source = await ps.open();
+  } catch (e) {
+    // replaced or cut since the header check: nothing of it is read, a later run takes it
+    if (e instanceof EtError && e.code === 'E_INPUT_CHANGED') {
+      ctx.logger.warn({ file: ps.source.file, err: e.message }, 'the input changed after the run first read it: left for a later run');
+      out.leftUnread.push({ file: ps.source.file, reason: e.message });
+      return 0;
+    }
+    inputBroke(ctx, ps.source.file, e, 0, firstRows);
+    return 0;
+  }
+  try {
+    return await readRows(ctx, ps, source, out, inflight, firstRows);
+  } finally {
+    await source.close();
+  }
+}
+
+async function readRows(ctx: ReadContext, ps: PlannedSource, source: RowSource, out: ReadOutcome, inflight: InFlight, firstRows: boolean): Promise<number> {
   const absFile = resolve(source.file);
   const sheet = source.format === 'xlsx' ? String(source.details.sheet) : undefined;
   const keys: FileKeys = { seen: new KeyTable(), lastRows: undefined, duplicates: out.duplicates, policy: ctx.mapping.match.duplicates };
   // match.duplicates: last needs to know each key's last row before the first write
   if (keys.policy === 'last') {
     try {
-      keys.lastRows = await lastRowPerKey(source.file, ctx.mapping, ps);
+      keys.lastRows = await lastRowPerKey(source, ctx.mapping, ps);
     } catch (e) {
       inputBroke(ctx, source.file, e, 0, firstRows);
       return 0;
@@ -159,9 +181,10 @@ class InFlight {
 }
 
 /** A first pass over a file: the last row of each key (rows with an unusable key are left out). */
-async function lastRowPerKey(file: string, mapping: Mapping, ps: PlannedSource): Promise<KeyTable> {
+async function lastRowPerKey(source: RowSource, mapping: Mapping, ps: PlannedSource): Promise<KeyTable> {
   const table = new KeyTable();
-  const again = await openRows(file, mapping.input);
+  // the same bytes as the rows: a row appended meanwhile is neither read nor a reason to skip one
+  const again = await openRows(source.file, mapping.input, source.snapshot);
   try {
     for await (const row of again.rows) {
       const keys = rowKeys(mapping, ps.plan, row);

@@ -5,13 +5,14 @@ import type { MatchKey, MatchSpec } from '../mapping/types.js';
 import type { RowKey } from './mapper.js';
 import type { SessionIndex } from './session-index.js';
 import { matchValues } from './mapper.js';
+import { withinDays } from './row-date.js';
 
 export type Session = Record<string, unknown> & { id: string };
 
 export type Resolution =
-  | { kind: 'matched'; session: Session }
-  | { kind: 'unmatched'; searched: number }
-  | { kind: 'ambiguous'; ids: string[] };
+  | { kind: 'matched'; session: Session; note?: string }
+  | { kind: 'unmatched'; searched: number; note?: string }
+  | { kind: 'ambiguous'; ids: string[]; note?: string };
 
 export interface ResolveOptions {
   pageSize: number;
@@ -24,7 +25,7 @@ export interface ResolveOptions {
  * checked: it counts only if one of `match.sessionFields` equals the key exactly (audio file
  * names: both sides reduced to the base name without directory and extension).
  */
-export async function resolveSession(client: ApiClient, key: MatchKey, match: Pick<MatchSpec, 'onMultiple' | 'newestField'>, lookup: string, options: ResolveOptions): Promise<Resolution> {
+export async function resolveSession(client: ApiClient, key: MatchKey, match: Pick<MatchSpec, 'onMultiple' | 'newestField' | 'datePad'>, lookup: string, options: ResolveOptions, date?: string): Promise<Resolution> {
   const filters = searchFilter(lookup);
   const hits = new Map<string, Session>();
   let seen = 0;
@@ -44,14 +45,31 @@ export async function resolveSession(client: ApiClient, key: MatchKey, match: Pi
       throw new ApiError('E_TOO_MANY_CANDIDATES', `search for ${JSON.stringify(lookup)} found ${page.total} candidate sessions, more than --max-candidates ${options.maxCandidates}; use a more specific key`);
     }
   }
-  const found = [...hits.values()];
-  if (found.length === 0) return { kind: 'unmatched', searched: seen };
-  if (found.length === 1) return { kind: 'matched', session: found[0]! };
+  const r = decide([...hits.values()], match, date);
+  return r.kind === 'unmatched' ? { ...r, searched: seen } : r;
+}
+
+/**
+ * The one session among a key's exact candidates: with the row's date, only those within
+ * `match.datePad` days of it count (a June row is not an August chat's), the same in search and
+ * index mode; then one, the newest under `onMultiple: newest`, or ambiguous. `note` says when
+ * the date decided.
+ */
+export function decide(found: Session[], match: Pick<MatchSpec, 'onMultiple' | 'newestField' | 'datePad'>, date: string | undefined): Resolution {
+  let note: string | undefined;
+  if (date !== undefined && found.length > 0) {
+    const { kept, decided } = withinDays(found, date, match.datePad, match.newestField);
+    if (decided) note = `the date decided: ${kept.length} of ${found.length} sessions with this key within ${match.datePad} day${match.datePad === 1 ? '' : 's'} of ${date} (${match.newestField})`;
+    found = kept;
+  }
+  const withNote = <T extends Resolution>(r: T): T => (note === undefined ? r : { ...r, note });
+  if (found.length === 0) return withNote({ kind: 'unmatched', searched: 0 });
+  if (found.length === 1) return withNote({ kind: 'matched', session: found[0]! });
   if (match.onMultiple === 'newest') {
     const newest = pickNewest(found, match.newestField);
-    if (newest) return { kind: 'matched', session: newest };
+    if (newest) return withNote({ kind: 'matched', session: newest });
   }
-  return { kind: 'ambiguous', ids: found.map((s) => s.id) };
+  return withNote({ kind: 'ambiguous', ids: found.map((s) => s.id) });
 }
 
 export function isExactHit(item: Record<string, unknown>, key: MatchKey, lookup: string): boolean {
@@ -81,11 +99,13 @@ export interface KeyTry {
   lookup: string;
   /** Candidates the search examined (0 for a key answered by the index). */
   searched: number;
+  /** Why the candidates found did not count (the date). */
+  note?: string | undefined;
 }
 
 export type RowResolution =
-  | { kind: 'matched'; session: Session; matchedBy: string; lookup: string }
-  | { kind: 'ambiguous'; ids: string[]; matchedBy: string; lookup: string }
+  | { kind: 'matched'; session: Session; matchedBy: string; lookup: string; note?: string | undefined }
+  | { kind: 'ambiguous'; ids: string[]; matchedBy: string; lookup: string; note?: string | undefined }
   | { kind: 'unmatched'; tried: KeyTry[] };
 
 /**
@@ -93,16 +113,16 @@ export type RowResolution =
  * an unmatched key passes the row to the next. With an index, a key it knows costs no request;
  * one it does not know is searched for.
  */
-export async function resolveRow(client: ApiClient, match: MatchSpec, keys: RowKey[], options: ResolveOptions, index?: SessionIndex): Promise<RowResolution> {
+export async function resolveRow(client: ApiClient, match: MatchSpec, keys: RowKey[], options: ResolveOptions, index?: SessionIndex, date?: string): Promise<RowResolution> {
   const tried: KeyTry[] = [];
   for (const k of keys) {
-    let r = index?.resolve(k.index, k.lookup);
+    let r = index?.resolve(k.index, k.lookup, date);
     if (!r) {
       if (index) index.fallbackSearches++;
-      r = await resolveSession(client, match.keys[k.index]!, match, k.lookup, options);
+      r = await resolveSession(client, match.keys[k.index]!, match, k.lookup, options, date);
     }
     if (r.kind === 'unmatched') {
-      tried.push({ column: k.column, lookup: k.lookup, searched: r.searched });
+      tried.push({ column: k.column, lookup: k.lookup, searched: r.searched, note: r.note });
       continue;
     }
     return decided(r, k);
@@ -115,13 +135,13 @@ export async function resolveRow(client: ApiClient, match: MatchSpec, keys: RowK
  * without a request, so without waiting for a turn among the requests in flight. Undefined
  * otherwise (`resolveRow` searches).
  */
-export function resolveFromIndex(keys: RowKey[], index: SessionIndex): RowResolution | undefined {
+export function resolveFromIndex(keys: RowKey[], index: SessionIndex, date?: string): RowResolution | undefined {
   const k = keys[0];
-  const r = k && index.resolve(k.index, k.lookup);
+  const r = k && index.resolve(k.index, k.lookup, date);
   return r && r.kind !== 'unmatched' ? decided(r, k) : undefined;
 }
 
 function decided(r: Exclude<Resolution, { kind: 'unmatched' }>, k: RowKey): RowResolution {
   // (literals, not a spread: this runs for every row)
-  return r.kind === 'matched' ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup } : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup };
+  return r.kind === 'matched' ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup, note: r.note } : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note };
 }

@@ -2,7 +2,8 @@ import { hasDroppedKeys } from '../api/json.js';
 import { isUuid } from '../api/sessions.js';
 import type { MatchSpec } from '../mapping/types.js';
 import { matchValues } from './mapper.js';
-import { pickNewest, type Resolution, type Session } from './resolver.js';
+import { decide, type Resolution, type Session } from './resolver.js';
+import { shiftDay } from './row-date.js';
 import { StringSlots, grown } from './string-slots.js';
 
 /**
@@ -27,8 +28,15 @@ export class SessionIndex {
   /** 1 for a slot whose written values were not kept (over the budget): its keys are searched for. */
   private forgotten = new Uint8Array(1024);
   private anyForgotten = false;
-  /** What this run wrote, as JSON, by slot, written longest ago first: it stands for the listed JSON. */
-  private readonly writes = new Map<number, string | undefined>();
+  /**
+   * What this run wrote, or read again since the listing, as JSON, by slot, written longest ago
+   * first, with when: it stands for the listed JSON.
+   */
+  private readonly writes = new Map<number, { json: string | undefined; at: number }>();
+  /** The listing page each slot came from (an index into `pageRefs`). */
+  private pageOf = new Uint32Array(1024);
+  /** Each listing page: its filter, offset and size, and when its answer came. */
+  readonly pageRefs: { filter: string; skip: number; limit: number; at: number }[] = [];
   /** Characters of JSON those slots hold. */
   private writtenChars = 0;
   sessions = 0;
@@ -43,11 +51,18 @@ export class SessionIndex {
     private readonly writtenBudget = WRITTEN_BUDGET_CHARS,
   ) {
     this.byKey = match.keys.map(() => new StringSlots());
-    this.keep = match.onMultiple === 'newest' ? [...new Set([...fields, match.newestField])] : [...fields];
+    // the session's time decides under onMultiple: newest, and with a date column
+    this.keep = match.onMultiple === 'newest' || match.dateColumn !== undefined ? [...new Set([...fields, match.newestField])] : [...fields];
   }
 
-  /** Adds a listed session; false when it was there already or holds no key value. */
-  add(item: Record<string, unknown>): boolean {
+  /** A listing page's answer arrived: returns its number, for `add`. */
+  notePage(filter: string, skip: number, limit: number, at: number): number {
+    this.pageRefs.push({ filter, skip, limit, at });
+    return this.pageRefs.length - 1;
+  }
+
+  /** Adds a listed session (from page `page` of `notePage`); false when it was there already or holds no key value. */
+  add(item: Record<string, unknown>, page = -1): boolean {
     const id = item.id;
     // ids are kept as 16 bytes and given back in lower case: any other spelling is left to the search
     if (!isUuid(id) || id !== id.toLowerCase()) return false;
@@ -60,54 +75,102 @@ export class SessionIndex {
         const map = this.byKey[k]!;
         const slots = slotList(map.get(value));
         if (slots.some((s) => this.sameId(s, words))) continue;
-        if (slot < 0) slot = this.newSlot(words, this.snapshot(item));
+        if (slot < 0) slot = this.newSlot(words, this.snapshot(item), page);
         map.set(value, slots.length === 0 ? slot : [...slots, slot]);
       }
     });
     return slot >= 0;
   }
 
-  /** The sessions a key names, or undefined when the index does not know the key (search for it). */
-  resolve(keyIndex: number, lookup: string): Resolution | undefined {
+  /**
+   * The sessions a key names, as search mode would decide among them (with the row's date, only
+   * those near it: see `decide`); undefined when the index cannot tell (search for it): it does not
+   * know the key, the row's days reach past the listed windows, or none of its sessions is near
+   * the row's date (another may be, outside the window).
+   */
+  resolve(keyIndex: number, lookup: string, date?: string): Resolution | undefined {
     const there = this.byKey[keyIndex]?.get(lookup);
     if (there === undefined) return undefined;
     if (this.anyForgotten && slotList(there).some((slot) => this.forgotten[slot] === 1)) return undefined;
+    if (date !== undefined && !this.covers(date)) return undefined;
     const found = slotList(there).map((slot) => {
       const session: Session = { ...parse(this.jsonOf(slot)), id: this.idOf(slot) };
       this.origin.set(session, slot);
       return session;
     });
-    if (found.length === 1) return { kind: 'matched', session: found[0]! };
-    if (this.match.onMultiple === 'newest') {
-      const newest = pickNewest(found, this.match.newestField);
-      if (newest) return { kind: 'matched', session: newest };
-    }
-    return { kind: 'ambiguous', ids: found.map((s) => s.id) };
+    const r = decide(found, this.match, date);
+    if (r.kind === 'unmatched') return undefined;
+    // without a date, the index knows only the window's sessions: say so where a search might not agree
+    if (date === undefined && r.note === undefined && this.windows.length > 0) r.note = `matched among the sessions of the listed window${this.windows.length === 1 ? '' : 's'} ${this.windows.join(', ')} only (no match.dateColumn)`;
+    return r;
+  }
+
+  /** Whether every day within match.datePad of `date` was listed. */
+  private covers(date: string): boolean {
+    const from = shiftDay(date, -this.match.datePad);
+    const to = shiftDay(date, this.match.datePad);
+    return this.windows.some((w) => w.slice(0, 10) <= from && w.slice(12) >= to);
   }
 
   /**
    * What this run wrote to a session: later rows resolved from the index see it. A session
    * resolved from the index is its slot; one found by a search is looked up by its key fields.
    */
-  noteWrite(session: Session, values: Record<string, unknown>): void {
+  noteWrite(session: Session, values: Record<string, unknown>, at = Date.now()): void {
     const known = this.origin.get(session);
     const slots = known !== undefined ? [known] : this.slotsOf(session);
-    for (const s of slots) {
-      // a session that left the index stays out: its key is searched for
-      if (this.forgotten[s] === 1) continue;
-      const json = this.snapshot({ ...parse(this.jsonOf(s)), ...values });
-      this.writtenChars += (json?.length ?? 0) - (this.writes.get(s)?.length ?? 0);
-      // the newest writes are kept: a session written again moves to the back
-      this.writes.delete(s);
-      this.writes.set(s, json);
+    for (const s of slots) this.keepCopy(s, this.snapshot({ ...parse(this.jsonOf(s)), ...values }), at);
+  }
+
+  /**
+   * A listing page read again (`at`: when its answer came): its sessions' copies are that fresh.
+   * Returns the slots it held.
+   */
+  noteRead(items: Record<string, unknown>[], at: number): Set<number> {
+    const slots = new Set<number>();
+    for (const item of items) {
+      if (this.keep.some((f) => hasDroppedKeys(item[f]))) continue;
+      for (const s of this.slotsOf(item as Session)) {
+        this.keepCopy(s, this.snapshot(item), at);
+        slots.add(s);
+      }
     }
+    return slots;
+  }
+
+  /**
+   * A session handed out by `resolve`: what the index holds of it now, when that was read from
+   * the server (a listing, a page read again, or this run's own write), and the listing page to
+   * read again for a fresher copy. Undefined for a session the index did not hand out, or one
+   * that left it.
+   */
+  copyOf(session: Session): { session: Session; at: number; page: number | undefined } | undefined {
+    const slot = this.origin.get(session);
+    if (slot === undefined || this.forgotten[slot] === 1) return undefined;
+    const n = this.pageOf[slot]!;
+    const page = this.pageRefs[n];
+    const copy: Session = { ...parse(this.jsonOf(slot)), id: session.id };
+    this.origin.set(copy, slot);
+    return { session: copy, at: this.writes.get(slot)?.at ?? page?.at ?? 0, page: page ? n : undefined };
+  }
+
+  private keepCopy(s: number, json: string | undefined, at: number): void {
+    // a session that left the index stays out: its key is searched for
+    if (this.forgotten[s] === 1) return;
+    const before = this.writes.get(s);
+    // an answer older than the copy held (pages answer out of order) is not the newer for it
+    if (before && before.at > at) return;
+    this.writtenChars += (json?.length ?? 0) - (before?.json?.length ?? 0);
+    // the newest copies are kept: a session written again moves to the back
+    this.writes.delete(s);
+    this.writes.set(s, { json, at });
     // past the budget, the sessions written longest ago leave the index: a later row of one of
     // them is searched for (the server has the write), and memory stays bounded on any file
-    for (const [s, json] of this.writes) {
+    for (const [old, copy] of this.writes) {
       if (this.writtenChars <= this.writtenBudget) break;
-      this.writes.delete(s);
-      this.writtenChars -= json?.length ?? 0;
-      this.forgotten[s] = 1;
+      this.writes.delete(old);
+      this.writtenChars -= copy.json?.length ?? 0;
+      this.forgotten[old] = 1;
       this.anyForgotten = true;
     }
   }
@@ -122,8 +185,10 @@ export class SessionIndex {
     return [...out];
   }
 
-  private newSlot(words: number[], json: string | undefined): number {
+  private newSlot(words: number[], json: string | undefined, page: number): number {
     const slot = this.sessions++;
+    if (slot >= this.pageOf.length) this.pageOf = grown(this.pageOf, this.pageOf.length * 2);
+    this.pageOf[slot] = page < 0 ? 0xffffffff : page;
     if ((slot + 1) * 4 > this.ids.length) this.ids = grown(this.ids, this.ids.length * 2);
     if (slot >= this.forgotten.length) this.forgotten = grown(this.forgotten, this.forgotten.length * 2);
     if (slot >= this.listedEnd.length) this.listedEnd = grown(this.listedEnd, this.listedEnd.length * 2);
@@ -140,7 +205,8 @@ export class SessionIndex {
 
   /** What merging needs of a slot: this run's write, else what the listing said. */
   private jsonOf(slot: number): string | undefined {
-    if (this.writes.has(slot)) return this.writes.get(slot);
+    const copy = this.writes.get(slot);
+    if (copy) return copy.json;
     const start = slot === 0 ? 0 : this.listedEnd[slot - 1]!;
     const end = this.listedEnd[slot]!;
     return end === start ? undefined : decoder.decode(this.listed.subarray(start, end));

@@ -1,3 +1,5 @@
+import { neutralise } from '../input/formula.js';
+
 /**
  * One CSV line (RFC 4180): fields quoted when they hold a comma, quote, CR or LF. Cells that a
  * spreadsheet would run as a formula (starting with = + - @, tab or CR, and not a plain number)
@@ -9,13 +11,7 @@ export function csvLine(fields: readonly (string | number | undefined | null)[])
   return `${out}\r\n`;
 }
 
-const PLAIN_NUMBER = /^[+-]?(\d+([.,]\d+)*|\.\d+)([eE][+-]?\d+)?$/;
-
-export function neutralise(s: string): string {
-  // = + - @ tab CR, by code: this runs for every field of every row of every report
-  const c = s.charCodeAt(0);
-  return (c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
-}
+export { neutralise } from '../input/formula.js';
 
 function csvField(v: string | number | undefined | null): string {
   if (v === undefined || v === null) return '';

@@ -25,6 +25,8 @@ export interface RowResult {
   fatal?: boolean;
   /** The column whose key found the session. */
   matchedBy?: string | undefined;
+  /** What decided among the candidates, when it was more than the key: the row's date, or only the listed window. */
+  matchNote?: string | undefined;
   /** updated / would_update: each changed field, before and after. */
   changes?: FieldChange[] | undefined;
 }
@@ -38,7 +40,7 @@ export interface FieldChange {
 
 export const CHANGE_COLUMNS = ['file', 'row', 'key', 'session_id', 'field', 'before', 'after'];
 
-export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message', 'matched_by'];
+export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message', 'matched_by', 'match_note'];
 /** Added to each row of failed.csv; ignored by the mapping when the file is fed back in. */
 export const ERROR_COLUMN = 'et_import_error';
 
@@ -117,7 +119,7 @@ export class ReportWriter {
     if (!ok) this.digest.addProblem(result);
     let wait = result.changes?.length ? this.writeChanges(result, result.changes) : undefined;
     if (this.failure) return undefined;
-    const line = csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy]);
+    const line = csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy, result.matchNote]);
     wait = this.results.add(line) ?? wait;
     if (!ok && header && cells) wait = this.writeFailed(result, header, cells) ?? wait;
     return wait;

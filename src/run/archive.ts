@@ -4,9 +4,10 @@ import { WriteError } from '../errors.js';
 
 /**
  * Moves a finished input to `<dir>/<YYYY-MM-DD>/`, adding `-2`, `-3`... before the extension
- * rather than overwriting an earlier delivery of the same name. Returns where it went.
+ * rather than overwriting an earlier delivery of the same name. Returns where it went, or
+ * undefined when the file itself is gone (someone else moved it).
  */
-export function archiveFile(file: string, dir: string, day: Date): string {
+export function archiveFile(file: string, dir: string, day: Date): string | undefined {
   const target = join(dir, day.toISOString().slice(0, 10));
   try {
     mkdirSync(target, { recursive: true });
@@ -20,6 +21,8 @@ export function archiveFile(file: string, dir: string, day: Date): string {
   try {
     renameSync(file, to);
   } catch (e) {
+    // the source vanished, not the target's folder
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(file)) return undefined;
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw new WriteError(to, e);
     // another file system: copy, then remove
     try {

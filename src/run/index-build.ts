@@ -1,12 +1,10 @@
-import pLimit from 'p-limit';
 import type { ApiClient } from '../api/client.js';
 import { dateRangeFilter } from '../api/sessions.js';
 import { EtError, errorMessage } from '../errors.js';
-import { cellText } from '../input/cell.js';
 import { openRows } from '../input/open-rows.js';
 import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
-import { convertCell } from '../pipeline/convert.js';
+import { isDay, rowDay, shiftDay } from '../pipeline/row-date.js';
 import { SessionIndex } from '../pipeline/session-index.js';
 import type { PlannedSource } from '../pipeline/sources.js';
 
@@ -19,7 +17,7 @@ export interface Window {
 /** `--window 2025-06-01..2025-06-30`. */
 export function parseWindow(text: string): Window {
   const m = /^\s*(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})\s*$/.exec(text);
-  if (!m || Number.isNaN(Date.parse(`${m[1]}T00:00:00Z`)) || Number.isNaN(Date.parse(`${m[2]}T00:00:00Z`)) || m[1]! > m[2]!) {
+  if (!m || !isDay(m[1]!) || !isDay(m[2]!) || m[1]! > m[2]!) {
     throw new EtError('E_USAGE', `--window must be FROM..TO as dates, FROM not after TO, e.g. 2025-06-01..2025-06-30; got ${JSON.stringify(text)}`);
   }
   return { from: m[1]!, to: m[2]! };
@@ -31,42 +29,29 @@ export function parseWindow(text: string): Window {
  */
 export async function windowsFromFiles(sources: PlannedSource[], mapping: Mapping): Promise<Window[]> {
   const days = new Set<string>();
-  const field = mapping.fields.find((f) => f.column === mapping.match.dateColumn && (f.type === 'date' || f.type === 'datetime'));
   for (const { source, plan } of sources) {
     if (plan.dateIndex === undefined) continue;
-    const again = await openRows(source.file, mapping.input);
+    // the bytes the rows are read from (a row appended meanwhile is in neither)
+    const again = await openRows(source.file, mapping.input, source.snapshot);
     try {
       for await (const row of again.rows) {
-        const day = dayOf(row.cells[plan.dateIndex] ?? null, field);
-        if (day) days.add(day);
+        // a date that cannot be read makes its row invalid when the rows are read; not a window
+        const d = rowDay(row.cells[plan.dateIndex] ?? null, plan.dateField);
+        if (d.ok && d.day !== null) days.add(d.day);
       }
     } finally {
       await again.close();
     }
   }
   const pad = mapping.match.datePad;
-  const spans = [...days].sort().map((d) => ({ from: shift(d, -pad), to: shift(d, pad) }));
+  const spans = [...days].sort().map((d) => ({ from: shiftDay(d, -pad), to: shiftDay(d, pad) }));
   const out: Window[] = [];
   for (const s of spans) {
     const last = out[out.length - 1];
-    if (last && s.from <= shift(last.to, 1)) last.to = s.to > last.to ? s.to : last.to;
+    if (last && s.from <= shiftDay(last.to, 1)) last.to = s.to > last.to ? s.to : last.to;
     else out.push({ ...s });
   }
   return out;
-}
-
-function dayOf(cell: Parameters<typeof convertCell>[0], field: Parameters<typeof convertCell>[1] | undefined): string | undefined {
-  if (field) {
-    const r = convertCell(cell, field);
-    return r.ok && typeof r.value === 'string' ? r.value.slice(0, 10) : undefined;
-  }
-  if (cell instanceof Date) return Number.isNaN(cell.getTime()) ? undefined : cell.toISOString().slice(0, 10);
-  const m = /^(\d{4}-\d{2}-\d{2})/.exec(cellText(cell ?? null).trim());
-  return m?.[1];
-}
-
-function shift(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 export interface IndexOptions {
@@ -77,52 +62,82 @@ export interface IndexOptions {
   maxSessions: number;
   logger: Logger;
   stopping: () => boolean;
+  now?: () => number;
 }
 
 /**
- * Lists the sessions of each window into an index. Paging is not trusted: a short page is not
- * the end (the API may cap `limit`), only an empty page is; sessions arriving meanwhile shift
- * pages, so repeats are dropped; one that slipped between pages is found later by the fallback
- * search.
+ * Lists the sessions of each window into an index, one day at a time: a page of a past day
+ * keeps its sessions, so a copy can be read again later by asking for the same page (see
+ * FreshCopies), and sessions arriving today shift only today's pages.
+ *
+ * Paging is not trusted: a short page is not the end (the API may cap `limit`), only an empty
+ * page is; sessions arriving meanwhile shift pages, so repeats are dropped; one that slipped
+ * between pages is found later by the fallback search. Nor is it believed: a `total` past
+ * --index-max is refused at the first page, a page longer than asked, a page the same as the one
+ * before it (a server ignoring or clamping `skip`), or a listing still going a page past its
+ * `total` stop the run (exit 3), and pages are asked for a few at a time, so memory never grows
+ * with what `total` claims.
  */
 export async function buildIndex(client: ApiClient, mapping: Mapping, windows: Window[], o: IndexOptions): Promise<SessionIndex> {
   const index = new SessionIndex(mapping.match, mapping.fields.map((f) => f.name));
-  // as many pages at once as requests may be in flight in the run (--concurrency, the run's one
-  // bound on the API); a page is indexed and dropped as it comes
-  const limit = pLimit(o.concurrency);
+  const now = o.now ?? Date.now;
   for (const w of windows) {
     index.windows.push(`${w.from}..${w.to}`);
-    const filter = dateRangeFilter(w.from, w.to);
-    const take = async (skip: number) => {
-      const page = await client.listSessions(filter, skip, o.pageSize);
-      index.pages++;
-      for (const item of page.items) index.add(item);
-      if (index.sessions > o.maxSessions) {
-        throw new EtError('E_USAGE', `the window ${w.from}..${w.to} holds more than --index-max ${o.maxSessions} sessions, more than the index may hold in memory; give a narrower --window (or several runs, one per window), or use --lookup search`);
-      }
-      return page;
-    };
-    // the first page tells the page size the API really serves, and the total: the other pages
-    // of the total are fetched side by side, as many at once as rows may be in flight
-    const first = await take(0);
-    const served = first.items.length;
-    let skip = served;
-    if (served > 0 && first.total > served) {
-      const offsets: number[] = [];
-      for (let at = served; at < first.total; at += served) offsets.push(at);
-      // (the tasks keep nothing: Promise.all would otherwise hold every page until the last)
-      await Promise.all(offsets.map((at) => limit(async () => void (o.stopping() ? undefined : await take(at)))));
-      skip = offsets[offsets.length - 1]! + served;
-    }
-    // past the total, on in turn until an empty page: sessions may have arrived meanwhile
-    for (let n = served; n > 0 && !o.stopping(); ) {
-      const page = await take(skip);
-      n = page.items.length;
-      skip += n;
-    }
+    for (let day = w.from; day <= w.to && !o.stopping(); day = shiftDay(day, 1)) await listDay(client, index, day, o, now);
     o.logger.info({ window: `${w.from}..${w.to}`, pages: index.pages, sessions: index.sessions }, 'window listed');
   }
   return index;
+}
+
+async function listDay(client: ApiClient, index: SessionIndex, day: string, o: IndexOptions, now: () => number): Promise<void> {
+  const filter = dateRangeFilter(day, day);
+  const lie = (why: string) => new EtError('E_LISTING', `the listing of ${day} (GET /sessions?filters=${filter}) ${why}; the API's paging cannot be trusted for index mode: use --lookup search`);
+  /** Each page's ids, by offset: a page the same as the one before it is a server ignoring `skip`. */
+  const seen = new Map<number, string>();
+  let served = 0;
+  const take = async (skip: number) => {
+    const page = await client.listSessions(filter, skip, o.pageSize);
+    index.pages++;
+    if (page.items.length > o.pageSize) throw lie(`answered ${page.items.length} sessions for limit=${o.pageSize}`);
+    const ids = page.items.map((i) => String(i.id)).join(',');
+    if (page.items.length > 0 && served > 0 && (seen.get(skip - served) === ids || seen.get(skip + served) === ids)) throw lie(`answered the same page for skip=${skip} as for the page before it`);
+    seen.set(skip, ids);
+    const n = index.notePage(filter, skip, o.pageSize, now());
+    for (const item of page.items) index.add(item, n);
+    if (index.sessions > o.maxSessions) throw tooMany(day, o.maxSessions);
+    return page;
+  };
+  // the first page tells the page size the API really serves, and the total
+  const first = await take(0);
+  const total = first.total;
+  if (!Number.isSafeInteger(total) || total < 0) throw lie(`gave total ${JSON.stringify(total)}`);
+  if (index.sessions - first.items.length + total > o.maxSessions) throw tooMany(day, o.maxSessions, total);
+  served = first.items.length;
+  if (served === 0) return;
+  // the other pages of the total side by side, as many at once as rows may be in flight, taken
+  // from a counter: nothing is held per page but its ids
+  let next = served;
+  const worker = async () => {
+    while (next < total && !o.stopping()) {
+      const at = next;
+      next += served;
+      await take(at);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, Math.ceil((total - served) / served)) }, worker));
+  // past the total, on in turn until an empty page: sessions may have arrived meanwhile, but not
+  // more than a page of them
+  let skip = Math.max(served, Math.ceil(total / served) * served);
+  for (let n = served; n > 0 && !o.stopping(); ) {
+    if (skip > total + served) throw lie(`goes on past its total of ${total} sessions by more than a page`);
+    const page = await take(skip);
+    n = page.items.length;
+    skip += n;
+  }
+}
+
+function tooMany(day: string, max: number, total?: number): EtError {
+  return new EtError('E_USAGE', `the window holds more than --index-max ${max} sessions${total !== undefined ? ` (${day} alone: ${total}, the API says)` : ` (by ${day})`}, more than the index may hold in memory; give a narrower --window (or several runs, one per window), or use --lookup search`);
 }
 
 /** Builds the index, or goes on without one when the listing fails: correctness never depends on it. */
@@ -130,7 +145,7 @@ export async function tryBuildIndex(client: ApiClient, mapping: Mapping, windows
   try {
     return await buildIndex(client, mapping, windows, o);
   } catch (e) {
-    if (e instanceof EtError && (e.code === 'E_USAGE' || e.code === 'E_LOGIN' || e.code === 'E_INTERRUPTED')) throw e;
+    if (e instanceof EtError && (e.code === 'E_USAGE' || e.code === 'E_LISTING' || e.code === 'E_LOGIN' || e.code === 'E_INTERRUPTED')) throw e;
     o.logger.warn({ err: errorMessage(e) }, 'the sessions of the window could not be listed: every row is searched for instead');
     return undefined;
   }

@@ -5,9 +5,18 @@ const EXPORTS = new Set(['.csv', '.tsv', '.txt', '.xlsx', '.xlsm']);
 
 export interface ExpandedInputs {
   files: string[];
+  /** The files of `files` found in a folder or by a pattern (not named one by one). */
+  found: Set<string>;
   /** Files found in a folder or by a pattern that changed too recently: left for a later run. */
   notReady: { file: string; modifiedSecondsAgo: number }[];
+  /** Files found that are not exports (another extension, an Office owner file `~$…`, a dot file): passed over. */
+  passedOver: { file: string; reason: string }[];
+  /** Files found whose modification time is in the future (a wrong clock): imported, with a warning. */
+  futureTime: string[];
 }
+
+/** A modification time this far ahead of now is in the future, not a clock's rounding. */
+const FUTURE_SLACK_MS = 2_000;
 
 /**
  * Turns `-i` values into files: a file stays as named; a folder gives its exports (.csv, .tsv,
@@ -18,12 +27,28 @@ export interface ExpandedInputs {
  */
 export function expandInputs(inputs: string[], settleMs: number, now = Date.now()): ExpandedInputs {
   const files: string[] = [];
+  const seen = new Set<string>();
+  const found = new Set<string>();
   const notReady: ExpandedInputs['notReady'] = [];
-  const take = (file: string, found: boolean) => {
-    if (files.includes(file)) return;
-    if (found && settleMs > 0) {
+  const passedOver: ExpandedInputs['passedOver'] = [];
+  const futureTime: string[] = [];
+  const take = (file: string, byFolder: boolean) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (byFolder) {
+      const why = notAnExport(file);
+      if (why) {
+        passedOver.push({ file, reason: why });
+        return;
+      }
+      found.add(file);
+    }
+    if (byFolder && settleMs > 0) {
       const age = now - statSync(file).mtimeMs;
-      if (age < settleMs) {
+      // a time in the future is a clock's mistake, not a file still arriving: waiting for it
+      // to settle would leave it unread every night until that time
+      if (age < -FUTURE_SLACK_MS) futureTime.push(file);
+      else if (age < settleMs) {
         notReady.push({ file, modifiedSecondsAgo: Math.max(0, Math.round(age / 1000)) });
         return;
       }
@@ -36,12 +61,21 @@ export function expandInputs(inputs: string[], settleMs: number, now = Date.now(
       const re = globToRegExp(basename(input));
       for (const name of listFiles(dir)) if (re.test(name)) take(join(dir, name), true);
     } else if (isDirectory(input)) {
-      for (const name of listFiles(input)) if (EXPORTS.has(extname(name).toLowerCase())) take(join(input, name), true);
+      for (const name of listFiles(input)) take(join(input, name), true);
     } else {
       take(input, false);
     }
   }
-  return { files, notReady };
+  return { files, found, notReady, passedOver, futureTime };
+}
+
+/** Why a file found in a folder is not an export, by its name; undefined for one that may be. */
+function notAnExport(file: string): string | undefined {
+  const name = basename(file);
+  if (name.startsWith('~$')) return 'an Office owner file (~$…), written while a workbook is open';
+  if (name.startsWith('.')) return 'a hidden file';
+  if (!EXPORTS.has(extname(name).toLowerCase())) return `not an export (${extname(name) || 'no extension'}; exports are ${[...EXPORTS].join(', ')})`;
+  return undefined;
 }
 
 function isDirectory(p: string): boolean {
@@ -52,15 +86,23 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** Plain files of a folder, in name order (a missing folder has none). */
+/** Regular files of a folder, symlinks to one included, in name order (a missing folder has none). */
 function listFiles(dir: string): string[] {
   try {
     return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isFile())
+      .filter((d) => d.isFile() || (d.isSymbolicLink() && isFile(join(dir, d.name))))
       .map((d) => d.name)
       .sort();
   } catch {
     return [];
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -4,6 +4,7 @@ import type { Connection } from '../api/connection.js';
 import { EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseWindow } from './index-build.js';
+import { ERROR_STATUSES } from './stop-control.js';
 import type { ProgressView } from './progress.js';
 
 /**
@@ -26,12 +27,18 @@ export const DEFAULTS = {
   maxResponseMb: 64,
   maxBodyKb: 512,
   progressEverySec: 10,
-  /** Another host's lock on the state directory older than this is taken over. */
-  lockStaleSec: 3600,
+  /**
+   * A lock on the state directory its holder has not refreshed for this long is taken over (the
+   * holder refreshes it every quarter of this, at most every 30 s; on this host a holder whose
+   * pid is gone is taken over at once).
+   */
+  lockStaleSec: 120,
   /** A file in a drop folder modified more recently than this may still be arriving. */
   settleSec: 60,
   /** Index mode: the most sessions a window's index may hold (see README, Index mode: memory). */
   indexMax: 1_200_000,
+  /** Index mode: a listed copy older than this is read again before a row's merge (seconds). */
+  indexFreshSec: 2,
 } as const;
 
 export interface RunOptions {
@@ -57,8 +64,10 @@ export interface RunOptions {
   retryBaseMs?: number;
   /** Requests per second across the run (default: none until a 429). */
   rate?: number;
-  /** Abort (exit 2) once this many rows failed: a count, or a percentage such as "5%". */
+  /** Abort (exit 2) once this many rows did not end well: a count, or a percentage such as "5%". */
   maxErrors?: string | number;
+  /** The statuses --max-errors counts (default: unmatched, ambiguous, invalid, failed). */
+  maxErrorsStatuses?: string[];
   /** Abort (exit 2) after this many rows, or requests over 15 s, in a row failed to reach the API. */
   circuitBreaker?: number;
   /** After a stop signal, how long rows in flight may take to finish. */
@@ -86,6 +95,8 @@ export interface RunOptions {
   window?: string;
   /** Index mode: the most sessions the index may hold. */
   indexMax?: number;
+  /** Index mode: a session's copy older than this is read again before its row is merged (ms). */
+  indexFreshMs?: number;
   /** A live view of the run (a terminal's progress bar); without one, progress is logged. */
   progressView?: ProgressView;
   /** Where each option that is not a default came from, for summary.json. */
@@ -118,6 +129,7 @@ export interface ResolvedOptions {
   retryBaseMs: number;
   rate: number | undefined;
   maxErrors: MaxErrors | undefined;
+  maxErrorsStatuses: ReadonlySet<string>;
   circuitBreaker: number;
   stopTimeoutMs: number;
   maxResponseBytes: number;
@@ -131,6 +143,7 @@ export interface ResolvedOptions {
   lookup: 'search' | 'index' | undefined;
   window: { from: string; to: string } | undefined;
   indexMax: number;
+  indexFreshMs: number;
 }
 
 /**
@@ -144,6 +157,11 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
   const dryRun = o.dryRun ?? false;
   // each shard keeps its own report and state
   const shard = checkShard(o.shard);
+  // Every shard reads every file: a shard that archived a file would take it from the shards still
+  // reading it, and from those not started yet. Refused before anything is read.
+  if (shard && o.archive !== undefined && !dryRun && mode === 'run') {
+    throw new EtError('E_USAGE', `--archive cannot be used with --shard ${shard.index}/${shard.count} (or JOB_COMPLETION_INDEX): every shard reads every file, and a file archived by one shard would be lost to the others; run the shards without --archive, and move the files once every shard has exited 0`);
+  }
   const suffix = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
   const reportDir = resolve(`${o.reportDir ?? defaultReportDir(started)}${suffix}`);
   let resumeDir: string | undefined;
@@ -173,23 +191,25 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     concurrency: whole('--concurrency', o.concurrency, DEFAULTS.concurrency, 1),
     pageSize: whole('--page-size', o.pageSize, DEFAULTS.pageSize, 1),
     maxCandidates: whole('--max-candidates', o.maxCandidates, DEFAULTS.maxCandidates, 1),
-    timeoutMs: positive('--timeout', o.timeoutMs, DEFAULTS.timeoutSec * 1000),
+    timeoutMs: positive('--timeout', o.timeoutMs, DEFAULTS.timeoutSec * 1000, SECONDS),
     retries: whole('--retries', o.retries, DEFAULTS.retries, 0),
     retryBaseMs: atLeastZero('--retry-delay', o.retryBaseMs, DEFAULTS.retryDelayMs),
     rate: o.rate === undefined ? undefined : positive('--rate', o.rate, 0),
     maxErrors: parseMaxErrors(o.maxErrors),
+    maxErrorsStatuses: parseErrorStatuses(o.maxErrorsStatuses),
     circuitBreaker: whole('--circuit-breaker', o.circuitBreaker, DEFAULTS.circuitBreaker, 1),
-    stopTimeoutMs: atLeastZero('--stop-timeout', o.stopTimeoutMs, DEFAULTS.stopTimeoutSec * 1000),
-    maxResponseBytes: positive('--max-response-mb', o.maxResponseBytes, DEFAULTS.maxResponseMb * 1024 * 1024),
-    maxBodyBytes: positive('--max-body-kb', o.maxBodyBytes, DEFAULTS.maxBodyKb * 1024),
-    progressEveryMs: positive('--progress-every', o.progressEveryMs, DEFAULTS.progressEverySec * 1000),
-    lockStaleMs: positive('--lock-stale', o.lockStaleMs, DEFAULTS.lockStaleSec * 1000),
-    settleMs: atLeastZero('--settle', o.settleMs, DEFAULTS.settleSec * 1000),
+    stopTimeoutMs: atLeastZero('--stop-timeout', o.stopTimeoutMs, DEFAULTS.stopTimeoutSec * 1000, SECONDS),
+    maxResponseBytes: positive('--max-response-mb', o.maxResponseBytes, DEFAULTS.maxResponseMb * 1024 * 1024, MB),
+    maxBodyBytes: positive('--max-body-kb', o.maxBodyBytes, DEFAULTS.maxBodyKb * 1024, KB),
+    progressEveryMs: positive('--progress-every', o.progressEveryMs, DEFAULTS.progressEverySec * 1000, SECONDS),
+    lockStaleMs: positive('--lock-stale', o.lockStaleMs, DEFAULTS.lockStaleSec * 1000, SECONDS),
+    settleMs: atLeastZero('--settle', o.settleMs, DEFAULTS.settleSec * 1000, SECONDS),
     archive: o.archive === undefined ? undefined : resolve(o.archive),
     shard,
     lookup: o.lookup === undefined ? undefined : checkLookup(o.lookup),
     window: o.window === undefined ? undefined : parseWindow(o.window),
     indexMax: whole('--index-max', o.indexMax, DEFAULTS.indexMax, 1),
+    indexFreshMs: atLeastZero('--index-fresh', o.indexFreshMs, DEFAULTS.indexFreshSec * 1000, SECONDS),
   };
 }
 
@@ -217,16 +237,39 @@ function whole(name: string, v: number | undefined, fallback: number, min: numbe
   return v;
 }
 
-function positive(name: string, v: number | undefined, fallback: number): number {
+/** An option's user unit: what one of it is in the internal unit, and how it is named. */
+interface Unit {
+  factor: number;
+  name: string;
+}
+const SECONDS: Unit = { factor: 1000, name: 's' };
+const MB: Unit = { factor: 1024 * 1024, name: 'MB' };
+const KB: Unit = { factor: 1024, name: 'KB' };
+
+/** The value as the user gave it, in the user's unit (`--timeout -2` says "got -2 s", not -2000). */
+function asGiven(v: unknown, unit: Unit | undefined): string {
+  return typeof v === 'number' && unit ? `${String(Math.round((v / unit.factor) * 1e6) / 1e6)} ${unit.name}` : String(v);
+}
+
+function positive(name: string, v: number | undefined, fallback: number, unit?: Unit): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new EtError('E_USAGE', `${name} must be a number above 0, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new EtError('E_USAGE', `${name} must be a number above 0, got ${asGiven(v, unit)}`);
   return v;
 }
 
-function atLeastZero(name: string, v: number | undefined, fallback: number): number {
+function atLeastZero(name: string, v: number | undefined, fallback: number, unit?: Unit): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new EtError('E_USAGE', `${name} must be 0 or more, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new EtError('E_USAGE', `${name} must be 0 or more, got ${asGiven(v, unit)}`);
   return v;
+}
+
+/** `--max-errors-statuses failed,invalid`: which of the statuses that do not end well --max-errors counts. */
+export function parseErrorStatuses(v: string[] | string | undefined): ReadonlySet<string> {
+  if (v === undefined) return ERROR_STATUSES;
+  const list = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const wrong = list.filter((s) => !ERROR_STATUSES.has(s));
+  if (list.length === 0 || wrong.length > 0) throw new EtError('E_USAGE', `--max-errors-statuses takes statuses from ${[...ERROR_STATUSES].join(', ')}, got ${JSON.stringify(Array.isArray(v) ? v.join(',') : v)}`);
+  return new Set(list);
 }
 
 export function parseMaxErrors(v: string | number | undefined): MaxErrors | undefined {

@@ -13,9 +13,10 @@ import type { InputSpec } from '../mapping/types.js';
 import { Progress } from './progress.js';
 import { tryBuildIndex, windowsFromFiles } from './index-build.js';
 import type { SessionIndex } from '../pipeline/session-index.js';
+import { FreshCopies } from '../pipeline/fresh-copies.js';
 import type { Mapping } from '../mapping/types.js';
 import { SessionQueue } from '../pipeline/session-queue.js';
-import { openSources, type PlannedSource } from '../pipeline/sources.js';
+import { openSources, type NotImported, type PlannedSource } from '../pipeline/sources.js';
 import { TurnGate } from '../pipeline/turn-gate.js';
 import { WrittenState } from '../pipeline/written-state.js';
 import { displayUrl, scrubValue } from '../redact.js';
@@ -24,6 +25,7 @@ import { ReportWriter } from '../report/writer.js';
 import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
 import { StateLock } from '../state/lock.js';
 import { archiveFile } from './archive.js';
+import { changedSince } from '../input/snapshot.js';
 import { expandInputs } from './inputs.js';
 import { resolveRunOptions, type ResolvedOptions, type RunOptions } from './options.js';
 import { Recorder } from './recorder.js';
@@ -54,9 +56,15 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   const resume = loadResume(o, logger);
   const expanded = expandInputs(o.inputs, o.settleMs, started.getTime());
   for (const n of expanded.notReady) logger.warn(n, 'not ready: the file changed moments ago and may still be arriving; left for a later run (--settle)');
+  for (const p of expanded.passedOver) logger.info(p, 'passed over: not an export');
+  for (const file of expanded.futureTime) logger.warn({ file }, 'the file was modified "in the future" (a clock is wrong): imported now rather than waiting for it to settle');
   if (expanded.files.length === 0) logger.warn({ inputs: o.inputs }, 'no export to import');
-  const sources = await openSources(expanded.files, mapping);
-  const stop = new StopControl({ maxErrors: o.maxErrors, circuitBreaker: o.circuitBreaker, stopTimeoutMs: o.stopTimeoutMs, logger });
+  const { sources, notImported } = await openSources(expanded.files, mapping, expanded.found);
+  for (const n of notImported) {
+    if (n.note) logger.warn({ file: n.file, reason: n.reason }, 'passed over: a text file without the mapping\'s columns, not an export');
+    else logger.error({ file: n.file, reason: n.reason }, 'not imported: the file cannot be used; the folder\'s other exports are');
+  }
+  const stop = new StopControl({ maxErrors: o.maxErrors, errorStatuses: o.maxErrorsStatuses, circuitBreaker: o.circuitBreaker, stopTimeoutMs: o.stopTimeoutMs, logger });
   const onSignal = () => stop.interrupt();
   input.signal?.addEventListener('abort', onSignal);
   if (input.signal?.aborted) stop.interrupt();
@@ -67,7 +75,7 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   const outcome = emptyOutcome();
   try {
     // one run per state directory, taken before the journal is touched
-    if (o.mode === 'run') lock = StateLock.acquire(o.stateDir, { staleMs: o.lockStaleMs, warn: (msg, holder) => logger.warn({ holder }, msg) });
+    if (o.mode === 'run') lock = StateLock.acquire(o.stateDir, { staleMs: o.lockStaleMs, warn: (msg, holder) => logger.warn({ holder }, msg), onLost: (msg) => stop.fatal(msg) });
     let recorder: Recorder | undefined;
     report = await ReportWriter.create(o.reportDir, (e) => recorder?.onWriteError(e));
     journal = o.mode === 'validate' ? undefined : Journal.open(o.stateDir);
@@ -79,20 +87,23 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
     if (!resume && client) await firstLogin(client, stop);
     // the flag wins over the mapping's match.lookup
     const lookup = o.lookup ?? mapping.match.lookup;
-    const index = client && lookup === 'index' ? await indexFor(o, mapping, sources, client, stop, logger) : undefined;
+    // a resumed run lists the window only once a row needs the API: resuming a finished run sends nothing
+    if (client && lookup === 'index' && !o.window && !mapping.match.dateColumn) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');
+    const listing = client && lookup === 'index' ? onceOnly(() => indexOrStop(o, mapping, sources, client!, stop, logger)) : undefined;
+    const holder: IndexHolder = { index: listing && !resume ? await listing() : undefined, later: resume ? listing : undefined };
     const estimate = await estimateTotal(sources, mapping.input);
-    await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger, index }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
-    const archived = archiveDone(o, sources, recorder, stop, logger, started);
+    await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger, index: holder }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
+    const archived = archiveDone(o, sources, recorder, stop, logger, started, outcome);
     recorder.close();
     await report.close();
-    return await finish(o, input, { started, report, stop, read: outcome, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, archived, index, lookup });
+    return await finish(o, input, { started, report, stop, read: outcome, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, passedOver: expanded.passedOver, notImported, archived, index: holder.index, lookup });
   } finally {
     lock?.release();
     stop.dispose();
     input.signal?.removeEventListener('abort', onSignal);
     journal?.close();
     await report?.close();
-    await Promise.all(sources.map((s) => s.source.close()));
+    await Promise.all(sources.map((s) => s.close()));
     client?.close();
   }
 }
@@ -129,7 +140,18 @@ interface Wiring {
   stop: StopControl;
   resume: ResumeIndex | undefined;
   logger: Logger;
+  index: IndexHolder;
+}
+
+/** Index mode's index: built before the rows, or (`later`) when the first row needs the API. */
+interface IndexHolder {
   index: SessionIndex | undefined;
+  later: (() => Promise<SessionIndex | undefined>) | undefined;
+}
+
+function onceOnly<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= f());
 }
 
 /** Reads and processes every row. A bug that escapes the pipeline stops the run as fatal, with the report written. */
@@ -150,9 +172,27 @@ async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out
     resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },
     maxBodyBytes: o.maxBodyBytes,
     dirty: w.resume ? new Set<string>() : undefined,
-    index: w.index,
+    index: w.index.index,
+    fresh: w.index.index && w.client ? new FreshCopies(w.index.index, w.client, o.indexFreshMs) : undefined,
+    indexReady: undefined as (() => Promise<void>) | undefined,
     shared: new Map(),
   };
+  const later = w.index.later;
+  if (rows && later) {
+    rows.indexReady = onceOnly(async () => {
+      let index: SessionIndex | undefined;
+      try {
+        index = await later();
+      } catch (e) {
+        // a refused login or a stop while listing: the run cannot go on
+        if (!w.stop.stopping) w.stop.fatal(errorMessage(e));
+      }
+      w.index.index = index;
+      rows.index = index;
+      rows.fresh = index && w.client ? new FreshCopies(index, w.client, o.indexFreshMs) : undefined;
+      rows.indexReady = undefined;
+    });
+  }
   progress.start();
   try {
     await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard }, out);
@@ -181,11 +221,26 @@ async function indexFor(o: ResolvedOptions, mapping: Mapping, sources: PlannedSo
   return index;
 }
 
+/**
+ * The index, or a stop (exit 3, with the summary written) when it cannot be had: a window larger
+ * than --index-max, or a listing that cannot be trusted.
+ */
+async function indexOrStop(o: ResolvedOptions, mapping: Mapping, sources: PlannedSource[], client: ApiClient, stop: StopControl, logger: Logger): Promise<SessionIndex | undefined> {
+  try {
+    return await indexFor(o, mapping, sources, client, stop, logger);
+  } catch (e) {
+    if (!(e instanceof EtError && (e.code === 'E_LISTING' || (e.code === 'E_USAGE' && /--index-max/.test(e.message))))) throw e;
+    logger.error({ err: e.message }, 'index mode cannot go on');
+    stop.fatal(e.message);
+    return undefined;
+  }
+}
+
 /** The rows of every input, counted quickly before the run; null when one of them cannot be told. */
 async function estimateTotal(sources: PlannedSource[], spec: InputSpec): Promise<number | undefined> {
   let total = 0;
   for (const { source } of sources) {
-    const n = await estimateRows(source.file, spec);
+    const n = await estimateRows(source.file, spec, source.snapshot);
     if (n === undefined) return undefined;
     total += n;
   }
@@ -211,26 +266,47 @@ function logStart(logger: Logger, o: ResolvedOptions, resume: ResumeIndex | unde
 /**
  * `--archive`: moves each input whose rows all ended well to `<archive>/<YYYY-MM-DD>/`, and marks
  * it in the journal, so that a file delivered again under the same name is imported again. Only
- * after a run that read everything and wrote for real: never for a dry run, validate, or a stop.
+ * after a run that read everything and wrote for real: never for a dry run, validate, or a stop;
+ * and only a file that is still the one the run read, of the size it read (see snapshot.ts): one
+ * appended, replaced or touched meanwhile stays for the next run, which imports what was added.
  */
-function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Recorder, stop: StopControl, logger: Logger, day: Date): { file: string; to: string }[] {
-  if (!o.archive || o.dryRun || o.mode !== 'run') return [];
+function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Recorder, stop: StopControl, logger: Logger, day: Date, read: ReadOutcome): Archived {
+  const done: Archived = { moved: [], kept: [] };
+  if (!o.archive || o.dryRun || o.mode !== 'run') return done;
   const s = stop.outcome;
-  if (s.fatal !== undefined || s.aborted !== undefined || s.interrupted) return [];
-  const moved: { file: string; to: string }[] = [];
+  if (s.fatal !== undefined || s.aborted !== undefined || s.interrupted) return done;
   for (const { source } of sources) {
     if ((recorder.notWell.get(source.file) ?? 0) > 0) continue;
+    const unread = read.leftUnread.find((l) => l.file === source.file);
+    const changed = unread ? unread.reason : changedSince(source.snapshot);
+    if (changed) {
+      logger.warn({ file: source.file, reason: changed }, 'not archived: the file is not what the run read; the next run takes it');
+      done.kept.push({ file: source.file, reason: changed });
+      continue;
+    }
     try {
       const to = archiveFile(source.file, o.archive, day);
+      if (to === undefined) {
+        const reason = 'the file is gone (moved or deleted by someone else)';
+        logger.warn({ file: source.file, reason }, 'not archived');
+        done.kept.push({ file: source.file, reason });
+        continue;
+      }
       recorder.archived(resolve(source.file));
-      moved.push({ file: source.file, to });
+      done.moved.push({ file: source.file, to });
       logger.info({ file: source.file, to }, 'archived');
     } catch (e) {
       logger.error({ file: source.file, err: errorMessage(e) }, 'cannot archive the file: it stays where it is');
       stop.fatal(errorMessage(e));
     }
   }
-  return moved;
+  return done;
+}
+
+/** Inputs moved to the archive, and those left where they are with why. */
+interface Archived {
+  moved: { file: string; to: string }[];
+  kept: { file: string; reason: string }[];
 }
 
 const VERDICTS: Record<number, string> = {
@@ -251,7 +327,9 @@ interface Finished {
   sources: PlannedSource[];
   duplicatesPolicy: string;
   notReady: { file: string; modifiedSecondsAgo: number }[];
-  archived: { file: string; to: string }[];
+  passedOver: { file: string; reason: string }[];
+  notImported: NotImported[];
+  archived: Archived;
   index: SessionIndex | undefined;
   lookup: 'search' | 'index';
 }
@@ -261,7 +339,10 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
   const finished = new Date();
   const counts = f.report.counts;
   const stopped = f.stop.outcome;
-  const exitCode = exitCodeFor(stopped, counts);
+  // an export of the folder that could not be used, or one replaced before its rows were read,
+  // is work not done: never exit 0 for it
+  const inputsLeft = f.notImported.some((n) => !n.note) || f.read.leftUnread.length > 0;
+  const exitCode = exitCodeFor(stopped, counts, inputsLeft);
   const validate = o.mode === 'validate';
   const summary: Summary = {
     counts,
@@ -282,7 +363,11 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
     options: summaryOptions(o, input.maxErrors, displayUrl),
     optionSources: input.optionSources ?? {},
     notReady: f.notReady,
-    archived: f.archived,
+    passedOver: [...f.passedOver, ...f.notImported.filter((n) => n.note).map((n) => ({ file: n.file, reason: n.reason }))],
+    notImported: f.notImported.filter((n) => !n.note).map((n) => ({ file: n.file, reason: n.reason })),
+    archived: f.archived.moved,
+    notArchived: f.archived.kept,
+    leftUnread: f.read.leftUnread,
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     notInShard: f.read.notInShard,
     lookup: f.lookup,

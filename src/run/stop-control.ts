@@ -1,6 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
-import type { Counts } from '../report/statuses.js';
+import type { Counts, Status } from '../report/statuses.js';
+
+/** What `--max-errors` counts by default: every row that did not end well. */
+export const ERROR_STATUSES: ReadonlySet<string> = new Set(['unmatched', 'ambiguous', 'invalid', 'failed']);
 import type { MaxErrors } from './options.js';
 
 /** How a run stopped early, if it did. `fatal` wins over `interrupted`, which wins over `aborted`. */
@@ -12,6 +15,8 @@ export interface StopOutcome {
 
 export interface StopRules {
   maxErrors: MaxErrors | undefined;
+  /** The statuses `--max-errors` counts (default: every status that does not end well). */
+  errorStatuses?: ReadonlySet<string>;
   /** Rows in a row that failed to reach the API; also requests in a row, once the API has been silent for `quietMs`. */
   circuitBreaker: number;
   stopTimeoutMs: number;
@@ -92,14 +97,22 @@ export class StopControl {
 
   /** Every finished row: the error thresholds and the row circuit. */
   onRow(status: string, transport: boolean, counts: Counts, lastMessage: string | undefined): void {
+    const counted = this.rules.errorStatuses ?? ERROR_STATUSES;
+    if (counted.has(status)) {
+      // as dsbulk's maxErrors counts every bad record: a wrong mapping that leaves every row
+      // unmatched stops as surely as a dead API
+      let errors = 0;
+      for (const s of counted) errors += counts[s as Status] ?? 0;
+      const { total } = counts;
+      const m = this.rules.maxErrors;
+      if (m && !this.stopping && ((m.count !== undefined && errors >= m.count) || (m.percent !== undefined && total >= 100 && (errors / total) * 100 >= m.percent))) {
+        const by = [...counted].filter((s) => (counts[s as Status] ?? 0) > 0);
+        this.rules.logger.error({ errors, rows: total, last: lastMessage }, 'error threshold reached: stopping');
+        this.abort(`--max-errors reached: ${errors} of ${total} rows ${by.length === 1 && by[0] === 'failed' ? 'failed' : `did not end well (${by.map((s) => `${counts[s as Status]} ${s}`).join(', ')})`}`);
+      }
+    }
     if (status === 'failed') {
       if (transport) this.failedRowsInARow++;
-      const { failed, total } = counts;
-      const m = this.rules.maxErrors;
-      if (m && !this.stopping && ((m.count !== undefined && failed >= m.count) || (m.percent !== undefined && total >= 100 && (failed / total) * 100 >= m.percent))) {
-        this.rules.logger.error({ failed, rows: total }, 'error threshold reached: stopping');
-        this.abort(`--max-errors reached: ${failed} of ${total} rows failed`);
-      }
       if (this.failedRowsInARow >= this.rules.circuitBreaker && !this.stopping) {
         this.rules.logger.error({ consecutive: this.failedRowsInARow }, 'the API looks down: stopping');
         this.abort(`${this.failedRowsInARow} rows in a row could not reach the API (last: ${lastMessage ?? ''})`, { cancel: true });

@@ -31,8 +31,16 @@ export interface Summary {
   optionSources: Record<string, 'flag' | 'env' | 'config'>;
   /** Files found in a drop folder that changed too recently: a later run takes them. */
   notReady: { file: string; modifiedSecondsAgo: number }[];
+  /** Files found in a folder that are not exports (other extensions, `~$` owner files, dot files, notes): passed over. */
+  passedOver: { file: string; reason: string }[];
+  /** Exports found in a folder that could not be used (unreadable, or without the mapping's columns): the run exits 1 at least. */
+  notImported: { file: string; reason: string }[];
   /** Inputs moved to --archive. */
   archived: { file: string; to: string }[];
+  /** Inputs --archive left where they are although their rows ended well, and why (appended, replaced, gone). */
+  notArchived: { file: string; reason: string }[];
+  /** Inputs replaced or cut between the header check and their rows: not read, left for a later run. */
+  leftUnread: { file: string; reason: string }[];
   /** `i/n` with --shard, or null. */
   shard: string | null;
   /** Rows of other shards: read, not reported. */
@@ -55,6 +63,7 @@ export interface Summary {
     retryBaseMs: number;
     rate: number | null;
     maxErrors: string | null;
+    maxErrorsStatuses: string[];
     circuitBreaker: number;
     stopTimeoutMs: number;
     maxResponseBytes: number;
@@ -63,10 +72,11 @@ export interface Summary {
 }
 
 /** The exit code: a fatal stop, then an interruption, then an abort, then whether every row ended well. */
-export function exitCodeFor(stop: StopOutcome, counts: Counts): ExitCode {
+export function exitCodeFor(stop: StopOutcome, counts: Counts, inputsLeft = false): ExitCode {
   if (stop.fatal !== undefined) return EXIT.FATAL;
   if (stop.interrupted) return EXIT.INTERRUPTED;
   if (stop.aborted !== undefined) return EXIT.ABORTED;
+  if (inputsLeft) return EXIT.ROWS_FAILED;
   const allWell = (Object.keys(counts) as (Status | 'total')[]).every((s) => s === 'total' || counts[s] === 0 || OK_STATUSES.has(s));
   return allWell ? EXIT.OK : EXIT.ROWS_FAILED;
 }
@@ -86,6 +96,7 @@ export function summaryOptions(o: ResolvedOptions, maxErrors: string | number | 
     retryBaseMs: o.retryBaseMs,
     rate: o.rate ?? null,
     maxErrors: maxErrors === undefined ? null : String(maxErrors),
+    maxErrorsStatuses: [...o.maxErrorsStatuses],
     circuitBreaker: o.circuitBreaker,
     stopTimeoutMs: o.stopTimeoutMs,
     maxResponseBytes: o.maxResponseBytes,

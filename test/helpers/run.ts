@@ -32,7 +32,7 @@ export async function importInto(url: string, options: Partial<RunOptions> & Pic
   }
 }
 
-export type ResultRow = Record<'file' | 'row' | 'key' | 'status' | 'session_id' | 'changed_fields' | 'error_code' | 'error_message' | 'matched_by', string>;
+export type ResultRow = Record<'file' | 'row' | 'key' | 'status' | 'session_id' | 'changed_fields' | 'error_code' | 'error_message' | 'matched_by' | 'match_note', string>;
 
 export function readResults(reportDir: string): ResultRow[] {
   return parse(readFileSync(join(reportDir, 'results.csv')), { columns: true }) as ResultRow[];

@@ -52,7 +52,8 @@ describe('index mode', () => {
       expect(x.counts).toEqual(s.counts);
       expect(metadataById(byIndex)).toEqual(metadataById(bySearch));
       expect(x.summary.index).toMatchObject({ windows: ['2025-06-01..2025-06-30'], sessionsIndexed: 3000, fallbackSearches: 0 });
-      expect(x.summary.requests!.requests / x.counts.total).toBeLessThanOrEqual(1.05);
+      // a PUT a row, the listing, and the pages read again so that no row merges with a copy older than --index-fresh
+      expect(x.summary.requests!.requests / x.counts.total).toBeLessThanOrEqual(1.1);
       expect(s.summary.requests!.requests / s.counts.total).toBeGreaterThan(1.5);
 
       const h = await importInto(halfWindow.url, { inputs: [f.input], mapping: f.oneKey, concurrency: 16, lookup: 'index', window: '2025-06-01..2025-06-15' });

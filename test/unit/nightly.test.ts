@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from '../helpers/sandbox.js';
 import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,16 +45,49 @@ describe('StateLock', () => {
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     lock.release();
   });
-  it('another host\'s lock is respected until it is older than --lock-stale', () => {
+  it('another host\'s lock is respected until its holder has not refreshed it for --lock-stale, whatever its start time says', () => {
     const dir = temp();
-    const at = (ms: number) => writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'other-host', startedAt: new Date(Date.now() - ms).toISOString() }));
-    at(30 * 60_000);
+    const at = (ms: number, startedAt: string) => {
+      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'other-host', startedAt }));
+      const t = new Date(Date.now() - ms);
+      utimesSync(join(dir, LOCK_FILE), t, t);
+    };
+    at(30 * 60_000, new Date(Date.now() - 5 * 3_600_000).toISOString());
     expect(() => StateLock.acquire(dir, { staleMs: 3_600_000, warn: quiet })).toThrow(/pid 1 on host other-host/);
-    at(61 * 60_000);
+    at(61 * 60_000, 'not a time');
     const warnings: string[] = [];
     StateLock.acquire(dir, { staleMs: 3_600_000, warn: (m) => void warnings.push(m) }).release();
-    expect(warnings[0]).toMatch(/host other-host took it 61 min ago/);
+    expect(warnings[0]).toMatch(/host other-host has not refreshed for 61 min, more than --lock-stale/);
   });
+  it('a lock with this process\'s pid that none of its runs holds (pid 1 in a restarted container) is stale', () => {
+    const dir = temp();
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), runId: 'an-earlier-run' }));
+    const warnings: string[] = [];
+    const lock = StateLock.acquire(dir, { staleMs: 3_600_000, warn: (m) => void warnings.push(m) });
+    expect(warnings[0]).toMatch(/pid \d+ is this process, and not one of its runs/);
+    lock.release();
+  });
+  it('runs started together on a stale lock: exactly one takes it, 20 times over', async () => {
+    const script = `
+      const { StateLock } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/state/lock.js')).href)});
+      const [dir, go] = process.argv.slice(1);
+      while (Date.now() < Number(go)) {}
+      try { StateLock.acquire(dir, { staleMs: 3600000, warn: () => {} }); process.stdout.write('held'); setTimeout(() => {}, 300); }
+      catch (e) { process.stdout.write(e.code); }`;
+    for (let trial = 0; trial < 20; trial++) {
+      const dir = temp();
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: Number(dead), host: hostname(), startedAt: new Date().toISOString() }));
+      const go = String(Date.now() + 400);
+      const outs = await Promise.all([0, 1, 2].map(() => new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, go]);
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('close', () => resolve(out));
+      })));
+      expect(outs.sort()).toEqual(['E_LOCKED', 'E_LOCKED', 'held']);
+    }
+  }, 120_000);
 });
 
 describe('expandInputs', () => {

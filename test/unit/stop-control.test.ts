@@ -17,6 +17,16 @@ describe('StopControl', () => {
     expect(s.cancelSignal.aborted).toBe(false); // rows in flight may finish
   });
 
+  it('--max-errors counts every row that did not end well, or only the statuses --max-errors-statuses names', () => {
+    const c = { ...counts(0, 150), unmatched: 8 };
+    const s = new StopControl({ maxErrors: { percent: 5 }, circuitBreaker: 10, stopTimeoutMs: 1000, logger: quiet });
+    s.onRow('unmatched', false, c, 'x');
+    expect(s.outcome.aborted).toBe('--max-errors reached: 8 of 150 rows did not end well (8 unmatched)');
+    const narrow = new StopControl({ maxErrors: { percent: 5 }, errorStatuses: new Set(['failed', 'invalid']), circuitBreaker: 10, stopTimeoutMs: 1000, logger: quiet });
+    narrow.onRow('unmatched', false, c, 'x');
+    expect(narrow.stopping).toBe(false);
+  });
+
   it('--max-errors 5% applies from the 100th row on', () => {
     const s = new StopControl({ maxErrors: { percent: 5 }, circuitBreaker: 10, stopTimeoutMs: 1000, logger: quiet });
     s.onRow('failed', false, counts(9, 99), 'x'); // 9 % of 99 rows, but fewer than 100 rows

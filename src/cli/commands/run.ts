@@ -49,10 +49,12 @@ export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> 
       ...(a.resume !== undefined && { resume: a.resume }),
       ...(a.rate !== undefined && { rate: a.rate }),
       ...(a.maxErrors !== undefined && { maxErrors: a.maxErrors }),
+      ...(a.maxErrorsStatuses !== undefined && { maxErrorsStatuses: [a.maxErrorsStatuses] }),
       ...(a.archive !== undefined && { archive: a.archive }),
       ...(a.lookup !== undefined && { lookup: a.lookup }),
       ...(a.window !== undefined && { window: a.window }),
       indexMax: a.indexMax,
+      indexFreshMs: a.indexFresh * 1000,
       ...(a.shard !== undefined && { shard: parseShard(a.shard) }),
     });
     outcome.code = result.exitCode;
