@@ -26,7 +26,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('lookup', { choices: ['search', 'index'] as const, describe: "search: one search per row; index: list the window's sessions once, search only for what it misses [default: the mapping's match.lookup, or search]" })
     .option('window', { type: 'string', describe: 'index mode: the dates to list, FROM..TO inclusive, e.g. 2025-06-01..2025-06-30 [default: from match.dateColumn]' })
     .option('index-max', { type: 'number', default: DEFAULTS.indexMax, describe: 'index mode: the most sessions the index may hold; a larger window is refused' })
-    .option('index-fresh', { type: 'number', default: DEFAULTS.indexFreshSec, describe: "index mode: a session's listed copy older than this many seconds is read again (its listing page, or a search) before a row is merged with it, so another writer's changes are kept" })
+    .option('index-fresh', { type: 'number', default: DEFAULTS.indexFreshSec, describe: "index mode: a session's copy older than this many seconds is read again (its listing page, with the page's other rows, or a search) before a row is merged with it, so another writer's changes are kept; 0: every merge follows a read made for it" })
     .option('max-candidates', { type: 'number', default: DEFAULTS.maxCandidates, describe: 'most search hits examined for one key before the row fails' })
     .option('timeout', { type: 'number', default: DEFAULTS.timeoutSec, describe: 'seconds per HTTP request' })
     .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'retries of a request that failed with 408/5xx or a network error (429s get 10 more)' })

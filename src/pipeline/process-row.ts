@@ -85,7 +85,15 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     await ctx.gate.turn(ticket);
     ctx.dirty?.add(session.id);
     const matched: Base = { file: base.file, row: base.row, key: base.key, matchedBy: found.matchedBy, matchNote: found.note };
-    const write = ctx.queue.run(session.id, async () => record(await ctx.limit(() => writeRow(ctx, session, mapped, matched, where))));
+    const write = ctx.queue.run(session.id, async () => {
+      // index mode: a stale copy waits, with its page's other rows, for the page to be read again
+      const ready = ctx.fresh ? await ctx.fresh.ready(session) : undefined;
+      try {
+        await record(await ctx.limit(() => writeRow(ctx, session, mapped, matched, where, ready?.readSince)));
+      } finally {
+        ready?.written();
+      }
+    });
     pass();
     await write;
   } catch (e) {
@@ -150,9 +158,9 @@ export async function processResumed(ctx: RowContext, at: RowAt, mapped: MappedR
 
 type Base = Pick<RowResult, 'file' | 'row' | 'key'> & { matchedBy?: string; matchNote?: string | undefined };
 
-async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string): Promise<RowResult | null> {
+async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string, readSince?: number): Promise<RowResult | null> {
   if (ctx.stop.stopping) return null;
-  const held = await heldNow(ctx, session, mapped, base, where);
+  const held = await heldNow(ctx, session, mapped, base, where, readSince);
   if ('result' in held) return held.result;
   const current = held.copy;
   const unsafe = ctx.mapping.fields.filter((f) => Object.hasOwn(mapped.values, f.name) && hasDroppedKeys(current[f.name]));
@@ -166,6 +174,9 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   if (size > ctx.maxBodyBytes) {
     return { ...written(base, session.id, changed, 'invalid', undefined), errorCode: 'E_TOO_LARGE', errorMessage: `${where}: the metadata to write is ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(ctx.maxBodyBytes / 1024)}; not sent` };
   }
+  // what the session holds after the PUT is known as of when it was sent: another writer may
+  // change it while it is on the wire, so a later row's merge never counts it fresher than that
+  const sentAt = Date.now();
   if (!ctx.dryRun) {
     try {
       await ctx.client.putMetadata(session.id, body, json);
@@ -176,7 +187,7 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   const after: Record<string, unknown> = {};
   for (const f of ctx.mapping.fields) if (Object.hasOwn(current, f.name)) after[f.name] = current[f.name];
   ctx.written.set(session.id, Object.assign(after, body));
-  ctx.index?.noteWrite(session, body);
+  ctx.index?.noteWrite(session, body, sentAt);
   if (ctx.dryRun) ctx.client.stats.dryRunPuts++;
   const changes: FieldChange[] = [];
   for (const field of changed) changes.push({ field, before: Object.hasOwn(current, field) ? current[field] : undefined, after: body[field] });
@@ -189,8 +200,13 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
  * search's answer with this run's own writes since. A row result when the session cannot be
  * found again by the row's key.
  */
-async function heldNow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string): Promise<{ copy: Record<string, unknown> } | { result: RowResult }> {
-  const fresh = ctx.fresh ? await ctx.fresh.current(session) : undefined;
+async function heldNow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string, readSince?: number): Promise<{ copy: Record<string, unknown> } | { result: RowResult }> {
+  let fresh: Awaited<ReturnType<FreshCopies['current']>>;
+  try {
+    fresh = ctx.fresh ? await ctx.fresh.current(session, readSince) : undefined;
+  } catch (e) {
+    return { result: { ...failure(e, base, where), sessionId: session.id } };
+  }
   if (fresh === undefined) return { copy: ctx.written.get(session.id) ?? session };
   if (fresh !== 'search') return { copy: fresh.session };
   const k = mapped.keys.find((key) => key.column === base.matchedBy) ?? mapped.keys[0]!;

@@ -24,6 +24,8 @@ export interface ReadContext {
   resume: ResumeIndex | undefined;
   logger: Logger;
   concurrency: number;
+  /** Rows in flight the reader allows (default 2 x concurrency): more in index mode, where rows wait for their page. */
+  lookAhead?: number;
   /** Called with the rows in flight, to wait for them at the end (bounded by the caller). */
   settle: (inflight: Set<Promise<void>>) => Promise<void>;
   shard: { index: number; count: number } | undefined;
@@ -57,6 +59,8 @@ export async function readAll(ctx: ReadContext, out: ReadOutcome = emptyOutcome(
     out.rowsPerFile.set(ps.source.file, n);
     rowsBefore += n;
   }
+  // rows waiting for their listing page go now: nothing more will join them
+  ctx.rows?.fresh?.inputDone();
   await ctx.settle(inflight.tasks);
   return out;
 }
@@ -144,9 +148,10 @@ function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: 
   }
   const rc = ctx.rows;
   // the reader waits while enough work is queued: memory stays flat on any file size
-  if (inflight.tasks.size < ctx.concurrency * 2) return start(rc, inflight, c, at);
+  const ahead = ctx.lookAhead ?? ctx.concurrency * 2;
+  if (inflight.tasks.size < ahead) return start(rc, inflight, c, at);
   return (async () => {
-    while (inflight.tasks.size >= ctx.concurrency * 2) await inflight.oneDone();
+    while (inflight.tasks.size >= ahead) await inflight.oneDone();
     return ctx.stop.stopping ? true : start(rc, inflight, c, at);
   })();
 }

@@ -36,7 +36,7 @@ export class SessionIndex {
   /** The listing page each slot came from (an index into `pageRefs`). */
   private pageOf = new Uint32Array(1024);
   /** Each listing page: its filter, offset and size, and when its answer came. */
-  readonly pageRefs: { filter: string; skip: number; limit: number; at: number }[] = [];
+  readonly pageRefs: { filter: string; skip: number; limit: number; at: number; sessions: number }[] = [];
   /** Characters of JSON those slots hold. */
   private writtenChars = 0;
   sessions = 0;
@@ -57,7 +57,7 @@ export class SessionIndex {
 
   /** A listing page's answer arrived: returns its number, for `add`. */
   notePage(filter: string, skip: number, limit: number, at: number): number {
-    this.pageRefs.push({ filter, skip, limit, at });
+    this.pageRefs.push({ filter, skip, limit, at, sessions: 0 });
     return this.pageRefs.length - 1;
   }
 
@@ -75,7 +75,11 @@ export class SessionIndex {
         const map = this.byKey[k]!;
         const slots = slotList(map.get(value));
         if (slots.some((s) => this.sameId(s, words))) continue;
-        if (slot < 0) slot = this.newSlot(words, this.snapshot(item), page);
+        if (slot < 0) {
+          slot = this.newSlot(words, this.snapshot(item), page);
+          const ref = this.pageRefs[page];
+          if (ref) ref.sessions++;
+        }
         map.set(value, slots.length === 0 ? slot : [...slots, slot]);
       }
     });
@@ -100,6 +104,8 @@ export class SessionIndex {
     });
     const r = decide(found, this.match, date);
     if (r.kind === 'unmatched') return undefined;
+    // the listing holds only the days near the row's date: the date decided which sessions count
+    if (date !== undefined && r.note === undefined) r.note = `the date decided: only sessions within ${this.match.datePad} day${this.match.datePad === 1 ? '' : 's'} of ${date} count (${this.match.newestField}), and the listing of those days holds ${found.length} with this key`;
     // without a date, the index knows only the window's sessions: say so where a search might not agree
     if (date === undefined && r.note === undefined && this.windows.length > 0) r.note = `matched among the sessions of the listed window${this.windows.length === 1 ? '' : 's'} ${this.windows.join(', ')} only (no match.dateColumn)`;
     return r;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { createClient, type ApiClient } from '../api/client.js';
 import { EtError, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -149,6 +149,13 @@ interface IndexHolder {
   later: (() => Promise<SessionIndex | undefined>) | undefined;
 }
 
+/** Index mode: rows that may wait for their listing page to be read again (a few MB of rows). */
+const FRESH_LOOK_AHEAD = 4096;
+
+function freshCopies(index: SessionIndex, client: ApiClient, o: ResolvedOptions, limit: LimitFunction, stop: StopControl): FreshCopies {
+  return new FreshCopies(index, client, { freshMs: o.indexFreshMs, limit, lookAhead: FRESH_LOOK_AHEAD, maxWaitMs: 1000, flushes: 2, stopSignal: stop.stopSignal });
+}
+
 function onceOnly<T>(f: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
   return () => (p ??= f());
@@ -173,7 +180,7 @@ async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out
     maxBodyBytes: o.maxBodyBytes,
     dirty: w.resume ? new Set<string>() : undefined,
     index: w.index.index,
-    fresh: w.index.index && w.client ? new FreshCopies(w.index.index, w.client, o.indexFreshMs) : undefined,
+    fresh: w.index.index && w.client ? freshCopies(w.index.index, w.client, o, limit, w.stop) : undefined,
     indexReady: undefined as (() => Promise<void>) | undefined,
     shared: new Map(),
   };
@@ -189,13 +196,13 @@ async function readSafely(o: ResolvedOptions, w: Wiring, progress: Progress, out
       }
       w.index.index = index;
       rows.index = index;
-      rows.fresh = index && w.client ? new FreshCopies(index, w.client, o.indexFreshMs) : undefined;
+      rows.fresh = index && w.client ? freshCopies(index, w.client, o, limit, w.stop) : undefined;
       rows.indexReady = undefined;
     });
   }
   progress.start();
   try {
-    await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard }, out);
+    await readAll({ sources: w.sources, mapping: w.mapping, rows, sink: w.recorder, stop: w.stop, resume: w.resume, logger: w.logger, concurrency: o.concurrency, lookAhead: w.client && (w.index.index || w.index.later) ? FRESH_LOOK_AHEAD + o.concurrency * 2 : undefined, settle: (inflight) => settle(inflight, w.stop, w.logger), shard: o.shard }, out);
   } catch (e) {
     w.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
     w.stop.fatal(`internal error: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);

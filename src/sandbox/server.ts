@@ -31,6 +31,11 @@ export interface SandboxOptions {
   seed?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Called in-process after each PUT is applied, before its answer: a second writer that changes
+   * the session right after this one (for tests of what another client's writes survive).
+   */
+  afterWrite?: (id: string, metadata: Record<string, unknown>) => void;
 }
 
 export interface RequestRecord {
@@ -57,7 +62,7 @@ export interface SandboxStats {
  */
 export class Sandbox {
   readonly store: SessionStore;
-  readonly options: Required<Omit<SandboxOptions, 'sessions' | 'tls'>>;
+  readonly options: Required<Omit<SandboxOptions, 'sessions' | 'tls' | 'afterWrite'>>;
   private readonly tls: SandboxOptions['tls'];
   private server: Server | undefined;
   private tokens = new Map<string, number>();
@@ -71,8 +76,12 @@ export class Sandbox {
   /** Every token handed out (the last 10,000), so tests can check none of them leaks. */
   readonly issuedTokens: string[] = [];
 
+  /** See SandboxOptions.afterWrite; may be set after the sandbox starts. */
+  afterWrite: SandboxOptions['afterWrite'];
+
   constructor(options: SandboxOptions = {}) {
     this.store = new SessionStore(options.sessions ?? []);
+    this.afterWrite = options.afterWrite;
     this.options = {
       users: options.users ?? [DEFAULT_USER],
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
@@ -253,6 +262,7 @@ export class Sandbox {
         session.metadata[k] = v;
       }
       this.stats.putsPerSession[id] = (this.stats.putsPerSession[id] ?? 0) + 1;
+      this.afterWrite?.(id, session.metadata);
       reply(200, session.metadata, body);
     });
   }

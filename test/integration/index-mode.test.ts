@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SandboxSession } from '../../src/sandbox/store.js';
 import { bulkId, bulkKey } from '../helpers/bulk.js';
 import { importInto } from '../helpers/run.js';
-import { metadataById, startSandbox, tempDir } from '../helpers/sandbox.js';
+import { startLyingApi } from '../helpers/lying-api.js';
+import { PASSWORD, USER, metadataById, startSandbox, tempDir } from '../helpers/sandbox.js';
 
 /** `n` sessions spread over June 2025, each with a call ID and a recording file name. */
 function juneSessions(n: number): SandboxSession[] {
@@ -121,6 +122,119 @@ describe('index mode', () => {
       expect(r.summary.requests!.searches).toBeLessThan(12);
       expect((metadataById(sandbox)[bulkId(0)]!.crm_statuses as string[]).filter((s) => s.startsWith('s'))).toEqual(Array.from({ length: 8 }, (_, k) => `s${k * 3}`));
       expect(sandbox.stats.overlappingWrites).toBe(0);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('another client appending statuses during the run: none of them lost, at most 1.10 requests a row', async () => {
+    // 6,000 rows over 3,000 sessions, each twice; right after the run's first write to a session,
+    // a second client appends a status of its own to it: the run's later row of that session
+    // must merge with it (a copy from the listing, or of the run's own write, would drop it)
+    const sandbox = await startSandbox({ sessions: juneSessions(3000), latencyMs: 2 });
+    try {
+      // every session twice, one row after the other, the sessions in a shuffled order
+      const dir = tempDir();
+      const order = Array.from({ length: 3000 }, (_, r) => (r * 7919) % 3000).flatMap((i) => [i, i]);
+      const rows = order.map((i, r) => `${bulkKey(i)},${1 + (r % 5)},st-${r % 4}`);
+      writeFileSync(join(dir, 'in.csv'), `Call ID,CSAT,Status\n${rows.join('\n')}\n`);
+      writeFileSync(join(dir, 'm.yaml'), `match: { column: Call ID }\n${MAPPING}`);
+      const f = { input: join(dir, 'in.csv'), oneKey: join(dir, 'm.yaml') };
+      const others = new Set<string>();
+      sandbox.afterWrite = (id, meta) => {
+        if (others.has(id)) return;
+        others.add(id);
+        meta.crm_statuses = [...((meta.crm_statuses as string[] | undefined) ?? []), `other-${id}`];
+      };
+      const r = await importInto(sandbox.url, { inputs: [f.input], mapping: f.oneKey, concurrency: 8, lookup: 'index', window: '2025-06-01..2025-06-30' });
+      expect(r.counts.updated + r.counts.unchanged).toBe(6000);
+      const meta = metadataById(sandbox);
+      const lost = [...others].filter((id) => !(meta[id]!.crm_statuses as string[]).includes(`other-${id}`));
+      expect(others.size).toBe(3000);
+      expect(lost).toEqual([]);
+      expect(r.summary.requests!.requests / r.counts.total).toBeLessThanOrEqual(1.1);
+    } finally {
+      await sandbox.close();
+    }
+  }, 120_000);
+
+  it('a listing that lies (a total of a billion, skip ignored or clamped, the last page repeated) stops with exit 3 and a summary', async () => {
+    for (const lie of ['huge-total', 'ignores-skip', 'clamps-skip', 'repeats-last-page'] as const) {
+      const api = await startLyingApi(lie, 450, { username: USER, password: PASSWORD });
+      try {
+        const dir = tempDir();
+        writeFileSync(join(dir, 'in.csv'), 'Call ID,CSAT,Status\nK-000001,3,a\n');
+        writeFileSync(join(dir, 'm.yaml'), `match: { column: Call ID }\n${MAPPING}`);
+        const r = await importInto(api.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup: 'index', window: '2025-06-09..2025-06-11' });
+        expect(r.exitCode, lie).toBe(3);
+        expect(r.summary.aborted, lie).toMatch(lie === 'huge-total' ? /--index-max/ : /listing of 2025-06-10/);
+        expect(api.stats.puts).toBe(0);
+        expect(api.stats.listings, lie).toBeLessThan(20);
+        expect(existsSync(join(r.reportDir, 'summary.json'))).toBe(true);
+      } finally {
+        await api.close();
+      }
+    }
+  });
+
+  it('a June call and an August chat share 20 keys: with a date column both modes write the June call, and say the date decided', async () => {
+    const june = juneSessions(40);
+    const august = june.slice(0, 20).map((s, i) => ({ ...s, id: bulkId(5000 + i), type: 'chat', start_time: '2025-08-14T09:00:00Z', metadata: {} }));
+    const dir = tempDir();
+    const rows = june.map((s) => `${s.external_id as string},${(s.start_time as string).slice(0, 10)},4,checked`);
+    writeFileSync(join(dir, 'in.csv'), `Call ID,Date,CSAT,Status\n${rows.join('\n')}\n`);
+    writeFileSync(join(dir, 'm.yaml'), `match: { column: Call ID, dateColumn: Date, onMultiple: fail }\n${MAPPING}`);
+    for (const lookup of ['search', 'index'] as const) {
+      const sandbox = await startSandbox({ sessions: [...june, ...august] });
+      try {
+        const r = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup });
+        expect(r.counts.updated, lookup).toBe(40);
+        const meta = metadataById(sandbox);
+        for (let i = 0; i < 20; i++) {
+          expect(meta[bulkId(i)]!.csi, lookup).toBe(4);
+          expect(meta[bulkId(5000 + i)], lookup).toEqual({});
+        }
+        const shared = new Set(june.slice(0, 20).map((s) => s.external_id as string));
+        const decided = r.results.filter((x) => shared.has(x.key) && /^the date decided/.test(x.match_note));
+        expect(decided.length, lookup).toBe(20);
+        if (lookup === 'search') expect(decided.every((x) => /1 of 2 sessions/.test(x.match_note))).toBe(true);
+      } finally {
+        await sandbox.close();
+      }
+    }
+  });
+
+  it('a date that cannot be read in match.dateColumn makes its row invalid, never a crash', async () => {
+    const sandbox = await startSandbox({ sessions: juneSessions(10) });
+    try {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'in.csv'), `Call ID,Date,CSAT,Status\n${bulkKey(1)},2025-06-02,3,a\n${bulkKey(2)},2025-13-45,3,a\n${bulkKey(3)},,3,a\n`);
+      writeFileSync(join(dir, 'm.yaml'), `match: { column: Call ID, dateColumn: Date }\n${MAPPING}`);
+      for (const lookup of ['search', 'index'] as const) {
+        const r = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup });
+        expect(r.exitCode).toBe(1);
+        const byRow = Object.fromEntries(r.results.map((x) => [x.row, x]));
+        expect(byRow['3']).toMatchObject({ status: 'invalid', error_code: 'E_INVALID_VALUE', error_message: expect.stringMatching(/column "Date": expected a date .*got "2025-13-45"/) });
+        expect(byRow['2']!.status).not.toBe('invalid');
+        expect(byRow['4']!.status).not.toBe('invalid');
+      }
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('resuming a finished index-mode run sends no request, not even a login', async () => {
+    const sandbox = await startSandbox({ sessions: juneSessions(30) });
+    try {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'in.csv'), `Call ID,CSAT,Status\n${Array.from({ length: 30 }, (_, i) => `${bulkKey(i)},3,a`).join('\n')}\n`);
+      writeFileSync(join(dir, 'm.yaml'), `match: { column: Call ID }\n${MAPPING}`);
+      const first = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup: 'index', window: '2025-06-01..2025-06-30' });
+      expect(first.exitCode).toBe(0);
+      const before = Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0);
+      const again = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup: 'index', window: '2025-06-01..2025-06-30', resume: first.reportDir });
+      expect(again.counts.skipped).toBe(30);
+      expect(Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0)).toBe(before);
     } finally {
       await sandbox.close();
     }
