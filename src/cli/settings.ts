@@ -122,19 +122,11 @@ function toArgs(name: string, value: unknown, opts: OptionTable): string[] {
 }
 
 /** Where a settings file fails to parse and what is wrong, in words of our own: no text of the file. */
-function syntaxProblem(e: unknown, text: string, json: boolean): string {
-  if (e instanceof YAMLError) {
-    const pos = e.linePos?.[0];
-    const what = e.code.toLowerCase().replace(/_/g, ' ');
-    return `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''} (${what})`;
-  }
-  const at = /position (\d+)/.exec(errorMessage(e));
-  if (json && at) {
-    const before = text.slice(0, Number(at[1]));
-    const line = before.split('\n').length;
-    return `not valid JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
-  }
-  return json ? 'not valid JSON' : 'not valid YAML';
+function syntaxProblem(e: unknown, json: boolean): string {
+  const kind = json ? 'JSON' : 'YAML';
+  if (!(e instanceof YAMLError)) return `not valid ${kind}`;
+  const pos = e.linePos?.[0];
+  return `not valid ${kind}${pos ? ` at line ${pos.line}, column ${pos.col}` : ''} (${e.code.toLowerCase().replace(/_/g, ' ')})`;
 }
 
 /** Option values from a YAML or JSON file: keys are option names (kebab-case or camelCase). */
@@ -148,10 +140,11 @@ function readSettings(file: string, names: string[]): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    // JSON through the YAML parser too (JSON is YAML): its errors say where, JSON.parse's do not
+    doc = parseYaml(text);
   } catch (e) {
     // never the parser's own message: it quotes the offending line, which may be a password
-    throw new EtError('E_USAGE', `--config ${file}: ${syntaxProblem(e, text, extname(file).toLowerCase() === '.json')}; the file must hold option names and values, e.g. "concurrency: 16"`);
+    throw new EtError('E_USAGE', `--config ${file}: ${syntaxProblem(e, extname(file).toLowerCase() === '.json')}; the file must hold option names and values, e.g. "concurrency: 16"`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new EtError('E_USAGE', `--config ${file}: expected option names and values, e.g. "concurrency: 16"`);

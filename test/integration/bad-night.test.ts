@@ -96,6 +96,26 @@ describe('a bad night', () => {
     }
   });
 
+  it('--max-errors counts every row that did not end well: a wrong match.sessionFields stops within the first few hundred rows, exit 2', async () => {
+    const { input, dir } = bulkExport(3000, 300, 13);
+    const sandbox = await startSandbox({ sessions: bulkSessions(300) });
+    try {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(dir, 'wrong.yaml'), 'match: { column: Call ID, sessionFields: [caller] }\nfields:\n  csi: { column: CSAT, type: integer }\n');
+      const r = await importInto(sandbox.url, { inputs: [input], mapping: join(dir, 'wrong.yaml'), maxErrors: '5%' });
+      expect(r.exitCode).toBe(2);
+      expect(r.counts.unmatched).toBe(r.counts.total);
+      expect(r.counts.total).toBeLessThan(300);
+      expect(r.summary.aborted).toMatch(/--max-errors reached: \d+ of \d+ rows did not end well \(\d+ unmatched\)/);
+      // a night whose unmatched rows are expected counts only what it names
+      const narrow = await importInto(sandbox.url, { inputs: [input], mapping: join(dir, 'wrong.yaml'), maxErrors: '5%', maxErrorsStatuses: ['failed', 'invalid'] });
+      expect(narrow.exitCode).toBe(1);
+      expect(narrow.counts.total).toBe(3000);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('the circuit opens when the API goes down (exit 2), and the run resumes when it is back', async () => {
     const { input, mapping } = bulkExport(600, 300, 11);
     const calm = await startSandbox({ sessions: bulkSessions(300) });

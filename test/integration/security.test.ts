@@ -98,3 +98,31 @@ describe('secrets and hostile answers', () => {
     }
   });
 });
+
+describe('settings files are never echoed', () => {
+  // outside the artifacts the secret scan reads: these files hold the password on purpose
+  const secretDir = () => mkdtempSync(join(tmpdir(), 'et-secret-'));
+
+  it('a broken settings file holding the password, or ET_IMPORT_CONFIG naming the password file: the password appears nowhere, the file, line and column are named', async () => {
+    const dir = secretDir();
+    const broken = join(dir, 'nightly.yaml');
+    writeFileSync(broken, `concurrency: 4\nstate-dir: /data/state\n  password: ${PASSWORD}: [oops\n`);
+    const passwordFile = join(dir, 'password');
+    writeFileSync(passwordFile, `${PASSWORD}: {\n`);
+    const jsonFile = join(dir, 'settings.json');
+    writeFileSync(jsonFile, `{ "concurrency": 4,\n  "x": "${PASSWORD} }`);
+    const args = ['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', tempDir()];
+    const env = { ET_URL: 'http://127.0.0.1:9', ET_AUTH_KEY: USER, ET_AUTH_SECRET_FILE: passwordFile };
+    for (const [config, where] of [
+      [broken, /nightly\.yaml: not valid YAML at line \d+, column \d+ \(/],
+      [passwordFile, /password: not valid YAML at line \d+, column \d+ \(/],
+      [jsonFile, /settings\.json: not valid JSON at line 2, column \d+/],
+    ] as const) {
+      const r = await runCli(args, { ...env, ET_IMPORT_CONFIG: config });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(where);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(PASSWORD);
+      expect(`${r.stdout}${r.stderr}`).not.toContain('oops');
+    }
+  });
+});

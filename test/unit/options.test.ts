@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMaxErrors } from '../../src/run/index.js';
+import { settleRunArgs } from '../../src/cli/settings.js';
+import { parseMaxErrors, resolveRunOptions } from '../../src/run/index.js';
 
 describe('parseMaxErrors', () => {
   it('takes a count or a percentage', () => {
@@ -8,5 +9,30 @@ describe('parseMaxErrors', () => {
     expect(parseMaxErrors(undefined)).toBeUndefined();
     expect(() => parseMaxErrors('five')).toThrow(/--max-errors/);
     expect(() => parseMaxErrors('0')).toThrow(/--max-errors/);
+  });
+});
+
+describe('resolveRunOptions', () => {
+  const base = { inputs: ['a.csv'], mapping: 'm.yaml', mode: 'validate' as const };
+  it('quotes the value the user gave, in the user\'s unit', () => {
+    expect(() => resolveRunOptions({ ...base, timeoutMs: -2000 })).toThrow('--timeout must be a number above 0, got -2 s');
+    expect(() => resolveRunOptions({ ...base, settleMs: -5000 })).toThrow('--settle must be 0 or more, got -5 s');
+    expect(() => resolveRunOptions({ ...base, maxBodyBytes: -1024 })).toThrow('--max-body-kb must be a number above 0, got -1 KB');
+  });
+  it('refuses --archive with --shard before anything is read', () => {
+    expect(() => resolveRunOptions({ ...base, mode: 'run', connection: { baseUrl: 'http://x', apiVersion: 'v1', username: 'u', password: 'p', sslVerify: true }, archive: 'done', shard: { index: 1, count: 2 } })).toThrow(/--archive cannot be used with --shard 1\/2/);
+  });
+});
+
+describe('settleRunArgs', () => {
+  it('a flag spelt camelCase (--stateDir) wins over ET_IMPORT_STATE_DIR, not joined with it', () => {
+    const { argv, sources } = settleRunArgs(['run', '--stateDir', '/x'], { ET_IMPORT_STATE_DIR: '/y' });
+    expect(argv).toEqual(['run', '--stateDir', '/x']);
+    expect(sources['state-dir']).toBe('flag');
+  });
+  it('JOB_COMPLETION_INDEX needs JOB_COMPLETIONS', () => {
+    expect(() => settleRunArgs(['run'], { JOB_COMPLETION_INDEX: '0' })).toThrow(/JOB_COMPLETIONS is not set/);
+    expect(settleRunArgs(['run'], { JOB_COMPLETION_INDEX: '3', JOB_COMPLETIONS: '4' }).argv).toContain('--shard=4/4');
+    expect(() => settleRunArgs(['run'], { JOB_COMPLETION_INDEX: '4', JOB_COMPLETIONS: '4' })).toThrow(/do not make a shard/);
   });
 });

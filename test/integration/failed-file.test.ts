@@ -1,0 +1,55 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bulkKey, bulkSessions } from '../helpers/bulk.js';
+import { importInto } from '../helpers/run.js';
+import { metadataById, startSandbox, tempDir } from '../helpers/sandbox.js';
+
+const MAPPING = 'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  phone: { column: Phone }\n  note: { column: Note }\n';
+// a cell of each kind a spreadsheet would run as a formula, and a plain negative number
+const CELLS = ['=SUM(A1:A2)', '+49 30 1234567', '-ab', '@mention', '\tindented', '\rafter a CR', "'quoted already", '-5'];
+const quote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+function exportWith(csat: number): string {
+  const dir = tempDir();
+  const lines = ['Call ID,CSAT,Phone,Note', ...CELLS.map((c, i) => [bulkKey(i), String(csat), c, `n ${c}`].map(quote).join(','))];
+  writeFileSync(join(dir, 'export.csv'), `${lines.join('\r\n')}\r\n`);
+  writeFileSync(join(dir, 'm.yaml'), MAPPING);
+  return dir;
+}
+
+describe('failed.csv fed back', () => {
+  it('imports exactly the values of the original export, with or without its et_import_error column, while its cells stay safe to open', async () => {
+    const reference = await startSandbox({ sessions: bulkSessions(10) });
+    const fedBack = await startSandbox({ sessions: bulkSessions(10) });
+    const without = await startSandbox({ sessions: bulkSessions(10) });
+    try {
+      const good = exportWith(3);
+      await importInto(reference.url, { inputs: [join(good, 'export.csv')], mapping: join(good, 'm.yaml') });
+      // the same export with a bad CSAT in every row: every row lands in failed.csv
+      const bad = exportWith(9);
+      const first = await importInto(fedBack.url, { inputs: [join(bad, 'export.csv')], mapping: join(bad, 'm.yaml') });
+      expect(first.counts.invalid).toBe(CELLS.length);
+      const failed = readFileSync(join(first.reportDir, 'failed.csv'), 'utf8');
+      // safe to open: no line of it starts a cell with a formula character
+      for (const c of CELLS.slice(0, 6)) expect(failed).not.toContain(`,${c}`);
+      // the user fixes the bad cell and feeds the file back
+      const fixed = join(tempDir(), 'fixed.csv');
+      writeFileSync(fixed, failed.replace(/^(K-\d+),9,/gm, '$1,3,'));
+      const again = await importInto(fedBack.url, { inputs: [fixed], mapping: join(bad, 'm.yaml') });
+      expect(again.counts.updated).toBe(CELLS.length);
+      expect(metadataById(fedBack)).toEqual(metadataById(reference));
+      // and without the et_import_error column
+      const bare = join(tempDir(), 'bare.csv');
+      writeFileSync(bare, readFileSync(fixed, 'utf8').replace(/,et_import_error\r\n/, '\r\n').replace(/,"?invalid: [^\r]*(\r\n)/g, '$1'));
+      const third = await importInto(without.url, { inputs: [bare], mapping: join(bad, 'm.yaml') });
+      expect(third.counts.updated).toBe(CELLS.length);
+      expect(metadataById(without)).toEqual(metadataById(reference));
+      expect(metadataById(reference)[Object.keys(metadataById(reference))[1]!]!.phone).toBe('+49 30 1234567');
+    } finally {
+      await reference.close();
+      await fedBack.close();
+      await without.close();
+    }
+  });
+});
