@@ -14,10 +14,12 @@ export type { Io };
 
 const EPILOG = `Exit codes:
   0  every row updated, unchanged, would_update or skipped
-  1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed)
+  1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed), or an export
+     of a drop folder could not be used
   2  the run was aborted midway: --max-errors, the circuit breaker, or an input that broke off (resumable)
   3  nothing could be done, or the run cannot go on: bad usage or config, unreadable input, login
-     refused, API unreachable, another run holding the state directory's lock, a journal or report
+     refused, API unreachable, another run holding the state directory's lock, --archive with
+     --shard, a listing whose paging cannot be trusted (index mode), a journal or report
      file that cannot be written, an internal error (when the run had started, it is resumable)
   4  interrupted (SIGINT/SIGTERM): rows in flight finished, report and journal written (resumable)
 

@@ -22,7 +22,7 @@ export interface FreshOptions {
 interface Group {
   page: number;
   since: number;
-  waiters: { go: (readSince: number) => void; written: Promise<void> }[];
+  waiters: { go: (readSince: number) => void; sent: Promise<void> }[];
 }
 
 /**
@@ -40,7 +40,7 @@ interface Group {
  * when it holds a page's worth of rows, when `lookAhead` rows wait, when its first row has waited
  * `maxWaitMs`, or when the input is read to its end. A session no longer on its page is searched
  * for. Invariants: a waiting row holds no request slot; at most `flushes` groups are between
- * their read and their last write; a stop releases every waiting row at once.
+ * their read and their rows' last request slot; a stop releases every waiting row at once.
  */
 export class FreshCopies {
   private readonly groups = new Map<number, Group>();
@@ -68,28 +68,28 @@ export class FreshCopies {
   /**
    * Waits until the session may be merged: its copy is fresh, or its page has just been read
    * again. Returns when that read was (a copy read since then counts as fresh) and the call to
-   * make once the row is written.
+   * make once the row's write has its request slot (or will not be made).
    */
-  async ready(session: Session): Promise<{ readSince: number; written: () => void }> {
-    const none = { readSince: Infinity, written: () => undefined };
+  async ready(session: Session): Promise<{ readSince: number; sent: () => void }> {
+    const none = { readSince: Infinity, sent: () => undefined };
     const held = this.index.copyOf(session);
     if (!held || held.page === undefined || this.o.stopSignal.aborted) return none;
-    if (this.now() - held.at <= this.o.freshMs) return { readSince: held.at, written: () => undefined };
+    if (this.now() - held.at <= this.o.freshMs) return { readSince: held.at, sent: () => undefined };
     let group = this.groups.get(held.page);
     if (!group) {
       group = { page: held.page, since: this.now(), waiters: [] };
       this.groups.set(held.page, group);
     }
-    let written!: () => void;
-    const done = new Promise<void>((r) => (written = r));
-    const readSince = new Promise<number>((go) => group.waiters.push({ go, written: done }));
+    let sent!: () => void;
+    const done = new Promise<void>((r) => (sent = r));
+    const readSince = new Promise<number>((go) => group.waiters.push({ go, sent: done }));
     this.waiting++;
     // a group as large as its page's sessions can grow no more (but by repeats)
     const full = Math.max(1, this.index.pageRefs[held.page]?.sessions ?? 100);
     if (group.waiters.length >= full) this.makeDue(group.page);
     else this.pump();
     this.tick();
-    return { readSince: await readSince, written };
+    return { readSince: await readSince, sent };
   }
 
   /**
@@ -163,7 +163,7 @@ export class FreshCopies {
     }
   }
 
-  /** Reads the group's page, lets its rows write, and waits for their writes. */
+  /** Reads the group's page, lets its rows write, and waits until every one has its request slot: the next group's read queues behind them. */
   private async flush(group: Group): Promise<void> {
     const started = this.now();
     try {
@@ -172,7 +172,7 @@ export class FreshCopies {
       // the rows find no fresh copy and search for their sessions, which reports any failure
     }
     for (const w of group.waiters) w.go(started);
-    await Promise.all(group.waiters.map((w) => w.written));
+    await Promise.all(group.waiters.map((w) => w.sent));
   }
 
   private async read(n: number): Promise<void> {

@@ -89,9 +89,14 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
       // index mode: a stale copy waits, with its page's other rows, for the page to be read again
       const ready = ctx.fresh ? await ctx.fresh.ready(session) : undefined;
       try {
-        await record(await ctx.limit(() => writeRow(ctx, session, mapped, matched, where, ready?.readSince)));
+        await record(
+          await ctx.limit(() => {
+            ready?.sent();
+            return writeRow(ctx, session, mapped, matched, where, ready?.readSince);
+          }),
+        );
       } finally {
-        ready?.written();
+        ready?.sent();
       }
     });
     pass();

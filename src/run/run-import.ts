@@ -149,11 +149,16 @@ interface IndexHolder {
   later: (() => Promise<SessionIndex | undefined>) | undefined;
 }
 
-/** Index mode: rows that may wait for their listing page to be read again (a few MB of rows). */
+/**
+ * Index mode: rows that may wait for their listing page to be read again (a few MB of rows); and
+ * groups between their read and their rows' request slots: a group for every 8 requests in flight,
+ * at least 2 (more overlap the reads with the writes; each adds to the time a group's rows wait
+ * for a slot after their read).
+ */
 const FRESH_LOOK_AHEAD = 4096;
 
 function freshCopies(index: SessionIndex, client: ApiClient, o: ResolvedOptions, limit: LimitFunction, stop: StopControl): FreshCopies {
-  return new FreshCopies(index, client, { freshMs: o.indexFreshMs, limit, lookAhead: FRESH_LOOK_AHEAD, maxWaitMs: 1000, flushes: 2, stopSignal: stop.stopSignal });
+  return new FreshCopies(index, client, { freshMs: o.indexFreshMs, limit, lookAhead: FRESH_LOOK_AHEAD, maxWaitMs: 1000, flushes: Math.max(2, Math.ceil(o.concurrency / 8)), stopSignal: stop.stopSignal });
 }
 
 function onceOnly<T>(f: () => Promise<T>): () => Promise<T> {
