@@ -45,8 +45,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('api-version', { type: 'string', describe: 'API version in the path (overrides ET_API_VERSION) [default: v1]' })
     .option('lock-stale', { type: 'number', default: DEFAULTS.lockStaleSec, describe: 'seconds after which a lock on the state directory that its holder stopped refreshing is taken over (a dead pid on this host: at once)' })
     .option('settle', { type: 'number', default: DEFAULTS.settleSec, describe: 'files found in a folder or by a pattern that changed less than this many seconds ago are left for a later run' })
-    .option('archive', { type: 'string', describe: 'move each input whose rows all ended well to ARCHIVE/<YYYY-MM-DD>/ (not in a dry run)' })
-    .option('shard', { type: 'string', describe: 'only the rows whose key falls in shard i of n, e.g. 2/3 (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS)' })
+    .option('archive', { type: 'string', describe: 'move each input whose rows all ended well, and that is still the file the run read (not appended or replaced since), to ARCHIVE/<YYYY-MM-DD>/ (not in a dry run; refused with --shard)' })
+    .option('shard', { type: 'string', describe: 'only the rows whose key falls in shard i of n, e.g. 2/3 (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS; the index alone is refused)' })
     .option('config', { type: 'string', describe: 'YAML/JSON file of option values (flags win over ET_IMPORT_* variables, which win over the file)' })
     .check((a) => {
       // the same checks run again in resolveRunOptions; here they fail before anything is opened
