@@ -37,10 +37,11 @@ export function validateMapping(doc: unknown, file: string): Result<Mapping, Con
   const input = checkInput(doc.input, add);
 
   if (match && fields) {
+    // every key's session fields, not only the first key's (the one-key shorthand): a field that
+    // wrote one would change what later rows are matched by
     for (const f of fields) {
-      for (const sf of match.sessionFields) {
-        if (f.name === sf) add(`fields.${f.name}`, `"${f.name}" is a session field used for matching (match.sessionFields); it cannot be written as metadata`);
-      }
+      const k = match.keys.findIndex((key) => key.sessionFields.includes(f.name));
+      if (k >= 0) add(`fields.${f.name}`, `"${f.name}" is a session field used for matching (${match.keys.length === 1 ? 'match.sessionFields' : `match.keys.${k}.sessionFields`}); it cannot be written as metadata`);
     }
   }
   if (issues.length > 0 || !match || !fields || !input) return { ok: false, error: issues };

@@ -35,6 +35,11 @@ fields:
     expect(m.fields[1]!.values?.get('Yes')).toBe(1);
   });
 
+  it('refuses a field that would write the session field any key matches on, the second key\'s too', () => {
+    const issues = issuesOf('match:\n  keys:\n    - { column: Call ID }\n    - { column: Recording, by: audio_filename }\nfields:\n  file_name: { column: Recording }\n  csi: CSAT\n');
+    expect(issues).toEqual([expect.objectContaining({ path: 'fields.file_name', message: expect.stringContaining('match.keys.1.sessionFields') })]);
+  });
+
   it('defaults sessionFields to file_name when matching by audio file name', () => {
     expect(parse('match: { column: File, by: audio_filename }\nfields: { csi: CSAT }').match.sessionFields).toEqual(['file_name']);
   });
