@@ -165,7 +165,8 @@ type Base = Pick<RowResult, 'file' | 'row' | 'key'> & { matchedBy?: string; matc
 
 async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string, readSince?: number): Promise<RowResult | null> {
   if (ctx.stop.stopping) return null;
-  const held = await heldNow(ctx, session, mapped, base, where, readSince);
+  // (search mode needs no wait: the search's answer with this run's writes since)
+  const held = ctx.fresh ? await heldNow(ctx, session, mapped, base, where, readSince) : { copy: ctx.written.get(session.id) ?? session };
   if ('result' in held) return held.result;
   const current = held.copy;
   const unsafe = ctx.mapping.fields.filter((f) => Object.hasOwn(mapped.values, f.name) && hasDroppedKeys(current[f.name]));

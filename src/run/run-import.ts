@@ -93,10 +93,11 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
     const holder: IndexHolder = { index: listing && !resume ? await listing() : undefined, later: resume ? listing : undefined };
     const estimate = await estimateTotal(sources, mapping.input);
     await readSafely(o, { sources, mapping, client, report, recorder, stop, resume, logger, index: holder }, new Progress(estimate, () => ({ done: report!.counts.total + outcome.notInShard, counts: report!.counts }), logger, o.progressEveryMs, input.progressView), outcome);
-    const archived = archiveDone(o, sources, recorder, stop, logger, started, outcome);
+    const changed = changedDuringRun(sources, outcome, logger);
+    const archived = archiveDone(o, sources, recorder, stop, logger, started, outcome, changed);
     recorder.close();
     await report.close();
-    return await finish(o, input, { started, report, stop, read: outcome, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, passedOver: expanded.passedOver, notImported, archived, index: holder.index, lookup });
+    return await finish(o, input, { started, report, stop, read: outcome, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: expanded.notReady, passedOver: expanded.passedOver, notImported, archived, changed, index: holder.index, lookup });
   } finally {
     lock?.release();
     stop.dispose();
@@ -282,7 +283,7 @@ function logStart(logger: Logger, o: ResolvedOptions, resume: ResumeIndex | unde
  * and only a file that is still the one the run read, of the size it read (see snapshot.ts): one
  * appended, replaced or touched meanwhile stays for the next run, which imports what was added.
  */
-function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Recorder, stop: StopControl, logger: Logger, day: Date, read: ReadOutcome): Archived {
+function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Recorder, stop: StopControl, logger: Logger, day: Date, read: ReadOutcome, changedFiles: Changed[]): Archived {
   const done: Archived = { moved: [], kept: [] };
   if (!o.archive || o.dryRun || o.mode !== 'run') return done;
   const s = stop.outcome;
@@ -290,7 +291,7 @@ function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Rec
   for (const { source } of sources) {
     if ((recorder.notWell.get(source.file) ?? 0) > 0) continue;
     const unread = read.leftUnread.find((l) => l.file === source.file);
-    const changed = unread ? unread.reason : changedSince(source.snapshot);
+    const changed = unread?.reason ?? changedFiles.find((c) => c.file === source.file)?.reason ?? changedSince(source.snapshot);
     if (changed) {
       logger.warn({ file: source.file, reason: changed }, 'not archived: the file is not what the run read; the next run takes it');
       done.kept.push({ file: source.file, reason: changed });
@@ -313,6 +314,25 @@ function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Rec
     }
   }
   return done;
+}
+
+type Changed = { file: string; reason: string };
+
+/**
+ * Inputs read to their end that are no longer what the run read (appended, replaced, cut, touched):
+ * rows the run did not do may stand in them now, so the run does not exit 0 (the next run does
+ * them). One moved or deleted after its rows were read is not among them.
+ */
+function changedDuringRun(sources: PlannedSource[], read: ReadOutcome, logger: Logger): Changed[] {
+  const out: Changed[] = [];
+  for (const { source } of sources) {
+    if (!read.rowsPerFile.has(source.file) || read.leftUnread.some((l) => l.file === source.file)) continue;
+    const reason = changedSince(source.snapshot);
+    if (!reason || /is gone/.test(reason)) continue;
+    logger.warn({ file: source.file, reason }, 'the input changed while the run read it: what it holds beyond what was read is for the next run');
+    out.push({ file: source.file, reason });
+  }
+  return out;
 }
 
 /** Inputs moved to the archive, and those left where they are with why. */
@@ -342,6 +362,7 @@ interface Finished {
   passedOver: { file: string; reason: string }[];
   notImported: NotImported[];
   archived: Archived;
+  changed: Changed[];
   index: SessionIndex | undefined;
   lookup: 'search' | 'index';
 }
@@ -353,7 +374,7 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
   const stopped = f.stop.outcome;
   // an export of the folder that could not be used, or one replaced before its rows were read,
   // is work not done: never exit 0 for it
-  const inputsLeft = f.notImported.some((n) => !n.note) || f.read.leftUnread.length > 0;
+  const inputsLeft = f.notImported.some((n) => !n.note) || f.read.leftUnread.length > 0 || f.changed.length > 0;
   const exitCode = exitCodeFor(stopped, counts, inputsLeft);
   const validate = o.mode === 'validate';
   const summary: Summary = {
@@ -380,6 +401,7 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
     archived: f.archived.moved,
     notArchived: f.archived.kept,
     leftUnread: f.read.leftUnread,
+    changedDuringRun: f.changed,
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     notInShard: f.read.notInShard,
     lookup: f.lookup,

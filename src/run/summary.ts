@@ -41,6 +41,8 @@ export interface Summary {
   notArchived: { file: string; reason: string }[];
   /** Inputs replaced or cut between the header check and their rows: not read, left for a later run. */
   leftUnread: { file: string; reason: string }[];
+  /** Inputs that changed (grew, were replaced) while the run read them: the run exits 1 at least; the next run does the rest. */
+  changedDuringRun: { file: string; reason: string }[];
   /** `i/n` with --shard, or null. */
   shard: string | null;
   /** Rows of other shards: read, not reported. */
