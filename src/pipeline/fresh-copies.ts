@@ -50,7 +50,6 @@ export class FreshCopies {
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
-  pagesRead = 0;
 
   constructor(
     private readonly index: SessionIndex,
@@ -59,10 +58,6 @@ export class FreshCopies {
   ) {
     this.now = o.now ?? Date.now;
     o.stopSignal.addEventListener('abort', () => this.releaseAll(), { once: true });
-  }
-
-  get freshMs(): number {
-    return this.o.freshMs;
   }
 
   /**
@@ -178,7 +173,7 @@ export class FreshCopies {
   private async read(n: number): Promise<void> {
     const page = this.index.pageRefs[n]!;
     const answer = await this.client.listSessions(page.filter, page.skip, page.limit);
-    this.pagesRead++;
+    this.index.pagesReadAgain++;
     // an answer longer than asked is not trusted (see the listing's own checks)
     if (answer.items.length <= page.limit) this.index.noteRead(answer.items, this.now());
   }

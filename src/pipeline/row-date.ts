@@ -1,6 +1,6 @@
 import type { Cell } from '../input/types.js';
 import { cellText } from '../input/cell.js';
-import type { FieldSpec, MatchSpec } from '../mapping/types.js';
+import type { FieldSpec } from '../mapping/types.js';
 import { convertCell, isEmptyCell } from './convert.js';
 
 /**
@@ -32,11 +32,6 @@ export function isDay(text: string): boolean {
 /** A day moved by `days`. */
 export function shiftDay(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
-/** The field mapped from match.dateColumn, when it is a date or datetime field. */
-export function dateField(fields: readonly FieldSpec[], match: MatchSpec): FieldSpec | undefined {
-  return fields.find((f) => f.column === match.dateColumn && (f.type === 'date' || f.type === 'datetime'));
 }
 
 /** The calendar day (UTC) of a session's time field, or undefined when it holds no time. */

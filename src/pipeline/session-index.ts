@@ -42,6 +42,8 @@ export class SessionIndex {
   sessions = 0;
   pages = 0;
   fallbackSearches = 0;
+  /** Listing pages read again for fresh copies (see FreshCopies). */
+  pagesReadAgain = 0;
   readonly windows: string[] = [];
 
   constructor(

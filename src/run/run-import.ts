@@ -405,7 +405,7 @@ async function finish(o: ResolvedOptions, input: RunOptions, f: Finished): Promi
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     notInShard: f.read.notInShard,
     lookup: f.lookup,
-    index: f.index ? { windows: f.index.windows, pages: f.index.pages, sessionsIndexed: f.index.sessions, fallbackSearches: f.index.fallbackSearches } : null,
+    index: f.index ? { windows: f.index.windows, pages: f.index.pages, sessionsIndexed: f.index.sessions, fallbackSearches: f.index.fallbackSearches, pagesReadAgain: f.index.pagesReadAgain } : null,
   };
   let summaryAt: string | undefined;
   try {

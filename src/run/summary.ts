@@ -49,7 +49,7 @@ export interface Summary {
   notInShard: number;
   lookup: 'search' | 'index';
   /** Index mode: the windows listed, pages, sessions indexed, and the rows' searches it still took. */
-  index: { windows: string[]; pages: number; sessionsIndexed: number; fallbackSearches: number } | null;
+  index: { windows: string[]; pages: number; sessionsIndexed: number; fallbackSearches: number; pagesReadAgain: number } | null;
   /** The values the run actually used. */
   options: {
     mapping: string;
