@@ -1,4 +1,4 @@
-import { hashA, hashB, hashString } from '../hash.js';
+import { hashString } from '../hash.js';
 
 /**
  * Keys seen in one file, with the row each was last seen on, in flat typed arrays (12 bytes a
@@ -13,9 +13,7 @@ export class KeyTable {
 
   /** Records `row` for `key`; returns the row the key was seen on before, or 0. */
   set(key: string, row: number): number {
-    hashString(key);
-    const a = hashA;
-    const b = hashB;
+    const { a, b } = hashString(key);
     const i = this.find(a, b);
     const prev = this.rows[i]!;
     if (prev === 0) {
@@ -30,8 +28,8 @@ export class KeyTable {
 
   /** The row last recorded for `key`, or 0. */
   get(key: string): number {
-    hashString(key);
-    return this.rows[this.find(hashA, hashB)]!;
+    const { a, b } = hashString(key);
+    return this.rows[this.find(a, b)]!;
   }
 
   get size(): number {

@@ -1,4 +1,4 @@
-import { hashA, hashString } from '../hash.js';
+import { hashString } from '../hash.js';
 
 /**
  * Which shard (1..count) a key belongs to: FNV-1a over the key, so that every run, on any
@@ -7,9 +7,9 @@ import { hashA, hashString } from '../hash.js';
  */
 export function shardOf(key: string, count: number): number {
   if (count <= 1 || key === '') return 1;
-  hashString(key);
+  const { a } = hashString(key);
   // FNV's low bits mix poorly: fold the high half in before taking the remainder
-  let h = hashA ^ (hashA >>> 16);
+  let h = a ^ (a >>> 16);
   h = Math.imul(h, 0x45d9f3b);
   h ^= h >>> 16;
   return ((h >>> 0) % count) + 1;

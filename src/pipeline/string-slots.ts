@@ -1,4 +1,4 @@
-import { hashA, hashString } from '../hash.js';
+import { hashString } from '../hash.js';
 
 /**
  * Exact key values to the index slots holding them, for a million-session window: an open
@@ -57,8 +57,7 @@ export class StringSlots {
   /** The table position of `key`: its entry, or the free position it would take. Leaves its bytes in `scratch`. */
   private find(key: string): number {
     this.encode(key);
-    hashString(key);
-    const h = hashA;
+    const h = hashString(key).a;
     const mask = this.table.length - 1;
     for (let p = h & mask; ; p = (p + 1) & mask) {
       const entry = this.table[p]!;

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtError, WriteError } from '../errors.js';
-import { hashA, hashB, hashString } from '../hash.js';
+import { hashString } from '../hash.js';
 import type { Status } from '../report/statuses.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -106,8 +106,8 @@ export class Journal {
  * of one's own rows does not need.
  */
 export function rowHash(value: unknown): string {
-  hashString(JSON.stringify(value) ?? '');
-  return hashA.toString(16).padStart(8, '0') + hashB.toString(16).padStart(8, '0');
+  const { a, b } = hashString(JSON.stringify(value) ?? '');
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 /**

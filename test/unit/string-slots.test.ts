@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashA, hashString } from '../../src/hash.js';
+import { hashString } from '../../src/hash.js';
 import { StringSlots } from '../../src/pipeline/string-slots.js';
 
 describe('StringSlots', () => {
@@ -29,10 +29,10 @@ describe('StringSlots', () => {
     let pair: [string, string] | undefined;
     for (let i = 0; !pair; i++) {
       const k = `k${i.toString(36)}`;
-      hashString(k);
-      const other = seen.get(hashA);
+      const h = hashString(k).a;
+      const other = seen.get(h);
       if (other !== undefined) pair = [other, k];
-      else seen.set(hashA, k);
+      else seen.set(h, k);
     }
     const t = new StringSlots();
     t.set(pair[0], 1);
