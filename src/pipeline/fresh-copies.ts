@@ -14,6 +14,8 @@ export interface FreshOptions {
   maxWaitMs: number;
   /** Pages read (with their rows' writes) at once. */
   flushes: number;
+  /** The most rows one read lets write: more wait for the next read of their page (each waits for a slot after the read). */
+  groupMax: number;
   stopSignal: AbortSignal;
   now?: () => number;
 }
@@ -80,7 +82,7 @@ export class FreshCopies {
     const readSince = new Promise<number>((go) => group.waiters.push({ go, sent: done }));
     this.waiting++;
     // a group as large as its page's sessions can grow no more (but by repeats)
-    const full = Math.max(1, this.index.pageRefs[held.page]?.sessions ?? 100);
+    const full = Math.max(1, Math.min(this.o.groupMax, this.index.pageRefs[held.page]?.sessions ?? 100));
     if (group.waiters.length >= full) this.makeDue(group.page);
     else this.pump();
     this.tick();
@@ -143,10 +145,13 @@ export class FreshCopies {
       const page = this.due.shift()!;
       const group = this.groups.get(page);
       if (!group) continue;
-      this.groups.delete(page);
-      this.waiting -= group.waiters.length;
+      // at most groupMax rows a read: the others wait for the page's next read
+      const waiters = group.waiters.splice(0, this.o.groupMax);
+      if (group.waiters.length === 0) this.groups.delete(page);
+      else group.since = this.now();
+      this.waiting -= waiters.length;
       this.flushing++;
-      void this.flush(group).finally(() => {
+      void this.flush({ page, since: group.since, waiters }).finally(() => {
         this.flushing--;
         this.pump();
       });

@@ -151,15 +151,16 @@ interface IndexHolder {
 }
 
 /**
- * Index mode: rows that may wait for their listing page to be read again (a few MB of rows); and
+ * Index mode: rows that may wait for their listing page to be read again (a few MB of rows);
  * groups between their read and their rows' request slots: a group for every 8 requests in flight,
- * at least 2 (more overlap the reads with the writes; each adds to the time a group's rows wait
- * for a slot after their read).
+ * at least 2 (more overlap the reads with the writes); and at most two rounds of requests a read,
+ * so a merge's copy is at most a read and two round trips old when its PUT leaves (a read a 2 x
+ * --concurrency rows at worst: 1.06 requests a row at the default 8).
  */
 const FRESH_LOOK_AHEAD = 4096;
 
 function freshCopies(index: SessionIndex, client: ApiClient, o: ResolvedOptions, limit: LimitFunction, stop: StopControl): FreshCopies {
-  return new FreshCopies(index, client, { freshMs: o.indexFreshMs, limit, lookAhead: FRESH_LOOK_AHEAD, maxWaitMs: 1000, flushes: Math.max(2, Math.ceil(o.concurrency / 8)), stopSignal: stop.stopSignal });
+  return new FreshCopies(index, client, { freshMs: o.indexFreshMs, limit, lookAhead: FRESH_LOOK_AHEAD, maxWaitMs: 1000, flushes: Math.max(2, Math.ceil(o.concurrency / 8)), groupMax: o.concurrency * 2, stopSignal: stop.stopSignal });
 }
 
 function onceOnly<T>(f: () => Promise<T>): () => Promise<T> {
