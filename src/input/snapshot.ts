@@ -69,6 +69,29 @@ export async function readSnapshot(snap: Snapshot, options: { start?: number; en
   return snapshotStream(await openSnapshot(snap), snap, options);
 }
 
+/** The snapshot's last `n` bytes (fewer for a shorter file). */
+export async function readTail(snap: Snapshot, n: number): Promise<Buffer> {
+  const handle = await openSnapshot(snap);
+  try {
+    const len = Math.min(n, snap.size);
+    const buf = Buffer.alloc(len);
+    const { bytesRead } = await handle.read(buf, 0, len, snap.size - len);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether the same file holds more bytes now than the snapshot read. */
+export function grewSince(snap: Snapshot): boolean {
+  try {
+    const now = statSync(snap.file);
+    return now.dev === snap.dev && now.ino === snap.ino && now.size > snap.size;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Why the file at the snapshot's path is no longer exactly what the run read (replaced, grown,
  * cut, touched, gone), or undefined when it still is.

@@ -82,6 +82,29 @@ describe('archive: exactly what was read, only when every row of it is done', ()
     }
   });
 
+  it('a last line caught half-written (no line break, the file grown since) is not imported; the next run reads it whole', async () => {
+    const sandbox = await startSandbox({ sessions: bulkSessions(60), latencyMs: 20 });
+    try {
+      const f = dropFolder(20);
+      // read second, and caught in the middle of a line
+      const second = join(f.dir, 'second.csv');
+      writeFileSync(second, `Call ID,CSAT,Status\n${line(40)}\n${bulkKey(41)},2,row-4`);
+      const running = importInto(sandbox.url, { inputs: [f.file, second], mapping: f.mapping, concurrency: 2, stateDir: f.state, resume: f.state });
+      await afterPuts(sandbox, 3);
+      appendFileSync(second, `1-complete\n`);
+      const first = await running;
+      const last = first.results.find((r) => r.key === bulkKey(41))!;
+      expect(last).toMatchObject({ status: 'invalid', error_code: 'E_ROW_SHAPE', error_message: expect.stringMatching(/still being written/) });
+      expect(statusesOf(sandbox, 41)).toEqual([]);
+      expect(first.exitCode).toBe(1);
+      const again = await importInto(sandbox.url, { inputs: [f.file, second], mapping: f.mapping, stateDir: f.state, resume: f.state });
+      expect(again.exitCode).toBe(0);
+      expect(statusesOf(sandbox, 41)).toEqual(['row-41-complete']);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('match.duplicates: last on a file that grows meanwhile: no row is superseded by a row the run did not read', async () => {
     const sandbox = await startSandbox({ sessions: bulkSessions(60), latencyMs: 20 });
     try {
