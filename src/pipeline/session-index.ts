@@ -130,20 +130,12 @@ export class SessionIndex {
     for (const s of slots) this.keepCopy(s, this.snapshot({ ...parse(this.jsonOf(s)), ...values }), at);
   }
 
-  /**
-   * A listing page read again (`at`: when its answer came): its sessions' copies are that fresh.
-   * Returns the slots it held.
-   */
-  noteRead(items: Record<string, unknown>[], at: number): Set<number> {
-    const slots = new Set<number>();
+  /** A listing page read again, or a session searched for (`at`: when the answer came): its sessions' copies are that fresh. */
+  noteRead(items: Record<string, unknown>[], at: number): void {
     for (const item of items) {
       if (this.keep.some((f) => hasDroppedKeys(item[f]))) continue;
-      for (const s of this.slotsOf(item as Session)) {
-        this.keepCopy(s, this.snapshot(item), at);
-        slots.add(s);
-      }
+      for (const s of this.slotsOf(item as Session)) this.keepCopy(s, this.snapshot(item), at);
     }
-    return slots;
   }
 
   /**

@@ -11,7 +11,6 @@ export function csvLine(fields: readonly (string | number | undefined | null)[])
   return `${out}\r\n`;
 }
 
-export { neutralise } from '../input/formula.js';
 
 function csvField(v: string | number | undefined | null): string {
   if (v === undefined || v === null) return '';

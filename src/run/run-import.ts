@@ -292,7 +292,7 @@ function archiveDone(o: ResolvedOptions, sources: PlannedSource[], recorder: Rec
   for (const { source } of sources) {
     if ((recorder.notWell.get(source.file) ?? 0) > 0) continue;
     const unread = read.leftUnread.find((l) => l.file === source.file);
-    const changed = unread?.reason ?? changedFiles.find((c) => c.file === source.file)?.reason ?? changedSince(source.snapshot);
+    const changed = unread?.reason ?? changedFiles.find((c) => c.file === source.file)?.reason;
     if (changed) {
       logger.warn({ file: source.file, reason: changed }, 'not archived: the file is not what the run read; the next run takes it');
       done.kept.push({ file: source.file, reason: changed });
