@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import yargs from 'yargs';
 import { YAMLError, parse as parseYaml } from 'yaml';
 import { parseBool } from '../api/connection.js';
 import { EtError, errorMessage } from '../errors.js';
 import { closest } from '../mapping/closest.js';
-import { runOptions } from './options.js';
+import { type OptionSpec, type Origin, optionsOf } from '../run/option-table.js';
 
-export type Source = 'flag' | 'env' | 'config';
+export type Source = Origin;
 
 export interface Settled {
   argv: string[];
@@ -15,7 +14,7 @@ export interface Settled {
   sources: Record<string, Source>;
 }
 
-/** Option names that look like a secret: refused in a settings file, and never read from ET_IMPORT_*. */
+/** Option names that look like a secret: refused in a settings file, and never read from ET_IMPORT_* (no option of the table may be named so: a unit test checks it). */
 const SECRET = /pass(word)?|secret|token|auth|credential/i;
 
 /**
@@ -26,25 +25,24 @@ const SECRET = /pass(word)?|secret|token|auth|credential/i;
  */
 export function settleRunArgs(argv: string[], env: NodeJS.ProcessEnv): Settled {
   if (argv[0] !== 'run') return { argv, sources: {} };
-  const opts = optionTable();
-  const aliases = opts.alias;
-  const names = (opts.key ? Object.keys(opts.key) : []).filter((k) => !['help', 'version', 'config'].includes(k) && !Object.values(aliases).flat().includes(k));
-  const given = givenFlags(argv.slice(1), aliases);
+  const specs = new Map(optionsOf('run').filter((o) => !SECRET.test(o.name)).map((o) => [o.name, o]));
+  const from = (origin: Origin) => [...specs.values()].filter((o) => (o.from ?? ['flag', 'env', 'config']).includes(origin)).map((o) => o.name);
+  const given = givenFlags(argv.slice(1), [...specs.values()]);
   const sources: Record<string, Source> = {};
   for (const n of given) sources[n] = 'flag';
   const extra: string[] = [];
   const add = (name: string, value: unknown, source: Source) => {
     if (given.has(name) || sources[name] !== undefined) return;
     sources[name] = source;
-    extra.push(...toArgs(name, value, opts));
+    extra.push(...toArgs(specs.get(name)!, value));
   };
-  for (const name of names) {
+  for (const name of from('env')) {
     const v = env[`ET_IMPORT_${name.toUpperCase().replace(/-/g, '_')}`];
     if (v !== undefined && v !== '') add(name, v, 'env');
   }
   const configFile = flagValue(argv, 'config') ?? env.ET_IMPORT_CONFIG;
   if (configFile) {
-    for (const [name, value] of Object.entries(readSettings(configFile, names))) add(name, value, 'config');
+    for (const [name, value] of Object.entries(readSettings(configFile, from('config')))) add(name, value, 'config');
   }
   if (!given.has('shard') && sources.shard === undefined && env.JOB_COMPLETION_INDEX !== undefined) {
     add('shard', jobShard(env.JOB_COMPLETION_INDEX, env.JOB_COMPLETIONS), 'env');
@@ -70,9 +68,9 @@ function jobShard(index: string, completions: string | undefined): string {
 }
 
 /** The options named on the command line (long names), aliases resolved. */
-function givenFlags(args: string[], aliases: Record<string, string[]>): Set<string> {
+function givenFlags(args: string[], specs: OptionSpec[]): Set<string> {
   const byAlias = new Map<string, string>();
-  for (const [name, list] of Object.entries(aliases)) for (const a of list) byAlias.set(a, name);
+  for (const o of specs) if (o.alias) byAlias.set(o.alias, o.name);
   const out = new Set<string>();
   for (const a of args) {
     if (a === '--') break;
@@ -93,31 +91,18 @@ function flagValue(argv: string[], name: string): string | undefined {
   return undefined;
 }
 
-/** What yargs knows of `run`'s options: their names, aliases and types. */
-interface OptionTable {
-  key: Record<string, unknown>;
-  alias: Record<string, string[]>;
-  boolean: string[];
-  array: string[];
-  number: string[];
-}
-
-function optionTable(): OptionTable {
-  // getOptions is yargs' own (untyped) view of the options declared
-  return (runOptions(yargs()) as unknown as { getOptions(): OptionTable }).getOptions();
-}
-
-function toArgs(name: string, value: unknown, opts: OptionTable): string[] {
+function toArgs(spec: OptionSpec, value: unknown): string[] {
+  const name = spec.name;
   const where = `ET_IMPORT_${name.toUpperCase().replace(/-/g, '_')} / ${name} in --config`;
-  if (opts.boolean.includes(name)) {
+  if (spec.type === 'boolean') {
     const b = typeof value === 'boolean' ? value : parseBool(String(value), where);
     return [b ? `--${name}` : `--no-${name}`];
   }
-  if (opts.array.includes(name)) {
+  if (spec.array) {
     const list = Array.isArray(value) ? value.map(String) : String(value).split(',').map((s) => s.trim()).filter(Boolean);
     return [`--${name}`, ...list];
   }
-  if (opts.number.includes(name) && Number.isNaN(Number(value))) throw new EtError('E_USAGE', `${where}: expected a number, got ${JSON.stringify(value)}`);
+  if (spec.type === 'number' && Number.isNaN(Number(value))) throw new EtError('E_USAGE', `${where}: expected a number${spec.unit ? ` (${spec.unit})` : ''}, got ${JSON.stringify(value)}`);
   return [`--${name}=${String(value)}`];
 }
 

@@ -20,6 +20,22 @@ export interface FreshOptions {
   now?: () => number;
 }
 
+/**
+ * Index mode's rows that may wait for their listing page to be read again (a few MB of rows).
+ * The reader may run this far (plus two rounds of requests) ahead of the rows in flight.
+ */
+export const FRESH_LOOK_AHEAD = 4096;
+
+/**
+ * A run's FreshCopies: groups between their read and their rows' request slots, one for every 8
+ * requests in flight, at least 2 (more overlap the reads with the writes); and at most two rounds
+ * of requests a read, so a merge's copy is at most a read and two round trips old when its PUT
+ * leaves (a read a 2 x concurrency rows at worst: 1.06 requests a row at the default 8).
+ */
+export function freshCopiesFor(index: SessionIndex, client: ApiClient, o: { freshMs: number; concurrency: number; limit: LimitFunction; stopSignal: AbortSignal }): FreshCopies {
+  return new FreshCopies(index, client, { freshMs: o.freshMs, limit: o.limit, lookAhead: FRESH_LOOK_AHEAD, maxWaitMs: 1000, flushes: Math.max(2, Math.ceil(o.concurrency / 8)), groupMax: o.concurrency * 2, stopSignal: o.stopSignal });
+}
+
 /** Rows waiting for one listing page to be read again. */
 interface Group {
   page: number;

@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 
@@ -123,4 +124,14 @@ function globToRegExp(pattern: string): RegExp {
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
+}
+
+/** The inputs of a run, what was left for later or passed over said in the log. */
+export function findInputs(inputs: string[], settleMs: number, started: Date, logger: Logger): ExpandedInputs {
+  const expanded = expandInputs(inputs, settleMs, started.getTime());
+  for (const n of expanded.notReady) logger.warn(n, 'not ready: the file changed moments ago and may still be arriving; left for a later run (--settle)');
+  for (const p of expanded.passedOver) logger.info(p, 'passed over: not an export');
+  for (const file of expanded.futureTime) logger.warn({ file }, 'the file was modified "in the future" (a clock is wrong): imported now rather than waiting for it to settle');
+  if (expanded.files.length === 0) logger.warn({ inputs }, 'no export to import');
+  return expanded;
 }

@@ -138,7 +138,19 @@ export class StopControl {
     }
   }
 
+  private followed: { signal: AbortSignal; listener: () => void } | undefined;
+
+  /** A caller's signal (SIGINT/SIGTERM, or an API caller's abort) is a stop signal; until `dispose`. */
+  follow(signal: AbortSignal | undefined): void {
+    if (!signal) return;
+    const listener = () => this.interrupt();
+    signal.addEventListener('abort', listener);
+    this.followed = { signal, listener };
+    if (signal.aborted) this.interrupt();
+  }
+
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.followed?.signal.removeEventListener('abort', this.followed.listener);
   }
 }

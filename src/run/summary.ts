@@ -1,9 +1,17 @@
-import type { ApiStats } from '../api/client.js';
+import type { ApiClient, ApiStats } from '../api/client.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ReadOutcome } from '../pipeline/read-loop.js';
 import type { DuplicateKeys } from '../pipeline/row.js';
+import type { SessionIndex } from '../pipeline/session-index.js';
+import type { NotImported, PlannedSource } from '../pipeline/sources.js';
+import { displayUrl, scrubValue } from '../redact.js';
+import type { ReportWriter } from '../report/writer.js';
+import type { Archived, Changed } from './archive.js';
 import { OK_STATUSES, type Counts, type Status } from '../report/statuses.js';
 import { formatSummaryTable } from '../report/writer.js';
 import type { ResolvedOptions } from './options.js';
-import type { StopOutcome } from './stop-control.js';
+import type { StopControl, StopOutcome } from './stop-control.js';
 
 export const EXIT = { OK: 0, ROWS_FAILED: 1, ABORTED: 2, FATAL: 3, INTERRUPTED: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -50,27 +58,12 @@ export interface Summary {
   lookup: 'search' | 'index';
   /** Index mode: the windows listed, pages, sessions indexed, and the rows' searches it still took. */
   index: { windows: string[]; pages: number; sessionsIndexed: number; fallbackSearches: number; pagesReadAgain: number } | null;
-  /** The values the run actually used. */
-  options: {
-    mapping: string;
-    url: string | null;
-    apiVersion: string | null;
-    sslVerify: boolean | null;
-    concurrency: number;
-    dryRun: boolean;
-    pageSize: number;
-    maxCandidates: number;
-    timeoutMs: number;
-    retries: number;
-    retryBaseMs: number;
-    rate: number | null;
-    maxErrors: string | null;
-    maxErrorsStatuses: string[];
-    circuitBreaker: number;
-    stopTimeoutMs: number;
-    maxResponseBytes: number;
-    maxBodyBytes: number;
-  };
+  /**
+   * The values the run actually used, named as the flags are (camelCase) and in their units
+   * (`timeout` in seconds, `maxBodyKb`): every option of run/option-table.ts a run takes, and where
+   * the API is (never a secret).
+   */
+  options: { url: string | null; apiVersion: string | null; sslVerify: boolean | null; dryRun: boolean } & Record<string, unknown>;
 }
 
 /** The exit code: a fatal stop, then an interruption, then an abort, then whether every row ended well. */
@@ -83,26 +76,13 @@ export function exitCodeFor(stop: StopOutcome, counts: Counts, inputsLeft = fals
   return allWell ? EXIT.OK : EXIT.ROWS_FAILED;
 }
 
-export function summaryOptions(o: ResolvedOptions, maxErrors: string | number | undefined, displayUrl: (u: string) => string): Summary['options'] {
+export function summaryOptions(o: ResolvedOptions, displayUrl: (u: string) => string): Summary['options'] {
   return {
-    mapping: o.mapping,
+    ...o.used,
     url: o.connection ? displayUrl(o.connection.baseUrl) : null,
     apiVersion: o.connection?.apiVersion ?? null,
     sslVerify: o.connection?.sslVerify ?? null,
-    concurrency: o.concurrency,
     dryRun: o.dryRun,
-    pageSize: o.pageSize,
-    maxCandidates: o.maxCandidates,
-    timeoutMs: o.timeoutMs,
-    retries: o.retries,
-    retryBaseMs: o.retryBaseMs,
-    rate: o.rate ?? null,
-    maxErrors: maxErrors === undefined ? null : String(maxErrors),
-    maxErrorsStatuses: [...o.maxErrorsStatuses],
-    circuitBreaker: o.circuitBreaker,
-    stopTimeoutMs: o.stopTimeoutMs,
-    maxResponseBytes: o.maxResponseBytes,
-    maxBodyBytes: o.maxBodyBytes,
   };
 }
 
@@ -117,4 +97,100 @@ export function formatEnd(s: Summary, reportDir: string, summaryAt: string | und
   if (!summaryAt) text += `  summary.json could not be written; the summary:\n${JSON.stringify(s, null, 2)}\n`;
   if (htmlAt) text += `  open ${htmlAt}\n`;
   return text;
+}
+
+const VERDICTS: Record<number, string> = {
+  0: 'every row ended well',
+  1: 'finished; some rows did not end well',
+  2: 'aborted midway (resumable)',
+  3: 'stopped: nothing more could be done',
+  4: 'interrupted (resumable)',
+};
+
+/** What a run hands to its end: the report, how it stopped, what was read, found and archived. */
+export interface Finished {
+  started: Date;
+  report: ReportWriter;
+  stop: StopControl;
+  read: ReadOutcome;
+  client: ApiClient | undefined;
+  logger: Logger;
+  sources: PlannedSource[];
+  duplicatesPolicy: string;
+  notReady: { file: string; modifiedSecondsAgo: number }[];
+  passedOver: { file: string; reason: string }[];
+  notImported: NotImported[];
+  archived: Archived;
+  changed: Changed[];
+  index: SessionIndex | undefined;
+  lookup: 'search' | 'index';
+  optionSources: Record<string, 'flag' | 'env' | 'config'>;
+  out: { write(s: string): unknown };
+}
+
+/** What summary.json holds, from what the run did. */
+export function buildSummary(o: ResolvedOptions, f: Finished, displayUrl: (u: string) => string): Summary {
+  const finished = new Date();
+  const counts = f.report.counts;
+  const stopped = f.stop.outcome;
+  // an export of the folder that could not be used, or one replaced before its rows were read,
+  // is work not done: never exit 0 for it
+  const inputsLeft = f.notImported.some((n) => !n.note) || f.read.leftUnread.length > 0 || f.changed.length > 0;
+  const exitCode = exitCodeFor(stopped, counts, inputsLeft);
+  const validate = o.mode === 'validate';
+  return {
+    counts,
+    startedAt: f.started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - f.started.getTime(),
+    exitCode,
+    interrupted: stopped.interrupted,
+    aborted: stopped.fatal ?? stopped.aborted ?? null,
+    resumable: !validate && exitCode >= EXIT.ABORTED ? `et-import run ... --resume ${o.stateDir}` : null,
+    mode: o.mode,
+    inputs: f.sources.map((s) => ({ ...s.source.details, file: s.source.file, rowsRead: f.read.rowsPerFile.get(s.source.file) ?? 0 })),
+    duplicateKeys: f.read.duplicates,
+    failedRows: f.report.failedFiles(),
+    stateDir: validate ? null : o.stateDir,
+    resumedFrom: o.resumeDir ?? null,
+    requests: f.client ? { ...f.client.stats } : null,
+    options: summaryOptions(o, displayUrl),
+    optionSources: f.optionSources,
+    notReady: f.notReady,
+    passedOver: [...f.passedOver, ...f.notImported.filter((n) => n.note).map((n) => ({ file: n.file, reason: n.reason }))],
+    notImported: f.notImported.filter((n) => !n.note).map((n) => ({ file: n.file, reason: n.reason })),
+    archived: f.archived.moved,
+    notArchived: f.archived.kept,
+    leftUnread: f.read.leftUnread,
+    changedDuringRun: f.changed,
+    shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
+    notInShard: f.read.notInShard,
+    lookup: f.lookup,
+    index: f.index ? { windows: f.index.windows, pages: f.index.pages, sessionsIndexed: f.index.sessions, fallbackSearches: f.index.fallbackSearches, pagesReadAgain: f.index.pagesReadAgain } : null,
+  };
+}
+
+/** Writes summary.json (or prints it when it cannot be written) and report.html, logs the end, prints the table. */
+export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summary> {
+  const summary = buildSummary(o, f, displayUrl);
+  const { counts, exitCode } = summary;
+  let summaryAt: string | undefined;
+  try {
+    summaryAt = await f.report.writeSummary(summary);
+  } catch (e) {
+    f.logger.error({ err: errorMessage(e) }, 'summary.json cannot be written: the summary follows on stderr');
+  }
+  let htmlAt: string | undefined;
+  try {
+    const verdict = VERDICTS[exitCode] ?? 'finished';
+    htmlAt = await f.report.writeHtml({ verdict, exitCode, mode: o.mode, dryRun: o.dryRun, inputs: summary.inputs, startedAt: summary.startedAt, durationMs: summary.durationMs, counts, requests: summary.requests ? { ...summary.requests } : null });
+  } catch (e) {
+    f.logger.error({ err: errorMessage(e) }, 'report.html cannot be written');
+  }
+  if (counts.total === 0 && exitCode === EXIT.OK && f.sources.length > 0) f.logger.warn({ inputs: o.inputs }, 'the input has a header but no data rows: nothing to do');
+  if (f.read.duplicates.rows > 0) f.logger.warn({ duplicates: f.read.duplicates }, `${f.read.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${f.duplicatesPolicy})`);
+  f.logger.info({ counts, exitCode }, o.mode === 'validate' ? 'validation finished' : 'import finished');
+  // last on stderr: the table, where the report is, and report.html
+  f.out.write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt, htmlAt));
+  return summary;
 }

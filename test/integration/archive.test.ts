@@ -37,7 +37,7 @@ describe('archive: exactly what was read, only when every row of it is done', ()
     const sandbox = await startSandbox({ sessions: bulkSessions(60), latencyMs: 20 });
     try {
       const f = dropFolder(30);
-      const night = () => importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settleMs: 0, concurrency: 2 });
+      const night = () => importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settle: 0, concurrency: 2 });
       const running = night();
       await afterPuts(sandbox, 3);
       appendFileSync(f.file, csv(30, 50));
@@ -64,7 +64,7 @@ describe('archive: exactly what was read, only when every row of it is done', ()
     const sandbox = await startSandbox({ sessions: bulkSessions(60), latencyMs: 20 });
     try {
       const f = dropFolder(30);
-      const running = importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settleMs: 0, concurrency: 2 });
+      const running = importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settle: 0, concurrency: 2 });
       await afterPuts(sandbox, 3);
       writeFileSync(join(f.dir, 'next.csv'), `Call ID,CSAT,Status\n${csv(30, 60)}`);
       renameSync(join(f.dir, 'next.csv'), f.file);
@@ -73,7 +73,7 @@ describe('archive: exactly what was read, only when every row of it is done', ()
       expect(first.counts.updated).toBe(30);
       expect(archived(f.archive)).toEqual([]);
       expect(first.summary.notArchived[0]!.reason).toMatch(/another file was put in its place/);
-      const second = await importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settleMs: 0 });
+      const second = await importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settle: 0 });
       expect(second.counts.updated).toBe(30);
       expect(archived(f.archive)).toEqual(['export.csv']);
       expect(statusesOf(sandbox, 59)).toContain('row-59');
@@ -160,7 +160,7 @@ describe('drop folders as users fill them', () => {
       writeFileSync(join(f.drop, 'notes.md'), 'x');
       const old = new Date(Date.now() - 600_000);
       for (const name of ['linked.csv', 'README.txt']) utimesSync(join(f.drop, name), old, old);
-      const r = await importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, settleMs: 60_000 });
+      const r = await importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, settle: 60 });
       expect(r.exitCode).toBe(0);
       expect(r.summary.notReady).toEqual([]);
       expect(r.counts.updated).toBe(7);
@@ -190,7 +190,7 @@ describe('drop folders as users fill them', () => {
   it('ten thousand one-row files: every row reported (one file open at a time; memory is measured by hand, see the README)', async () => {
     const f = dropFolder(1);
     for (let i = 1; i < 10_000; i++) writeFileSync(join(f.drop, `e-${String(i).padStart(5, '0')}.csv`), `Call ID,CSAT,Status\n${line(i % 60)}\n`);
-    const r = await importInto('http://127.0.0.1:9', { inputs: [f.drop], mapping: f.mapping, mode: 'validate', settleMs: 0 });
+    const r = await importInto('http://127.0.0.1:9', { inputs: [f.drop], mapping: f.mapping, mode: 'validate', settle: 0 });
     expect(r.counts.valid).toBe(10_000);
     expect(readFileSync(join(r.reportDir, 'results.csv'), 'utf8').split('\n').length).toBe(10_002);
   }, 120_000);

@@ -129,7 +129,7 @@ describe('a bad night', () => {
         while (puts() < 100) await new Promise((r) => setTimeout(r, 5));
         await flaky.close();
       })();
-      const first = await importInto(url, { inputs: [input], mapping, retries: 1, retryBaseMs: 5, circuitBreaker: 5 });
+      const first = await importInto(url, { inputs: [input], mapping, retries: 1, retryDelay: 5, circuitBreaker: 5 });
       await outage;
       expect(first.exitCode).toBe(2);
       expect(first.summary.aborted).toMatch(/rows in a row could not reach the API/);

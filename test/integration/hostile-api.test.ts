@@ -251,7 +251,7 @@ describe('hardening (issue 8)', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const f = files('Call ID,Customer\nK1,C\n');
-      const r = await importInto(url, { inputs: [f.input], mapping: f.mapping, timeoutMs: 300, retries: 1, retryBaseMs: 10 });
+      const r = await importInto(url, { inputs: [f.input], mapping: f.mapping, timeout: 0.3, retries: 1, retryDelay: 10 });
       expect(r.results).toEqual([expect.objectContaining({ status: 'failed', error_code: 'E_TIMEOUT', error_message: expect.stringContaining('timed out: no complete answer') })]);
       expect(r.results[0]!.error_message).not.toContain('cannot reach');
     } finally {

@@ -85,7 +85,7 @@ describe('secrets and hostile answers', () => {
       const dir = tempDir();
       writeFileSync(join(dir, 'in.csv'), 'Call ID,Status\nEVIL,b\nHUGE,c\n');
       writeFileSync(join(dir, 'm.yaml'), 'match: { column: Call ID }\nfields:\n  crm_statuses: { column: Status, type: list, merge: append }\n');
-      const r = await importInto(url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), maxResponseBytes: 1024 * 1024 });
+      const r = await importInto(url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), maxResponseMb: 1 });
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(Object.prototype).not.toHaveProperty('crm_statuses');
       expect(bodies).toEqual([{ crm_statuses: ['a', 'b'] }]);

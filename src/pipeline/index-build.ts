@@ -5,9 +5,9 @@ import { openRows } from '../input/open-rows.js';
 import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
 import { hashString } from '../hash.js';
-import { isDay, rowDay, shiftDay } from '../pipeline/row-date.js';
-import { SessionIndex } from '../pipeline/session-index.js';
-import type { PlannedSource } from '../pipeline/sources.js';
+import { isDay, rowDay, shiftDay } from './row-date.js';
+import { SessionIndex } from './session-index.js';
+import type { PlannedSource } from './sources.js';
 
 /** Dates, inclusive: YYYY-MM-DD. */
 export interface Window {
@@ -150,6 +150,47 @@ export async function tryBuildIndex(client: ApiClient, mapping: Mapping, windows
   } catch (e) {
     if (e instanceof EtError && (e.code === 'E_USAGE' || e.code === 'E_LISTING' || e.code === 'E_LOGIN' || e.code === 'E_INTERRUPTED')) throw e;
     o.logger.warn({ err: errorMessage(e) }, 'the sessions of the window could not be listed: every row is searched for instead');
+    return undefined;
+  }
+}
+
+/** What the index build is told of the run: whether it is stopping, and how to stop it. */
+export interface IndexStop {
+  readonly stopping: boolean;
+  fatal(message: string): void;
+}
+
+export interface RunIndexOptions {
+  /** `--window`; without it, `match.dateColumn` gives the windows. */
+  window: Window | undefined;
+  pageSize: number;
+  concurrency: number;
+  maxSessions: number;
+  logger: Logger;
+}
+
+/**
+ * Index mode: the sessions of the window (--window, or the files' dates in match.dateColumn),
+ * listed once; or a stop (exit 3, with the summary written) when the index cannot be had: a
+ * window larger than --index-max, or a listing that cannot be trusted. Undefined: every row is
+ * searched for.
+ */
+export async function indexForRun(client: ApiClient, mapping: Mapping, sources: PlannedSource[], o: RunIndexOptions, stop: IndexStop): Promise<SessionIndex | undefined> {
+  try {
+    const windows = o.window ? [o.window] : mapping.match.dateColumn ? await windowsFromFiles(sources, mapping) : undefined;
+    if (!windows) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');
+    if (windows.length === 0) {
+      o.logger.warn({ dateColumn: mapping.match.dateColumn }, 'no date in match.dateColumn: every row is searched for');
+      return undefined;
+    }
+    const started = Date.now();
+    const index = await tryBuildIndex(client, mapping, windows, { ...o, stopping: () => stop.stopping });
+    if (index) o.logger.info({ windows: index.windows, pages: index.pages, sessions: index.sessions, ms: Date.now() - started }, 'sessions indexed');
+    return index;
+  } catch (e) {
+    if (!(e instanceof EtError && (e.code === 'E_LISTING' || (e.code === 'E_USAGE' && /--index-max/.test(e.message))))) throw e;
+    o.logger.error({ err: e.message }, 'index mode cannot go on');
+    stop.fatal(e.message);
     return undefined;
   }
 }
