@@ -6,15 +6,15 @@ import { ApiError, EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Connection } from './connection.js';
-import { httpError, isRetryable, parseAnswer, redirectError, transportError, type Answer, type Call } from './failures.js';
-import { EXTRA_429_TRIES, RETRY_STATUSES, backoff, interrupted, parseRetryAfter, sleep } from './retry.js';
+import { classifyFailure, httpError, parseAnswer, redirectError, statusFailure, transportError, type Answer, type Call } from './failures.js';
+import { EXTRA_429_TRIES, backoff, interrupted, parseRetryAfter, sleep } from './retry.js';
 import { countListedObjects, isUuid } from './sessions.js';
 import { Throttle } from './throttle.js';
 
 export { backoff };
 
 /**
- * What the client needs to be told: the run resolves every value (run/options.ts DEFAULTS are the
+ * What the client needs to be told: the run resolves every value (run/option-table.ts holds the
  * only defaults), so none is guessed here.
  */
 export interface ClientOptions {
@@ -38,7 +38,7 @@ export interface ClientOptions {
   stopSignal?: AbortSignal;
   /** Cancels requests on the wire (the stop timeout ran out, or the run stops as fatal). */
   cancelSignal?: AbortSignal;
-  /** Told of every exchange: true when the API answered, false when it failed (network, 5xx, 408). */
+  /** Told of every exchange: whether the API answered (failures.ts `answered`: not a network error, a timeout, a 5xx or a 408). */
   onRequest?: (answered: boolean) => void;
 }
 
@@ -214,17 +214,19 @@ class EtClient implements ApiClient {
       } catch (e) {
         const error = e as ApiError;
         if (error.code === 'E_INTERRUPTED') throw error;
-        if (error.code !== 'E_TOO_LARGE') this.o.onRequest?.(false);
-        if (!isRetryable(error) || attempt > call.retries) throw error;
+        const failure = classifyFailure(error);
+        this.o.onRequest?.(failure.answered);
+        if (!failure.retryable || attempt > call.retries) throw error;
         await this.retryWait(call, attempt, undefined, error.message);
         continue;
       }
       const status = answer.status;
+      const failure = status >= 200 && status < 300 ? undefined : statusFailure(status);
+      this.o.onRequest?.(failure?.answered ?? true);
       if (status === 429) {
         await this.onThrottled(call, attempt, answer);
         continue;
       }
-      this.o.onRequest?.(!(status >= 500 || status === 408));
       if (status >= 200 && status < 300) return answer;
       if (status >= 300 && status < 400) throw redirectError(call, answer);
       if (status === 401 && call.auth) {
@@ -234,7 +236,7 @@ class EtClient implements ApiClient {
         attempt--;
         continue;
       }
-      if (!RETRY_STATUSES.has(status) || attempt > call.retries) throw httpError(call, answer);
+      if (!failure?.retryable || attempt > call.retries) throw httpError(call, answer);
       await this.retryWait(call, attempt, parseRetryAfter(answer.headers['retry-after']), `HTTP ${status}`);
     }
   }

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../errors.js';
 import { snippet } from '../redact.js';
 import { parseJsonSafe } from './json.js';
-import { RETRY_CODES, interrupted } from './retry.js';
+import { interrupted } from './retry.js';
 
 /** How the client's answers and failures become values and errors with a code. */
 
@@ -24,8 +24,38 @@ export interface Answer {
   headers: IncomingHttpHeaders;
 }
 
-export function isRetryable(e: ApiError): boolean {
-  return e.code === 'E_TIMEOUT' || (e.code === 'E_API_UNREACHABLE' && RETRY_CODES.has(String((e.cause as { code?: unknown } | undefined)?.code)));
+/** Network errors worth another try (a TLS certificate that is not trusted is not one). */
+const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH']);
+/** Statuses worth another try: the server may answer differently in a moment. */
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * What a failed exchange says, the one definition the client (retries), the stop rules (the
+ * circuit: `answered`) and the rows (`transport` failures count toward the circuit breaker) use:
+ * - `retryable`: another try may go otherwise: 408, 429, 500, 502, 503, 504, a timeout, a network
+ *   error other than an untrusted certificate;
+ * - `transport`: the API, not the row, failed: unreachable, timed out, 408, 429, 5xx;
+ * - `answered`: the API is alive and said something: every status but 408 and 5xx (a 429 is an
+ *   answer: "slow down", not "down"); never a network error or a timeout.
+ */
+export interface Failure {
+  retryable: boolean;
+  transport: boolean;
+  answered: boolean;
+}
+
+export function statusFailure(status: number): Failure {
+  const silent = status === 408 || status >= 500;
+  return { retryable: RETRY_STATUSES.has(status), transport: silent || status === 429, answered: !silent };
+}
+
+/** The failure an error of the client stands for (an HTTP error by its status). */
+export function classifyFailure(e: unknown): Failure {
+  if (!(e instanceof ApiError)) return { retryable: false, transport: false, answered: true };
+  if (e.code === 'E_TIMEOUT') return { retryable: true, transport: true, answered: false };
+  if (e.code === 'E_API_UNREACHABLE') return { retryable: RETRY_CODES.has(String((e.cause as { code?: unknown } | undefined)?.code)), transport: true, answered: false };
+  if (e.status !== undefined && e.code !== 'E_TOO_LARGE' && e.code !== 'E_REDIRECT') return statusFailure(e.status);
+  return { retryable: false, transport: false, answered: true };
 }
 
 export function parseAnswer(answer: Answer, shown: string): unknown {

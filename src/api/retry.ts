@@ -1,10 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError } from '../errors.js';
 
-/** Statuses worth another try: the server may answer differently in a moment. */
-export const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-/** Network errors worth another try. */
-export const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH']);
 /** A 429 gets this many tries beyond --retries: it says "slow down", not "broken". */
 export const EXTRA_429_TRIES = 10;
 

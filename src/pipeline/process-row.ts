@@ -1,5 +1,6 @@
 import type { LimitFunction } from 'p-limit';
 import type { ApiClient } from '../api/client.js';
+import { classifyFailure } from '../api/failures.js';
 import { hasDroppedKeys } from '../api/json.js';
 import { ApiError, EtError, errorMessage, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -47,11 +48,6 @@ export interface SharedResolution {
   users: number;
   /** The written-state mark of its search: every row using it saw the server as of then. */
   mark: number;
-}
-
-/** Failures of the API itself (unreachable, timed out, 429, 5xx), not of the row: the circuit counts them. */
-export function isTransportFailure(e: unknown): boolean {
-  return e instanceof ApiError && (e.code === 'E_API_UNREACHABLE' || e.code === 'E_TIMEOUT' || e.status === 429 || (e.status !== undefined && e.status >= 500));
 }
 
 /**
@@ -254,7 +250,7 @@ function unresolved(ctx: RowContext, r: Exclude<RowResolution, { kind: 'matched'
 /** An expected failure as the row's result; anything else is a bug and goes on up. */
 function failure(e: unknown, base: Base, where: string): RowResult {
   if (!(e instanceof EtError)) throw e;
-  return { ...base, status: 'failed', errorCode: e.code, errorMessage: `${where}: ${e.message}`, transport: isTransportFailure(e), fatal: e.code === 'E_LOGIN' };
+  return { ...base, status: 'failed', errorCode: e.code, errorMessage: `${where}: ${e.message}`, transport: classifyFailure(e).transport, fatal: e.code === 'E_LOGIN' };
 }
 
 async function internalError(ctx: RowContext, e: unknown, at: RowAt, base: Base, where: string, record: (r: RowResult) => Promise<void> | undefined | void): Promise<void> {
