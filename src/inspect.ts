@@ -1,8 +1,7 @@
-import { extname } from 'node:path';
 import { stringify } from 'yaml';
-import ExcelJSTypes from 'exceljs';
 import { cellText } from './input/cell.js';
 import { columnLetter } from './input/header.js';
+import { formatOf } from './input/formats.js';
 import { openRows } from './input/open-rows.js';
 import type { Cell } from './input/types.js';
 import type { InputSpec } from './mapping/types.js';
@@ -58,7 +57,8 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
   const keys = guessKeys(columns);
   const details: Record<string, string | number> = { ...source.details };
   const result: Inspection = { file, format: source.format, details, header: source.header, rows, columns, key: keys[0]!, keys, mapping: starterMapping(columns, keys, source.format, source.details, spec) };
-  if (['.xlsx', '.xlsm'].includes(extname(file).toLowerCase())) result.sheets = await listSheets(file);
+  const more = await formatOf(file)?.inspect?.(file);
+  if (more?.sheets) result.sheets = more.sheets as Inspection['sheets'];
   return result;
 }
 
@@ -184,16 +184,6 @@ function starterMapping(columns: ColumnReport[], keys: InspectKey[], format: str
 
 function sessionFieldFor(k: InspectKey): string {
   return k.by === 'audio_filename' ? 'file_name' : 'external_id';
-}
-
-async function listSheets(file: string): Promise<{ name: string; state: string }[]> {
-  const reader = new ExcelJSTypes.stream.xlsx.WorkbookReader(file, { sharedStrings: 'ignore', styles: 'ignore', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
-  const out: { name: string; state: string }[] = [];
-  for await (const ws of reader as unknown as AsyncIterable<AsyncIterable<unknown> & { name: string; state?: string }>) {
-    out.push({ name: ws.name, state: ws.state ?? 'visible' });
-    for await (const _ of ws) void _;
-  }
-  return out;
 }
 
 export function formatInspection(r: Inspection): string {

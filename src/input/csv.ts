@@ -9,6 +9,7 @@ import { CellGuard, oversizedBytes } from './cell-guard.js';
 import { checkHeader, trimHeader } from './header.js';
 import { ENCODINGS } from '../mapping/types.js';
 import { markCellTooLarge } from './cell.js';
+import { checkWidth } from './shape.js';
 import { unneutralise } from './formula.js';
 import { eachRow, readBatches } from './batches.js';
 import { DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
@@ -116,8 +117,9 @@ export async function openCsv(file: string, options: CsvOptions, snap: Snapshot)
       const row: SourceRow = { row: at, cells: record };
       const used = lastNonEmpty(record) + 1;
       // a trailing delimiter (an empty last column) is not a shape problem
-      if (record.length < width || used > width) row.shapeError = `has ${record.length < width ? record.length : used} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
-      else if (record.length > width) row.cells = record.slice(0, width);
+      if (record.length < width) row.shapeError = `has ${record.length} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
+      else checkWidth(row, used, width);
+      if (!row.shapeError && record.length > width) row.cells = record.slice(0, width);
       // the guard runs ahead of the parser: look for its marker while one is unreported
       if (guard.found > reported) reported += markOversized(row, header, maxCell);
       // the file's last line, without its line break, in a file that has grown since: a line

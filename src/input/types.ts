@@ -18,7 +18,7 @@ export interface RowSource {
   file: string;
   /** The bytes read: the file as the run first saw it. */
   snapshot: Snapshot;
-  format: 'csv' | 'xlsx';
+  format: 'csv' | 'xlsx' | 'jsonl';
   header: string[];
   /**
    * Each data row once, in file order, a batch at a time (what the parser has ready, each row

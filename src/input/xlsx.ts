@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
-import { cellText, markCellTooLarge } from './cell.js';
+import { cellText } from './cell.js';
+import { checkWidth, markLargeCells } from './shape.js';
 import { unneutralise } from './formula.js';
 import { checkHeader } from './header.js';
 import { eachRow } from './batches.js';
@@ -81,7 +82,7 @@ export async function openXlsx(file: string, options: XlsxOptions, snap: Snapsho
         for (; next && batch.length < 256; next = await pull()) {
           const row = sourceRow(next, width);
           if (!row) continue;
-          markOversized(row, names, maxCell);
+          markLargeCells(row, names, maxCell);
           batch.push(row);
         }
         if (batch.length > 0) yield batch;
@@ -159,15 +160,6 @@ async function openSheet(file: string, snap: Snapshot, wanted: string | number |
 }
 
 /** A text cell over the limit makes the row invalid; its text is dropped. */
-function markOversized(row: SourceRow, header: string[], maxCell: number): void {
-  for (let i = 0; i < row.cells.length; i++) {
-    const c = row.cells[i];
-    // a UTF-16 string takes at most 3 bytes of UTF-8 per unit: measure only the long ones
-    if (typeof c !== 'string' || c.length * 3 <= maxCell) continue;
-    const size = Buffer.byteLength(c);
-    if (size > maxCell) markCellTooLarge(row, i, size, header, maxCell);
-  }
-}
 
 /** Streaming gives sheets one by one: counts them as they come, and skips the rows of the others. */
 async function findSheet(sheets: AsyncIterator<SheetReader>, wanted: string | number | undefined): Promise<{ sheet: SheetReader | undefined; seen: string[] }> {
@@ -212,7 +204,7 @@ function sourceRow(row: ExcelRow, width: number): SourceRow | null {
   }
   if (last === 0) return null;
   const out: SourceRow = { row: row.number, cells };
-  if (last > width) out.shapeError = `has ${last} cells but the header has ${width}`;
+  checkWidth(out, last, width);
   return out;
 }
 
@@ -246,4 +238,15 @@ function trimTrailingEmpty(cells: Cell[]): Cell[] {
   let end = cells.length;
   while (end > 0 && isEmpty(cells[end - 1]!)) end--;
   return cells.slice(0, end);
+}
+
+/** The sheets of a workbook, with their visibility, for `inspect`. */
+export async function listSheets(file: string): Promise<{ name: string; state: string }[]> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'ignore', styles: 'ignore', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const out: { name: string; state: string }[] = [];
+  for await (const ws of reader as unknown as AsyncIterable<AsyncIterable<unknown> & { name: string; state?: string }>) {
+    out.push({ name: ws.name, state: ws.state ?? 'visible' });
+    for await (const _ of ws) void _;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
-import { extname } from 'node:path';
 import { ConfigError, EtError, errorMessage, type ConfigIssue } from '../errors.js';
 import { planColumns, type ColumnPlan } from '../mapping/load.js';
 import type { Mapping } from '../mapping/types.js';
+import { formatOf } from '../input/formats.js';
 import { openRows } from '../input/open-rows.js';
 import type { RowSource } from '../input/types.js';
 
@@ -80,7 +80,7 @@ export async function openSources(inputs: string[], mapping: Mapping, found: Rea
     await closeAll();
     throw new ConfigError(mapping.file, issues);
   }
-  const notImported = opened.length === 0 ? [] : left.map((l) => ({ file: l.file, reason: l.error !== undefined ? errorMessage(l.error) : l.issues.map((i) => i.message).join('; '), note: l.error === undefined && extname(l.file).toLowerCase() === '.txt' }));
+  const notImported = opened.length === 0 ? [] : left.map((l) => ({ file: l.file, reason: l.error !== undefined ? errorMessage(l.error) : l.issues.map((i) => i.message).join('; '), note: l.error === undefined && formatOf(l.file)?.mayBeNote?.(l.file) === true }));
   return { sources: opened, notImported };
 }
 

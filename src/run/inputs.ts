@@ -1,8 +1,9 @@
+import { exportExtensions } from '../input/formats.js';
 import type { Logger } from '../logger.js';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 
-const EXPORTS = new Set(['.csv', '.tsv', '.txt', '.xlsx', '.xlsm']);
+const EXPORTS = new Set(exportExtensions());
 
 export interface ExpandedInputs {
   files: string[];
@@ -20,8 +21,8 @@ export interface ExpandedInputs {
 const FUTURE_SLACK_MS = 2_000;
 
 /**
- * Turns `-i` values into files: a file stays as named; a folder gives its exports (.csv, .tsv,
- * .txt, .xlsx) in name order, not recursively; a pattern (`drop/*.csv`, quoted so the shell
+ * Turns `-i` values into files: a file stays as named; a folder gives its exports (the formats of
+ * input/formats.ts) in name order, not recursively; a pattern (`drop/*.csv`, quoted so the shell
  * leaves it) gives the files of its folder whose names match, in name order. Files found in a
  * folder or by a pattern that changed less than `settleMs` ago may still be uploading: they are
  * left for a later run.

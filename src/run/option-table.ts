@@ -1,3 +1,4 @@
+import { extensionList } from '../input/formats.js';
 import { LOG_LEVELS } from '../logger.js';
 
 /**
@@ -50,7 +51,7 @@ export interface OptionSpec {
 const BOTH = ['run', 'validate'] as const;
 
 export const OPTION_TABLE = [
-  { name: 'input', alias: 'i', type: 'string', array: true, required: true, commands: BOTH, summary: false, describe: 'CRM export(s): .csv, .tsv, .txt or .xlsx; a folder (its exports, in name order) or a quoted pattern such as "drop/*.csv"' },
+  { name: 'input', alias: 'i', type: 'string', array: true, required: true, commands: BOTH, summary: false, describe: `CRM export(s): ${extensionList()}; a folder (its exports, in name order) or a quoted pattern such as "drop/*.csv"` },
   { name: 'mapping', alias: 'm', type: 'string', required: true, commands: BOTH, describe: 'mapping config (YAML or JSON), see config/mapping.example.yaml' },
   { name: 'report-dir', type: 'string', commands: BOTH, summary: false, defaultText: 'reports/<UTC timestamp>/', describe: 'where results.csv, failed.csv and summary.json go' },
   { name: 'log-level', type: 'string', choices: LOG_LEVELS, commands: BOTH, cliOnly: true, defaultText: 'info for run, warn for validate', describe: 'log lines on stderr' },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type ApiClient, createClient } from '../api/client.js';
 import { EtError, errorMessage } from '../errors.js';
-import { estimateRows } from '../input/count.js';
+import { estimateRows } from '../input/formats.js';
 import { Lifetimes } from '../lifetimes.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadMapping } from '../mapping/load.js';

@@ -57,7 +57,9 @@ describe('the option table', () => {
   it('the help shows each default from the table, in its unit', async () => {
     const { createParser } = await import('../../src/cli/main.js');
     let help = '';
-    await createParser({ env: {}, stdout: process.stdout, stderr: process.stderr }, { code: 0 }).parseAsync(['run', '--help'], {}, (_e, _a, out) => (help = out));
+    await createParser({ env: {}, stdout: process.stdout, stderr: process.stderr }, { code: 0 }).parseAsync(['run', '--help'], {}, (_e, _a, out) => {
+      help = out;
+    });
     for (const o of OPTION_TABLE as readonly OptionSpec[]) {
       expect(help).toContain(`--${o.name}`);
       if (typeof o.default === 'number') expect(help.replace(/\s+/g, ' ')).toMatch(new RegExp(`--${o.name} [^]*?\\[default: ${o.default}\\]`));

@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { extensionList } from '../../input/formats.js';
 import type { InputSpec } from '../../mapping/types.js';
 import type { Io } from '../io.js';
 
 export const describe = 'show what et-import sees in an export (format, encoding, delimiter, sheets, columns, guessed types) and a starter mapping';
 export const builder = <T>(y: Argv<T>) =>
   y
-    .positional('file', { type: 'string', demandOption: true, describe: 'a .csv, .tsv, .txt or .xlsx export' })
+    .positional('file', { type: 'string', demandOption: true, describe: `an export: ${extensionList()}` })
     .option('write-mapping', { type: 'string', describe: 'also write the starter mapping to this file' })
     .option('sheet', { type: 'string', describe: 'XLSX sheet name or number [default: the first visible sheet]' })
     .option('delimiter', { type: 'string', describe: 'CSV delimiter [default: detected]' })

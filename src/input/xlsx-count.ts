@@ -1,49 +1,10 @@
-import { extname } from 'node:path';
 import { createInflateRaw } from 'node:zlib';
 import type { InputSpec } from '../mapping/types.js';
 import { readDirectory, type Entry } from './zip-guard.js';
-import { readSnapshot, takeSnapshot, type Snapshot } from './snapshot.js';
+import { readSnapshot, type Snapshot } from './snapshot.js';
 
-/**
- * How many data rows an export holds, quickly and before the run, for a progress bar's total:
- * CSV by counting line breaks outside quotes (blank lines make it a little high; the run refines
- * it), XLSX from the sheet's `<dimension>`. Undefined when it cannot be told.
- */
-export async function estimateRows(file: string, spec: InputSpec = {}, snap?: Snapshot): Promise<number | undefined> {
-  try {
-    snap ??= await takeSnapshot(file);
-    const ext = extname(file).toLowerCase();
-    if (ext === '.xlsx' || ext === '.xlsm') return await xlsxRows(file, spec, snap);
-    const lines = await countLines(snap);
-    return Math.max(0, lines - (spec.headerRow ?? 1));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Line breaks outside quotes: `"` toggles, LF counts (CR for old Mac files without LF). */
-async function countLines(snap: Snapshot): Promise<number> {
-  let lf = 0;
-  let cr = 0;
-  let quoted = false;
-  let last = 0;
-  for await (const chunk of (await readSnapshot(snap, { highWaterMark: 1 << 20 })) as AsyncIterable<Buffer>) {
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (b === 0x22) quoted = !quoted;
-      else if (!quoted) {
-        if (b === 0x0a) lf++;
-        else if (b === 0x0d) cr++;
-      }
-    }
-    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
-  }
-  const lines = lf > 0 ? lf : cr;
-  // a last line without its line break still counts
-  return last === 0x0a || last === 0x0d ? lines : lines + 1;
-}
-
-async function xlsxRows(file: string, spec: InputSpec, snap: Snapshot): Promise<number | undefined> {
+/** An XLSX sheet's data rows, from its `<dimension>`: undefined when it cannot be told. */
+export async function xlsxRows(file: string, spec: InputSpec, snap: Snapshot): Promise<number | undefined> {
   const entries = await readDirectory(file, 10_000, snap);
   const byName = new Map(entries.map((e) => [e.name, e]));
   const workbook = await inflateHead(snap, byName.get('xl/workbook.xml'), 1 << 20);

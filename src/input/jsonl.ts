@@ -1,0 +1,141 @@
+import type { Readable } from 'node:stream';
+import { InputError } from '../errors.js';
+import type { InputSpec } from '../mapping/types.js';
+import { eachRow } from './batches.js';
+import { checkHeader } from './header.js';
+import { countLines } from './line-count.js';
+import { checkWidth, markLargeCells } from './shape.js';
+import { grewSince, openSnapshot, readTail, type Snapshot, snapshotStream } from './snapshot.js';
+import { type Cell, DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
+
+/**
+ * JSON Lines (`.jsonl`, `.ndjson`): one JSON object a line, UTF-8. The first object's keys are the
+ * columns, in its order; a later line without one of them has it empty, and a line with a key
+ * the first does not have is invalid (its value has no column). Values are strings, numbers,
+ * booleans or null; a nested object or array makes its line invalid, with the line number and
+ * the key, as does a line that is not a JSON object. Blank lines are skipped. The row number is
+ * the line number.
+ */
+export const jsonlFormat = {
+  name: 'jsonl',
+  extensions: ['.jsonl', '.ndjson'],
+  open: (file: string, spec: InputSpec, snap: Snapshot) => openJsonl(file, spec.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES, snap),
+  count: (_file: string, _spec: InputSpec, snap: Snapshot) => countLines(snap, false),
+} as const;
+
+const BATCH = 512;
+
+/** The file's lines, decoded strictly as UTF-8 (a byte that is not UTF-8 stops the read with where it is). */
+async function* splitLines(file: string, stream: Readable): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let rest = '';
+  let bytes = 0;
+  const decode = (chunk?: Buffer) => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      throw new InputError(file, `is not valid UTF-8 (somewhere in bytes ${bytes}-${bytes + (chunk?.length ?? 0)}); JSON Lines files are UTF-8`);
+    }
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const parts = (rest + decode(chunk)).split('\n');
+    bytes += chunk.length;
+    rest = parts.pop()!;
+    for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p;
+  }
+  rest += decode();
+  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}
+
+/** A line's cells, and why it is invalid if it is: a nested value keeps its JSON text, so failed.csv holds what the line had. */
+type Parsed = { cells: Record<string, Cell>; why?: string };
+
+function parseLine(text: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { cells: {}, why: `is not valid JSON (${e instanceof SyntaxError ? e.message.replace(/ in JSON at position.*$/, '') : 'unreadable'})` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { cells: {}, why: `is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not a JSON object of column names and values` };
+  const cells: Record<string, Cell> = {};
+  let why: string | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const nested = typeof v === 'object' && v !== null;
+    if (nested) why ??= `holds a nested ${Array.isArray(v) ? 'array' : 'object'} under "${k}"; JSON Lines input takes flat objects (strings, numbers, booleans, null): flatten it in the export`;
+    cells[k] = nested ? JSON.stringify(v) : (v as Cell);
+  }
+  return why ? { cells, why } : { cells };
+}
+
+/** A line as a row of the header's columns. */
+function toRow(line: number, parsed: Parsed, header: string[], columns: Map<string, number>, maxCell: number): SourceRow {
+  const row: SourceRow = { row: line, cells: new Array<Cell>(header.length).fill(null) };
+  const extra: string[] = [];
+  for (const [k, v] of Object.entries(parsed.cells)) {
+    const i = columns.get(k);
+    if (i === undefined) extra.push(k);
+    else row.cells[i] = v;
+  }
+  if (parsed.why) row.shapeError = `(line ${line}) ${parsed.why}`;
+  else if (extra.length > 0) {
+    checkWidth(row, header.length + extra.length, header.length);
+    row.shapeError += ` (line ${line} has ${extra.map((k) => `"${k}"`).join(', ')}, which the first line does not: the first object's keys are the columns)`;
+  }
+  markLargeCells(row, header, maxCell);
+  return row;
+}
+
+export async function openJsonl(file: string, maxCell: number, snap: Snapshot): Promise<RowSource> {
+  const stream = snapshotStream(await openSnapshot(snap), snap);
+  const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
+  const lines = splitLines(file, stream);
+  let n = 0;
+  const next = async (): Promise<string | undefined> => {
+    for (;;) {
+      const r = await lines.next();
+      if (r.done) return undefined;
+      n++;
+      const text = n === 1 ? r.value.replace(/^\uFEFF/, '') : r.value;
+      if (text.trim() !== '') return text;
+    }
+  };
+  const first = await next().catch((e: unknown) => {
+    stream.destroy();
+    throw e instanceof InputError ? e : new InputError(file, `cannot be read (${e instanceof Error ? e.message : String(e)})`);
+  });
+  const head = first === undefined ? undefined : parseLine(first);
+  if (!head || head.why) {
+    stream.destroy();
+    throw new InputError(file, head ? `line ${n}, the first object, ${head.why}: its keys are the columns` : 'the file holds no JSON object; expected one object a line');
+  }
+  const header = Object.keys(head.cells);
+  checkHeader(file, header, n);
+  const columns = new Map(header.map((h, i) => [h, i]));
+  const firstRow = toRow(n, head, header, columns, maxCell);
+
+  async function* batches(): AsyncGenerator<Iterable<SourceRow>> {
+    try {
+      let batch: SourceRow[] = [firstRow];
+      for (let text = await next(); text !== undefined; ) {
+        const line = n;
+        const after = await next();
+        const row = toRow(line, parseLine(text), header, columns, maxCell);
+        // the last line, without its line break, in a file that has grown since: caught half-written
+        if (after === undefined && endsMidLine && grewSince(snap)) row.shapeError = `is the file's last line, which was still being written when the run opened the file (it has grown since); not imported: the next run reads it whole`;
+        batch.push(row);
+        if (batch.length >= BATCH) {
+          yield batch;
+          batch = [];
+        }
+        text = after;
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  const all = batches();
+  return { file, snapshot: snap, format: 'jsonl', header, batches: all, rows: eachRow(all), close: async () => void stream.destroy(), details: { format: 'jsonl', encoding: 'utf-8' } };
+}
