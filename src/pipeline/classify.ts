@@ -1,6 +1,6 @@
 import type { RowError, Result } from '../errors.js';
 import type { Duplicates } from '../mapping/types.js';
-import type { RowResult } from '../report/writer.js';
+import type { RowResult } from '../row-result.js';
 import type { EarlierOutcome, ResumeIndex } from '../state/journal.js';
 import type { KeyTable } from './key-table.js';
 import { duplicateKey, type MappedRow } from './mapper.js';

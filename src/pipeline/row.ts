@@ -1,5 +1,5 @@
 import type { SourceRow } from '../input/types.js';
-import type { RowResult } from '../report/writer.js';
+import type { RowResult } from '../row-result.js';
 
 /** A row and what recording it needs: its file, the header (for failed.csv), its hash (for the journal). */
 export interface RowAt {

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.js';
-import type { RowResult } from './writer.js';
+import type { RowResult } from '../row-result.js';
 
 export interface ErrorGroup {
   code: ErrorCode | 'none';

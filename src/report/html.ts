@@ -1,4 +1,4 @@
-import { STATUSES, OK_STATUSES, type Counts } from './statuses.js';
+import { STATUSES, OK_STATUSES, type Counts } from '../row-result.js';
 import type { ChangeLine, ErrorGroup } from './digest.js';
 
 export interface ReportPage {

@@ -8,39 +8,8 @@ import { csvLine } from './csv-line.js';
 import { LineFile } from './line-file.js';
 import { ReportDigest } from './digest.js';
 import { renderReport, type ReportPage } from './html.js';
-import { OK_STATUSES, emptyCounts, type Counts, type Status } from './statuses.js';
+import { CHANGE_COLUMNS, OK_STATUSES, RESULT_COLUMNS, emptyCounts, type Counts, type FieldChange, type RowResult, type Status } from '../row-result.js';
 
-export interface RowResult {
-  file: string;
-  row: number;
-  key: string;
-  status: Status;
-  sessionId?: string | undefined;
-  changed?: string[] | undefined;
-  errorCode?: ErrorCode | undefined;
-  errorMessage?: string | undefined;
-  /** A failure of the API (unreachable, 429, 5xx), not of the row: counted by the circuit breaker. */
-  transport?: boolean;
-  /** A failure that ends the run (a refused login): exit 3. */
-  fatal?: boolean;
-  /** The column whose key found the session. */
-  matchedBy?: string | undefined;
-  /** What decided among the candidates, when it was more than the key: the row's date, or only the listed window. */
-  matchNote?: string | undefined;
-  /** updated / would_update: each changed field, before and after. */
-  changes?: FieldChange[] | undefined;
-}
-
-export interface FieldChange {
-  field: string;
-  /** Absent (undefined) when the session did not hold the field. */
-  before: unknown;
-  after: unknown;
-}
-
-export const CHANGE_COLUMNS = ['file', 'row', 'key', 'session_id', 'field', 'before', 'after'];
-
-export const RESULT_COLUMNS = ['file', 'row', 'key', 'status', 'session_id', 'changed_fields', 'error_code', 'error_message', 'matched_by', 'match_note'];
 /** Added to each row of failed.csv; ignored by the mapping when the file is fed back in. */
 export const ERROR_COLUMN = 'et_import_error';
 
@@ -91,9 +60,9 @@ export class ReportWriter {
     }
     const w = new ReportWriter(dir, onError);
     w.results = w.open('results.csv');
-    w.results.add(csvLine(RESULT_COLUMNS));
+    w.results.add(csvLine(RESULT_COLUMNS.map((c) => c.name)));
     w.changes = w.open('changes.csv');
-    w.changes.add(csvLine(CHANGE_COLUMNS));
+    w.changes.add(csvLine([...CHANGE_COLUMNS]));
     return w;
   }
 
@@ -119,7 +88,7 @@ export class ReportWriter {
     if (!ok) this.digest.addProblem(result);
     let wait = result.changes?.length ? this.writeChanges(result, result.changes) : undefined;
     if (this.failure) return undefined;
-    const line = csvLine([result.file, result.row, result.key, result.status, result.sessionId, result.changed?.join(';'), result.errorCode, result.errorMessage && scrub(result.errorMessage), result.matchedBy, result.matchNote]);
+    const line = csvLine(RESULT_COLUMNS.map((c) => c.value(result)));
     wait = this.results.add(line) ?? wait;
     if (!ok && header && cells) wait = this.writeFailed(result, header, cells) ?? wait;
     return wait;

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
-import type { Counts } from '../report/statuses.js';
-import { OK_STATUSES, STATUSES } from '../report/statuses.js';
+import type { Counts } from '../row-result.js';
+import { OK_STATUSES, STATUSES } from '../row-result.js';
 
 export interface ProgressState {
   rows: number;

@@ -1,8 +1,9 @@
 import { errorMessage, type WriteError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RowAt, RowSink } from '../pipeline/row.js';
-import { OK_STATUSES } from '../report/statuses.js';
-import type { ReportWriter, RowResult } from '../report/writer.js';
+import { OK_STATUSES } from '../row-result.js';
+import type { ReportWriter } from '../report/writer.js';
+import type { RowResult } from '../row-result.js';
 import type { Journal, JournalEntry } from '../state/journal.js';
 import type { StopControl } from './stop-control.js';
 

@@ -16,7 +16,7 @@ import type { SessionIndex } from '../pipeline/session-index.js';
 import { type IndexSource, RowScheduler } from '../pipeline/row-scheduler.js';
 import { openSources, type NotImported, type PlannedSource } from '../pipeline/sources.js';
 import { displayUrl } from '../redact.js';
-import type { Counts } from '../report/statuses.js';
+import type { Counts } from '../row-result.js';
 import { ReportWriter } from '../report/writer.js';
 import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
 import { StateLock } from '../state/lock.js';

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
-import type { Counts, Status } from '../report/statuses.js';
+import type { Counts, Status } from '../row-result.js';
 
 /** What `--max-errors` counts by default: every row that did not end well. */
 export const ERROR_STATUSES: ReadonlySet<string> = new Set(['unmatched', 'ambiguous', 'invalid', 'failed']);

@@ -8,7 +8,7 @@ import type { NotImported, PlannedSource } from '../pipeline/sources.js';
 import { displayUrl, scrubValue } from '../redact.js';
 import type { ReportWriter } from '../report/writer.js';
 import type { Archived, Changed } from './archive.js';
-import { OK_STATUSES, type Counts, type Status } from '../report/statuses.js';
+import { OK_STATUSES, type Counts, type Status } from '../row-result.js';
 import { formatSummaryTable } from '../report/writer.js';
 import type { ResolvedOptions } from './options.js';
 import type { StopControl, StopOutcome } from './stop-control.js';

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { join } from 'node:path';
 import { EtError, WriteError } from '../errors.js';
 import { hashString } from '../hash.js';
-import type { Status } from '../report/statuses.js';
+import type { Status } from '../row-result.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createLogger } from '../../src/logger.js';
+import type { ResultColumn } from '../../src/row-result.js';
 import { runImport, type RunOptions } from '../../src/run/index.js';
 import { connectionFor, tempDir } from './sandbox.js';
 import { keepOutput } from './secrets.js';
@@ -32,7 +33,8 @@ export async function importInto(url: string, options: Partial<RunOptions> & Pic
   }
 }
 
-export type ResultRow = Record<'file' | 'row' | 'key' | 'status' | 'session_id' | 'changed_fields' | 'error_code' | 'error_message' | 'matched_by' | 'match_note', string>;
+/** A line of results.csv: its columns are src/row-result.ts RESULT_COLUMNS. */
+export type ResultRow = Record<ResultColumn, string>;
 
 export function readResults(reportDir: string): ResultRow[] {
   return parse(readFileSync(join(reportDir, 'results.csv')), { columns: true }) as ResultRow[];

@@ -9,7 +9,7 @@ import type { RowAt } from '../../src/pipeline/row.js';
 import { SessionQueue } from '../../src/pipeline/session-queue.js';
 import { TurnGate } from '../../src/pipeline/turn-gate.js';
 import { WrittenState } from '../../src/pipeline/written-state.js';
-import type { RowResult } from '../../src/report/writer.js';
+import type { RowResult } from '../../src/row-result.js';
 import { StopControl } from '../../src/run/stop-control.js';
 
 const mapping = parseMapping('match: { column: Call ID }\nfields: { customer_id: Customer }\n', 'm.yaml');

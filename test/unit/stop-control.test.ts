@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { emptyCounts, type Counts } from '../../src/report/statuses.js';
+import { emptyCounts, type Counts } from '../../src/row-result.js';
 import { StopControl } from '../../src/run/stop-control.js';
 import { EXIT, exitCodeFor } from '../../src/run/summary.js';
 
