@@ -73,12 +73,12 @@ export interface MatchKey {
 }
 
 export interface MatchSpec {
-  /** The keys a row is matched by, tried in order (`match.keys`, or the one-key shorthand). */
+  /**
+   * The keys a row is matched by, tried in order: `match.keys`, or the one-key shorthand
+   * (`match.column`, `by`, `sessionFields`) as a list of one. The only shape after loading: every
+   * check and every use reads each key here.
+   */
   keys: MatchKey[];
-  /** The first key's column, by and sessionFields (the one-key shorthand). */
-  column: string;
-  by: MatchBy;
-  sessionFields: string[];
   /** search: one search per row; index: list the sessions of a date window once, search only what it misses. */
   lookup: Lookup;
   /** index mode: the column whose dates give the windows to list. */

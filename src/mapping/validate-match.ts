@@ -5,7 +5,7 @@ import { DUPLICATES, LOOKUPS, MATCH_BY, ON_MULTIPLE, type MatchKey, type MatchSp
 export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'keys', 'onMultiple', 'newestField', 'duplicates', 'lookup', 'dateColumn', 'datePad'];
 const KEY_KEYS = ['column', 'by', 'sessionFields'];
 
-const DEFAULT_SESSION_FIELDS: Record<MatchSpec['by'], string[]> = {
+const DEFAULT_SESSION_FIELDS: Record<MatchKey['by'], string[]> = {
   external_id: ['external_id'],
   audio_filename: ['file_name'],
 };
@@ -42,8 +42,7 @@ export function checkMatch(raw: unknown, add: (p: string, m: string) => void): M
     }
   }
   if (!ok || !keys || !onMultiple || !newestField || !duplicates || !lookup) return undefined;
-  const first = keys[0]!;
-  return { keys, column: first.column, by: first.by, sessionFields: first.sessionFields, onMultiple, newestField, duplicates, lookup, datePad, ...(dateColumn !== undefined && { dateColumn }) };
+  return { keys, onMultiple, newestField, duplicates, lookup, datePad, ...(dateColumn !== undefined && { dateColumn }) };
 }
 
 /** `match.keys: [{ column, by, sessionFields }, ...]`, or the one-key shorthand `match.column`/`by`/`sessionFields`. */

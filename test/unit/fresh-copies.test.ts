@@ -7,7 +7,7 @@ import { SessionIndex } from '../../src/pipeline/session-index.js';
 import type { Session } from '../../src/pipeline/resolver.js';
 
 const key = { column: 'Call ID', by: 'external_id' as const, sessionFields: ['external_id'] };
-const match: MatchSpec = { keys: [key], column: key.column, by: key.by, sessionFields: key.sessionFields, lookup: 'index', datePad: 1, onMultiple: 'fail', newestField: 'start_time', duplicates: 'all' };
+const match: MatchSpec = { keys: [key], lookup: 'index', datePad: 1, onMultiple: 'fail', newestField: 'start_time', duplicates: 'all' };
 const id = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 const item = (i: number, statuses: string[]) => ({ id: id(i), external_id: `CALL-${i}`, crm_statuses: statuses });
 

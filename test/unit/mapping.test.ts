@@ -24,7 +24,7 @@ fields:
   campaign_name: { column: Campaign }
   short: Agent
 `);
-    expect(m.match).toEqual({ keys: [{ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] }], column: 'Call ID', by: 'external_id', sessionFields: ['external_id'], onMultiple: 'fail', newestField: 'start_time', duplicates: 'all', lookup: 'search', datePad: 1 });
+    expect(m.match).toEqual({ keys: [{ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] }], onMultiple: 'fail', newestField: 'start_time', duplicates: 'all', lookup: 'search', datePad: 1 });
     expect(m.fields.map((f) => [f.name, f.type, f.merge])).toEqual([
       ['csi', 'integer', 'replace'],
       ['fcr', 'integer', 'replace'],
@@ -41,7 +41,7 @@ fields:
   });
 
   it('defaults sessionFields to file_name when matching by audio file name', () => {
-    expect(parse('match: { column: File, by: audio_filename }\nfields: { csi: CSAT }').match.sessionFields).toEqual(['file_name']);
+    expect(parse('match: { column: File, by: audio_filename }\nfields: { csi: CSAT }').match.keys[0]!.sessionFields).toEqual(['file_name']);
   });
 
   it('reports every problem at once, each with its path', () => {
@@ -93,7 +93,8 @@ extra: 1
       { column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] },
       { column: 'Recording File', by: 'audio_filename', sessionFields: ['file_name'] },
     ]);
-    expect(m.match).toMatchObject({ column: 'Call ID', lookup: 'index', dateColumn: 'Date', datePad: 2 });
+    expect(m.match).toMatchObject({ lookup: 'index', dateColumn: 'Date', datePad: 2 });
+    expect(m.match).not.toHaveProperty('column');
     expect(issuesOf('match: { column: A, keys: [B] }\nfields: { csi: CSAT }\n').map((i) => i.path)).toEqual(['match.keys']);
     expect(issuesOf('match: { keys: [{ column: A, bye: x }], lookup: indx }\nfields: { csi: CSAT }\n').map((i) => i.path)).toEqual(['match.keys.0.bye', 'match.lookup']);
   });

@@ -3,7 +3,7 @@ import type { MatchSpec } from '../../src/mapping/types.js';
 import { SessionIndex } from '../../src/pipeline/session-index.js';
 
 const key = { column: 'Call ID', by: 'external_id' as const, sessionFields: ['external_id'] };
-const match: MatchSpec = { keys: [key], column: key.column, by: key.by, sessionFields: key.sessionFields, lookup: 'index', datePad: 1, onMultiple: 'fail', newestField: 'start_time', duplicates: 'all' };
+const match: MatchSpec = { keys: [key], lookup: 'index', datePad: 1, onMultiple: 'fail', newestField: 'start_time', duplicates: 'all' };
 const id = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
 function indexOf(n: number, budget?: number): SessionIndex {
