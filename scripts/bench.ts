@@ -55,7 +55,14 @@ const uuid = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(1
 const key = (i: number) => `CALL-${String(i).padStart(8, '0')}`;
 
 function sessions(n: number): SandboxSession[] {
-  return Array.from({ length: n }, (_, i) => ({ id: uuid(i), type: 'call', external_id: key(i), file_name: `2025_${key(i)}_IN.mp3`, start_time: `2025-06-${String(1 + (i % 30)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:00Z`, metadata: i % 3 === 0 ? { crm_statuses: ['Opened'] } : {} }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: uuid(i),
+    type: 'call',
+    external_id: key(i),
+    file_name: `2025_${key(i)}_IN.mp3`,
+    start_time: `2025-06-${String(1 + (i % 30)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:00Z`,
+    metadata: i % 3 === 0 ? { crm_statuses: ['Opened'] } : {},
+  }));
 }
 
 interface Measured {
@@ -70,10 +77,17 @@ interface Measured {
 async function measure(args: string[], env: NodeJS.ProcessEnv = {}, reportDir?: string): Promise<Measured> {
   const out = join(dir, `usage-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const preload = join(dir, 'usage-preload.mjs');
-  writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.BENCH_USAGE, JSON.stringify({ maxRssKb: u.maxRSS, cpuUs: u.userCPUTime + u.systemCPUTime })); });\n`);
+  writeFileSync(
+    preload,
+    `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.BENCH_USAGE, JSON.stringify({ maxRssKb: u.maxRSS, cpuUs: u.userCPUTime + u.systemCPUTime })); });\n`,
+  );
   const started = process.hrtime.bigint();
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_FLAGS, '--import', preload, ...args], { cwd: root, env: { ...process.env, ...env, BENCH_USAGE: out }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, '--import', preload, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env, BENCH_USAGE: out },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.on('error', reject);
     child.on('close', (c) => resolve(c ?? 1));
   });
@@ -92,7 +106,8 @@ async function writeCsv(file: string, n: number): Promise<void> {
   await once(out, 'finish');
 }
 
-const MAPPING = 'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer, min: 0, max: 10 }\n  customer_id: Customer ID\n  crm_statuses: { column: CRM Status, type: list, merge: append }\n  campaign_name: Campaign\n';
+const MAPPING =
+  'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer, min: 0, max: 10 }\n  customer_id: Customer ID\n  crm_statuses: { column: CRM Status, type: list, merge: append }\n  campaign_name: Campaign\n';
 const cli = join(root, 'dist', 'cli.js');
 const env = (url: string) => ({ ET_URL: url, ET_AUTH_KEY: DEFAULT_USER.username, ET_AUTH_SECRET: DEFAULT_USER.password });
 const lines: string[] = [];
@@ -112,14 +127,45 @@ async function modes(csv: string, mapping: string, all: SandboxSession[]): Promi
       sandbox.store.load(all);
       const report = join(dir, `report-${mode}`);
       const extra = mode === 'index' ? ['--lookup', 'index', '--window', '2025-06-01..2025-06-30'] : [];
-      const m = await measure([cli, 'run', '-i', csv, '-m', mapping, '--concurrency', String(CONCURRENCY), '--report-dir', report, '--log-level', 'warn', '--log-format', 'json', ...extra], env(url), report);
+      const m = await measure(
+        [
+          cli,
+          'run',
+          '-i',
+          csv,
+          '-m',
+          mapping,
+          '--concurrency',
+          String(CONCURRENCY),
+          '--report-dir',
+          report,
+          '--log-level',
+          'warn',
+          '--log-format',
+          'json',
+          ...extra,
+        ],
+        env(url),
+        report,
+      );
       const rows = m.summary!.counts.total!;
       // the run itself (listing included), without Node's start
       const rowsPerSec = rows / (m.summary!.durationMs / 1000);
       const perRow = m.summary!.requests!.requests! / rows;
       const bound = CONCURRENCY / (perRow * (LATENCY_MS / 1000));
-      out[mode] = { exit: m.code, rows, seconds: r1(m.seconds), rowsPerSec: Math.round(rowsPerSec), requestsPerRow: Math.round(perRow * 1000) / 1000, bound: Math.round(bound), ofBound: r1((rowsPerSec / bound) * 100), peakRssMb: r1(m.maxRssMb) };
-      say(`${mode.padEnd(6)} mode: ${Math.round(rowsPerSec)} rows/s, ${perRow.toFixed(3)} requests/row, bound ${Math.round(bound)} rows/s (C ${CONCURRENCY} / (${perRow.toFixed(3)} x ${LATENCY_MS} ms)): ${r1((rowsPerSec / bound) * 100)} % of the bound; peak RSS ${r1(m.maxRssMb)} MB; exit ${m.code}`);
+      out[mode] = {
+        exit: m.code,
+        rows,
+        seconds: r1(m.seconds),
+        rowsPerSec: Math.round(rowsPerSec),
+        requestsPerRow: Math.round(perRow * 1000) / 1000,
+        bound: Math.round(bound),
+        ofBound: r1((rowsPerSec / bound) * 100),
+        peakRssMb: r1(m.maxRssMb),
+      };
+      say(
+        `${mode.padEnd(6)} mode: ${Math.round(rowsPerSec)} rows/s, ${perRow.toFixed(3)} requests/row, bound ${Math.round(bound)} rows/s (C ${CONCURRENCY} / (${perRow.toFixed(3)} x ${LATENCY_MS} ms)): ${r1((rowsPerSec / bound) * 100)} % of the bound; peak RSS ${r1(m.maxRssMb)} MB; exit ${m.code}`,
+      );
       if (BASELINES) Object.assign(out[mode] as object, await bareShare(mode, rows, rowsPerSec / bound, url, () => sandbox.store.load(all)));
     }
   } finally {
@@ -171,7 +217,9 @@ async function bareShare(mode: string, rows: number, share: number, url: string,
   writeFileSync(script, bareLoop(CONCURRENCY, mode === 'search'));
   const rate = await timed(script, [url, DEFAULT_USER.username, DEFAULT_USER.password, String(rows)]);
   const itsShare = rate / (CONCURRENCY / ((mode === 'search' ? 2 : 1) * (LATENCY_MS / 1000)));
-  say(`${' '.repeat(12)}a bare got loop of the same requests: ${Math.round(rate)} rows/s, ${r1(itsShare * 100)} % of its bound; the run reaches ${r1((share / itsShare) * 100)} % of the bare loop's share`);
+  say(
+    `${' '.repeat(12)}a bare got loop of the same requests: ${Math.round(rate)} rows/s, ${r1(itsShare * 100)} % of its bound; the run reaches ${r1((share / itsShare) * 100)} % of the bare loop's share`,
+  );
   return { bareGot: { rowsPerSec: Math.round(rate), ofItsBound: r1(itsShare * 100) }, ofBareGotShare: r1((share / itsShare) * 100) };
 }
 
@@ -198,9 +246,14 @@ async function parsers(mapping: string): Promise<Record<string, unknown>> {
   await writeCsv(csv, PARSER_ROWS);
   // each baseline's clock starts before it loads its library: validate loads exceljs when it opens a workbook
   const raw = join(dir, 'raw-csv.mjs');
-  writeFileSync(raw, `const t = process.hrtime.bigint(); let n = 0;\nconst { createReadStream } = await import('node:fs');\nconst { parse } = await import(${JSON.stringify(join(root, 'node_modules/csv-parse/lib/index.js'))});\nfor await (const r of createReadStream(process.argv[2]).pipe(parse({ columns: true }))) n++;\nprocess.stdout.write(JSON.stringify({ n, ms: Number(process.hrtime.bigint() - t) / 1e6 }));\n`);
+  writeFileSync(
+    raw,
+    `const t = process.hrtime.bigint(); let n = 0;\nconst { createReadStream } = await import('node:fs');\nconst { parse } = await import(${JSON.stringify(join(root, 'node_modules/csv-parse/lib/index.js'))});\nfor await (const r of createReadStream(process.argv[2]).pipe(parse({ columns: true }))) n++;\nprocess.stdout.write(JSON.stringify({ n, ms: Number(process.hrtime.bigint() - t) / 1e6 }));\n`,
+  );
   const [rawRate, vRate] = await bestOf(TRIES, [() => timed(raw, [csv]), () => validateRate(csv, mapping, join(dir, 'validate-csv'))], (a, b) => a > b);
-  say(`validate CSV: ${Math.round(vRate!)} rows/s against raw csv-parse ${Math.round(rawRate!)} rows/s (${PARSER_ROWS} rows, best of ${TRIES}): ${r1((vRate! / rawRate!) * 100)} % (target 50 %)`);
+  say(
+    `validate CSV: ${Math.round(vRate!)} rows/s against raw csv-parse ${Math.round(rawRate!)} rows/s (${PARSER_ROWS} rows, best of ${TRIES}): ${r1((vRate! / rawRate!) * 100)} % (target 50 %)`,
+  );
 
   const xlsx = join(dir, `parse-${PARSER_ROWS}.xlsx`);
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: xlsx, useSharedStrings: true });
@@ -209,9 +262,14 @@ async function parsers(mapping: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < PARSER_ROWS; i++) ws.addRow([key(i), (i % 5) + 1, i % 11, `C-${i}`, 'Closed;Survey sent', `Campaign ${i % 7}`]).commit();
   await wb.commit();
   const bare = join(dir, 'bare-exceljs.mjs');
-  writeFileSync(bare, `const t = process.hrtime.bigint(); let n = 0;\nconst { default: ExcelJS } = await import(${JSON.stringify(join(root, 'node_modules/exceljs/lib/exceljs.nodejs.js'))});\nconst reader = new ExcelJS.stream.xlsx.WorkbookReader(process.argv[2], { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });\nfor await (const ws of reader) for await (const row of ws) n++;\nprocess.stdout.write(JSON.stringify({ n: n - 1, ms: Number(process.hrtime.bigint() - t) / 1e6 }));\n`);
+  writeFileSync(
+    bare,
+    `const t = process.hrtime.bigint(); let n = 0;\nconst { default: ExcelJS } = await import(${JSON.stringify(join(root, 'node_modules/exceljs/lib/exceljs.nodejs.js'))});\nconst reader = new ExcelJS.stream.xlsx.WorkbookReader(process.argv[2], { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });\nfor await (const ws of reader) for await (const row of ws) n++;\nprocess.stdout.write(JSON.stringify({ n: n - 1, ms: Number(process.hrtime.bigint() - t) / 1e6 }));\n`,
+  );
   const [bareRate, vxRate] = await bestOf(TRIES, [() => timed(bare, [xlsx]), () => validateRate(xlsx, mapping, join(dir, 'validate-xlsx'))], (a, b) => a > b);
-  say(`validate XLSX: ${Math.round(vxRate!)} rows/s against a bare exceljs WorkbookReader loop ${Math.round(bareRate!)} rows/s (${PARSER_ROWS} rows, best of ${TRIES}): ${r1((vxRate! / bareRate!) * 100)} % (target 70 %)`);
+  say(
+    `validate XLSX: ${Math.round(vxRate!)} rows/s against a bare exceljs WorkbookReader loop ${Math.round(bareRate!)} rows/s (${PARSER_ROWS} rows, best of ${TRIES}): ${r1((vxRate! / bareRate!) * 100)} % (target 70 %)`,
+  );
   return {
     rows: PARSER_ROWS,
     tries: TRIES,
@@ -241,16 +299,32 @@ async function clientCpu(csv: string, mapping: string, all: SandboxSession[]): P
     const empty = join(dir, 'empty.csv');
     await writeCsv(empty, 0);
     // each run starts from the same sessions: every row writes
-    const bareRun = (rows: number) => () => (sandbox.store.load(all.slice(0, n)), measure([loop, url, DEFAULT_USER.username, DEFAULT_USER.password, String(rows)]));
-    const cliRun = (file: string) => () => (sandbox.store.load(all.slice(0, n)), measure([cli, 'run', '-i', file, '-m', mapping, '--report-dir', report, '--log-level', 'warn', '--log-format', 'json'], env(url), report));
+    const bareRun = (rows: number) => () => {
+      sandbox.store.load(all.slice(0, n));
+      return measure([loop, url, DEFAULT_USER.username, DEFAULT_USER.password, String(rows)]);
+    };
+    const cliRun = (file: string) => () => {
+      sandbox.store.load(all.slice(0, n));
+      return measure([cli, 'run', '-i', file, '-m', mapping, '--report-dir', report, '--log-level', 'warn', '--log-format', 'json'], env(url), report);
+    };
     const [bare, run, bare0, run0] = await bestOf(TRIES, [bareRun(n), cliRun(csv), bareRun(0), cliRun(empty)], (a, b) => a.cpuMs < b.cpuMs);
     const whole = run!.cpuMs / bare!.cpuMs;
     // a row's own cost: each run less the same command with no rows (Node's start, loading, login, the report's files)
     const runRow = (run!.cpuMs - run0!.cpuMs) / n;
     const bareRow = (bare!.cpuMs - bare0!.cpuMs) / n;
-    say(`client CPU a row: ${runRow.toFixed(2)} ms for a run against ${bareRow.toFixed(2)} ms for a bare got loop doing the same GET + PUT (${n} rows, each less its own run of no rows: ${Math.round(run0!.cpuMs)} and ${Math.round(bare0!.cpuMs)} ms; best of ${TRIES}): ${(runRow / bareRow).toFixed(2)}x (target at most 1.3x)`);
+    say(
+      `client CPU a row: ${runRow.toFixed(2)} ms for a run against ${bareRow.toFixed(2)} ms for a bare got loop doing the same GET + PUT (${n} rows, each less its own run of no rows: ${Math.round(run0!.cpuMs)} and ${Math.round(bare0!.cpuMs)} ms; best of ${TRIES}): ${(runRow / bareRow).toFixed(2)}x (target at most 1.3x)`,
+    );
     say(`client CPU of the whole process, start included: ${(run!.cpuMs / n).toFixed(2)} against ${(bare!.cpuMs / n).toFixed(2)} ms/row: ${whole.toFixed(2)}x`);
-    return { rows: n, tries: TRIES, runMsPerRow: r2(runRow), bareGotMsPerRow: r2(bareRow), ratio: r2(runRow / bareRow), noRowsMs: { run: Math.round(run0!.cpuMs), bareGot: Math.round(bare0!.cpuMs) }, wholeProcess: { runMsPerRow: r2(run!.cpuMs / n), bareGotMsPerRow: r2(bare!.cpuMs / n), ratio: r2(whole) } };
+    return {
+      rows: n,
+      tries: TRIES,
+      runMsPerRow: r2(runRow),
+      bareGotMsPerRow: r2(bareRow),
+      ratio: r2(runRow / bareRow),
+      noRowsMs: { run: Math.round(run0!.cpuMs), bareGot: Math.round(bare0!.cpuMs) },
+      wholeProcess: { runMsPerRow: r2(run!.cpuMs / n), bareGotMsPerRow: r2(bare!.cpuMs / n), ratio: r2(whole) },
+    };
   } finally {
     await sandbox.close();
   }
@@ -263,7 +337,9 @@ async function main(): Promise<number> {
   writeFileSync(mapping, MAPPING);
   await writeCsv(csv, ROWS);
   const all = sessions(Math.max(SESSIONS, ROWS));
-  say(`bench: ${ROWS} rows, ${all.length} sessions over June 2025, latency ${LATENCY_MS} ms, concurrency ${CONCURRENCY}; node ${process.version} ${NODE_FLAGS.join(' ')}`);
+  say(
+    `bench: ${ROWS} rows, ${all.length} sessions over June 2025, latency ${LATENCY_MS} ms, concurrency ${CONCURRENCY}; node ${process.version} ${NODE_FLAGS.join(' ')}`,
+  );
   const result: Record<string, unknown> = { rows: ROWS, latencyMs: LATENCY_MS, concurrency: CONCURRENCY };
   if (PARTS.has('modes')) result.modes = await modes(csv, mapping, all);
   if (PARTS.has('parsers')) result.parsers = await parsers(mapping);

@@ -25,7 +25,10 @@ async function main(): Promise<number> {
   if (!seed.ok) throw new Error(seed.error);
   const sandbox = new Sandbox({ sessions: seed.value.sessions });
   const url = await sandbox.listen(0);
-  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const reports = join(root, 'reports', `demo-${stamp}`);
   say(`Sandbox of the Ender Turing API listening on ${url} with ${sandbox.store.size} sessions.`);
 
@@ -52,9 +55,15 @@ async function main(): Promise<number> {
     for (const [i, step] of steps.entries()) {
       say(`\n== ${i + 1}. ${step.title}\n$ et-import run ${step.args.map((a) => (a.startsWith(root) ? relative(root, a) : a)).join(' ')}`);
       const before = countPuts(sandbox);
-      const code = await runCli(['run', ...step.args, '--log-level', 'warn'], { ET_URL: url, ET_AUTH_KEY: DEFAULT_USER.username, ET_AUTH_SECRET: DEFAULT_USER.password });
+      const code = await runCli(['run', ...step.args, '--log-level', 'warn'], {
+        ET_URL: url,
+        ET_AUTH_KEY: DEFAULT_USER.username,
+        ET_AUTH_SECRET: DEFAULT_USER.password,
+      });
       const reportDir = step.args[step.args.indexOf('--report-dir') + 1]!;
-      say(`exit code ${code}${code === 1 ? ' (some rows did not end well: see failed.csv)' : ''}; PUT requests: ${countPuts(sandbox).sent - before.sent} (refused by the API: ${countPuts(sandbox).refused - before.refused}); report: ${relative(process.cwd(), reportDir)}/`);
+      say(
+        `exit code ${code}${code === 1 ? ' (some rows did not end well: see failed.csv)' : ''}; PUT requests: ${countPuts(sandbox).sent - before.sent} (refused by the API: ${countPuts(sandbox).refused - before.refused}); report: ${relative(process.cwd(), reportDir)}/`,
+      );
       if (code !== step.expectedExit) {
         say(`!! expected exit code ${step.expectedExit}`);
         ok = false;

@@ -114,7 +114,10 @@ export class RowError extends EtError {
   readonly row: number;
   readonly column: string | undefined;
   constructor(code: ErrorCode, place: RowPlace, detail: string) {
-    super(code, `${place.file}${place.sheet ? `, sheet "${place.sheet}",` : ''} row ${place.row}${place.column !== undefined ? `, column "${place.column}"` : ''}: ${detail}`);
+    super(
+      code,
+      `${place.file}${place.sheet ? `, sheet "${place.sheet}",` : ''} row ${place.row}${place.column !== undefined ? `, column "${place.column}"` : ''}: ${detail}`,
+    );
     this.name = 'RowError';
     this.file = place.file;
     this.row = place.row;

@@ -48,7 +48,7 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
   try {
     for await (const row of source.rows) {
       rows++;
-      source.header.forEach((_, i) => guessers[i]!.see(row.cells[i] ?? null));
+      for (let i = 0; i < source.header.length; i++) guessers[i]!.see(row.cells[i] ?? null);
     }
   } finally {
     await source.close();
@@ -56,7 +56,17 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
   const columns: ColumnReport[] = source.header.map((name, i) => ({ letter: columnLetter(i), name, ...guessers[i]!.result() }));
   const keys = guessKeys(columns);
   const details: Record<string, string | number> = { ...source.details };
-  const result: Inspection = { file, format: source.format, details, header: source.header, rows, columns, key: keys[0]!, keys, mapping: starterMapping(columns, keys, source.format, source.details, spec) };
+  const result: Inspection = {
+    file,
+    format: source.format,
+    details,
+    header: source.header,
+    rows,
+    columns,
+    key: keys[0]!,
+    keys,
+    mapping: starterMapping(columns, keys, source.format, source.details, spec),
+  };
   const more = await formatOf(file)?.inspect?.(file);
   if (more?.sheets) result.sheets = more.sheets as Inspection['sheets'];
   return result;
@@ -65,7 +75,18 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
 class TypeGuess {
   filled = 0;
   samples: string[] = [];
-  private can = { integer: true, number: true, numberComma: true, numberCommaDots: true, boolean: true, date: true, dateDots: true, dateSlashes: true, datetime: true, list: 0 };
+  private can = {
+    integer: true,
+    number: true,
+    numberComma: true,
+    numberCommaDots: true,
+    boolean: true,
+    date: true,
+    dateDots: true,
+    dateSlashes: true,
+    datetime: true,
+    list: 0,
+  };
 
   see(c: Cell): void {
     if (c === null || (typeof c === 'string' && c.trim() === '')) return;
@@ -130,7 +151,11 @@ function isMidnight(d: Date): boolean {
 function guessKeys(columns: ColumnReport[]): InspectKey[] {
   const audio = columns.find((c) => /file|recording|audio/i.test(c.name) || c.samples.some((s) => /\.(wav|mp3|ogg|m4a|flac|opus)$/i.test(s)));
   const id = columns.find((c) => /call.?id|ticket|external|interaction|conversation|contact.?id|session/i.test(c.name));
-  if (id && audio && id !== audio) return [{ column: id.name, by: 'external_id' }, { column: audio.name, by: 'audio_filename' }];
+  if (id && audio && id !== audio)
+    return [
+      { column: id.name, by: 'external_id' },
+      { column: audio.name, by: 'audio_filename' },
+    ];
   const pick = id ?? audio ?? columns[0]!;
   return [{ column: pick.name, by: pick === audio && pick !== id ? 'audio_filename' : 'external_id' }];
 }
@@ -188,7 +213,8 @@ function sessionFieldFor(k: InspectKey): string {
 
 export function formatInspection(r: Inspection): string {
   const lines = [`file:        ${r.file}`, `format:      ${r.format}`];
-  for (const [k, v] of Object.entries(r.details)) if (k !== 'format') lines.push(`${`${k}:`.padEnd(13)}${k === 'delimiter' ? JSON.stringify(v === '\\t' ? '\t' : v) : v}`);
+  for (const [k, v] of Object.entries(r.details))
+    if (k !== 'format') lines.push(`${`${k}:`.padEnd(13)}${k === 'delimiter' ? JSON.stringify(v === '\\t' ? '\t' : v) : v}`);
   if (r.sheets) lines.push(`sheets:      ${r.sheets.map((s) => `${s.name}${s.state !== 'visible' ? ` (${s.state})` : ''}`).join(', ')}`);
   lines.push(`data rows:   ${r.rows}`, '', 'columns:');
   const w = Math.max(...r.columns.map((c) => c.name.length), 6);
@@ -196,7 +222,9 @@ export function formatInspection(r: Inspection): string {
     const k = r.keys.findIndex((x) => x.column === c.name);
     const tag = k < 0 ? '' : `  <- key${r.keys.length > 1 ? ` ${k + 1}` : ''} (${r.keys[k]!.by})`;
     const extra = c.thousands ? ' (1.234,5)' : c.decimal ? ' (decimal comma)' : c.formats ? ` (${c.formats.join(', ')})` : '';
-    lines.push(`  ${c.letter.padEnd(3)} ${c.name.padEnd(w)}  ${(c.type + extra).padEnd(24)} ${String(c.filled).padStart(7)} filled   e.g. ${c.samples.map((s) => JSON.stringify(s)).join(', ')}${tag}`);
+    lines.push(
+      `  ${c.letter.padEnd(3)} ${c.name.padEnd(w)}  ${(c.type + extra).padEnd(24)} ${String(c.filled).padStart(7)} filled   e.g. ${c.samples.map((s) => JSON.stringify(s)).join(', ')}${tag}`,
+    );
   }
   lines.push('', 'starter mapping:', '', r.mapping);
   return `${lines.join('\n')}\n`;

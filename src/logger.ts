@@ -16,7 +16,18 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
       level,
       base: { name: 'et-import' },
       redact: {
-        paths: ['password', '*.password', 'token', '*.token', 'access_token', '*.access_token', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization'],
+        paths: [
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'access_token',
+          '*.access_token',
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+          '*.headers.authorization',
+        ],
         censor: '[REDACTED]',
       },
       formatters: {

@@ -16,7 +16,9 @@ export function setup(): void {
 }
 
 export function teardown(): void {
-  const files = (readdirSync(root, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[]).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
+  const files = (readdirSync(root, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((f) => f.isFile())
+    .map((f) => join(f.parentPath, f.name));
   const tokenFiles = files.filter((f) => /tokens-[^/]+\.json$/.test(f));
   const tokens = tokenFiles.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as string[]);
   const secrets = [PASSWORD, encodeURIComponent(PASSWORD), ...tokens];
@@ -29,8 +31,15 @@ export function teardown(): void {
     const hits = secrets.filter((s) => text.includes(s)).length;
     if (hits > 0) leaks.push(`${f} (${hits} secret${hits === 1 ? '' : 's'})`);
   }
-  process.stdout.write(`\nsecret scan: ${files.length - tokenFiles.length} files (${Math.round(bytes / 1024)} KiB of logs, reports and messages) against the password and ${tokens.length} issued tokens: ${leaks.length === 0 ? 'none found' : 'LEAKS FOUND'}\n`);
-  const problem = leaks.length > 0 ? `secrets found in test output:\n${leaks.join('\n')}\n(kept in ${root})` : tokens.length === 0 && files.length > 0 ? 'secret scan: output was kept but no tokens were recorded, so the scan proves nothing' : undefined;
+  process.stdout.write(
+    `\nsecret scan: ${files.length - tokenFiles.length} files (${Math.round(bytes / 1024)} KiB of logs, reports and messages) against the password and ${tokens.length} issued tokens: ${leaks.length === 0 ? 'none found' : 'LEAKS FOUND'}\n`,
+  );
+  const problem =
+    leaks.length > 0
+      ? `secrets found in test output:\n${leaks.join('\n')}\n(kept in ${root})`
+      : tokens.length === 0 && files.length > 0
+        ? 'secret scan: output was kept but no tokens were recorded, so the scan proves nothing'
+        : undefined;
   if (problem) {
     // vitest does not fail the run for an error thrown here: set the exit code ourselves
     process.exitCode = 1;

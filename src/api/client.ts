@@ -1,82 +1,24 @@
 import http from 'node:http';
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
-import got, { type CancelableRequest, type Got, type OptionsInit, type Response } from 'got';
-import { ApiError, EtError } from '../errors.js';
+import type { CancelableRequest, Got, OptionsInit, Response } from 'got';
+import { ApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Connection } from './connection.js';
 import { classifyFailure, httpError, parseAnswer, redirectError, statusFailure, transportError, type Answer, type Call } from './failures.js';
 import { EXTRA_429_TRIES, backoff, interrupted, parseRetryAfter, sleep } from './retry.js';
 import { countListedObjects, isUuid } from './sessions.js';
+import { createGot } from './http.js';
 import { Throttle } from './throttle.js';
+import type { ApiClient, ApiStats, ClientOptions, SearchPage } from './client-types.js';
 
 export { backoff };
-
-/**
- * What the client needs to be told: the run resolves every value (run/option-table.ts holds the
- * only defaults), so none is guessed here.
- */
-export interface ClientOptions {
-  /** Sockets kept per host; at least the run's concurrency. */
-  maxSockets: number;
-  timeoutMs: number;
-  /** Retries of a request that failed with a retryable status or network error (429s get 10 more). */
-  retries: number;
-  /** First retry delay in ms; doubled each time, with jitter, up to 10 s. */
-  retryBaseMs: number;
-  /** Requests per second across the run (no cap until the API answers 429). */
-  rate?: number;
-  /** Answers larger than this many bytes are refused rather than buffered. */
-  maxResponseBytes: number;
-  /** Metadata bodies larger than this many bytes are refused before sending. */
-  maxBodyBytes: number;
-  logger?: Logger;
-  /** For tests: the clock. */
-  now?: () => number;
-  /** Ends every wait at once (retry sleeps, throttle, a login): the run is stopping. */
-  stopSignal?: AbortSignal;
-  /** Cancels requests on the wire (the stop timeout ran out, or the run stops as fatal). */
-  cancelSignal?: AbortSignal;
-  /** Told of every exchange: whether the API answered (failures.ts `answered`: not a network error, a timeout, a 5xx or a 408). */
-  onRequest?: (answered: boolean) => void;
-}
-
-export interface SearchPage {
-  total: number;
-  items: Record<string, unknown>[];
-}
-
-export interface ApiStats {
-  requests: number;
-  searches: number;
-  puts: number;
-  logins: number;
-  retries: number;
-  throttled: number;
-  /** Dry runs: the PUTs a real run would have sent. */
-  dryRunPuts: number;
-  /** Index mode: pages of a date window's listing. */
-  listings: number;
-}
+export type { ApiClient, ApiStats, ClientOptions, SearchPage };
 
 /** Refresh a token when less than this much of its life remains (the SDK uses 60 s). */
 const REFRESH_MARGIN_MS = 60_000;
 /** Logins forced by a refused token within a minute before the run gives up: the token lacks a right. */
 const MAX_FORCED_LOGINS_PER_MINUTE = 5;
-
-export interface ApiClient {
-  /** Logs in; `retries` overrides the client's (a first login fails fast on a wrong URL). */
-  login(retries?: number): Promise<void>;
-  /** One page of GET /sessions; refuses a page of more than `maxItems` sessions before parsing it. */
-  searchSessions(filters: string, skip: number, limit: number, maxItems?: number): Promise<SearchPage>;
-  /** `json` is the body's JSON text, when the caller has it already. */
-  putMetadata(sessionId: string, body: Record<string, unknown>, json?: string): Promise<void>;
-  /** One page of a listing (index mode): counted apart from the searches. */
-  listSessions(filters: string, skip: number, limit: number): Promise<SearchPage>;
-  readonly stats: ApiStats;
-  close(): void;
-}
 
 /**
  * The Ender Turing client: logs in by form POST, sends `Authorization: <type> <token>`,
@@ -107,7 +49,10 @@ class EtClient implements ApiClient {
   ) {
     this.now = o.now ?? Date.now;
     this.log = o.logger;
-    this.agent = { http: new http.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }) };
+    this.agent = {
+      http: new http.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }),
+      https: new https.Agent({ keepAlive: true, maxSockets: this.o.maxSockets }),
+    };
     this.throttle = new Throttle(o.rate ?? Infinity);
     this.api = createGot(conn, this.agent, this.o.timeoutMs);
   }
@@ -130,21 +75,36 @@ class EtClient implements ApiClient {
   }
 
   private async getSessions(filters: string, skip: number, limit: number, maxItems: number | undefined): Promise<SearchPage> {
-    const answer = await this.exchange({ method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries }, this.o.cancelSignal);
+    const answer = await this.exchange(
+      { method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries },
+      this.o.cancelSignal,
+    );
     // a page of more than maxItems sessions takes at least 2 characters each: only a body that long is counted
     if (maxItems !== undefined && answer.body.length > maxItems * 2 && countListedObjects(answer.body, maxItems + 1) > maxItems) {
-      throw new ApiError('E_TOO_MANY_CANDIDATES', `GET /sessions answered more than ${maxItems} sessions for one key (--max-candidates); use a more specific key`);
+      throw new ApiError(
+        'E_TOO_MANY_CANDIDATES',
+        `GET /sessions answered more than ${maxItems} sessions for one key (--max-candidates); use a more specific key`,
+      );
     }
     const res = parseAnswer(answer, 'GET /sessions');
-    if (typeof res !== 'object' || res === null || !Array.isArray((res as SearchPage).items)) throw new ApiError('E_API', 'GET /sessions answered without an `items` list');
+    if (typeof res !== 'object' || res === null || !Array.isArray((res as SearchPage).items))
+      throw new ApiError('E_API', 'GET /sessions answered without an `items` list');
     const page = res as SearchPage;
-    return { total: typeof page.total === 'number' ? page.total : page.items.length, items: page.items.filter((i) => typeof i === 'object' && i !== null && !Array.isArray(i)) };
+    return {
+      total: typeof page.total === 'number' ? page.total : page.items.length,
+      items: page.items.filter((i) => typeof i === 'object' && i !== null && !Array.isArray(i)),
+    };
   }
 
   async putMetadata(sessionId: string, body: Record<string, unknown>, json = JSON.stringify(body)): Promise<void> {
-    if (!isUuid(sessionId)) throw new ApiError('E_BAD_SESSION_ID', `refusing to write to session id ${JSON.stringify(String(sessionId).slice(0, 80))}: not a UUID`);
+    if (!isUuid(sessionId))
+      throw new ApiError('E_BAD_SESSION_ID', `refusing to write to session id ${JSON.stringify(String(sessionId).slice(0, 80))}: not a UUID`);
     const size = Buffer.byteLength(json);
-    if (size > this.o.maxBodyBytes) throw new ApiError('E_TOO_LARGE', `the metadata body would be ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(this.o.maxBodyBytes / 1024)}; not sent`);
+    if (size > this.o.maxBodyBytes)
+      throw new ApiError(
+        'E_TOO_LARGE',
+        `the metadata body would be ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(this.o.maxBodyBytes / 1024)}; not sent`,
+      );
     this.stats.puts++;
     await this.exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json, auth: true, retries: this.o.retries }, this.o.cancelSignal);
   }
@@ -170,7 +130,8 @@ class EtClient implements ApiClient {
     const live = signal && this.watched(signal);
     let req: CancelableRequest<Response<string>> | undefined;
     try {
-      const request = (req = this.api(call.path, options) as CancelableRequest<Response<string>>);
+      const request = this.api(call.path, options) as CancelableRequest<Response<string>>;
+      req = request;
       live?.add(request);
       // the first event tells the declared length, before any of the body is read
       request.on('downloadProgress', (p) => {
@@ -191,10 +152,15 @@ class EtClient implements ApiClient {
     let live = this.live.get(signal);
     if (!live) {
       const requests = new Set<CancelableRequest<unknown>>();
-      signal.addEventListener('abort', () => {
-        for (const r of requests) r.cancel();
-      }, { once: true });
-      this.live.set(signal, (live = requests));
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const r of requests) r.cancel();
+        },
+        { once: true },
+      );
+      live = requests;
+      this.live.set(signal, live);
     }
     return live;
   }
@@ -230,7 +196,12 @@ class EtClient implements ApiClient {
       if (status >= 200 && status < 300) return answer;
       if (status >= 300 && status < 400) throw redirectError(call, answer);
       if (status === 401 && call.auth) {
-        if (refused) throw new ApiError('E_LOGIN', `${call.method} /${call.path} was refused (HTTP 401) with a token issued moments before: user ${this.conn.username} lacks the right to do this at ${this.conn.baseUrl}`, { status });
+        if (refused)
+          throw new ApiError(
+            'E_LOGIN',
+            `${call.method} /${call.path} was refused (HTTP 401) with a token issued moments before: user ${this.conn.username} lacks the right to do this at ${this.conn.baseUrl}`,
+            { status },
+          );
         refused = true;
         this.forgetToken(header!);
         attempt--;
@@ -265,7 +236,11 @@ class EtClient implements ApiClient {
     this.forced.push(t);
     while (this.forced.length > 0 && this.forced[0]! < t - 60_000) this.forced.shift();
     if (this.forced.length > MAX_FORCED_LOGINS_PER_MINUTE) {
-      throw new ApiError('E_LOGIN', `the API refused ${this.forced.length} tokens within a minute (HTTP 401): user ${this.conn.username} cannot work at ${this.conn.baseUrl}`, { status: 401 });
+      throw new ApiError(
+        'E_LOGIN',
+        `the API refused ${this.forced.length} tokens within a minute (HTTP 401): user ${this.conn.username} cannot work at ${this.conn.baseUrl}`,
+        { status: 401 },
+      );
     }
     this.log?.info('token refused (401): logging in again');
   }
@@ -275,17 +250,28 @@ class EtClient implements ApiClient {
     const conn = this.conn;
     let answer: Answer;
     try {
-      answer = await this.exchange({ method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries }, this.o.stopSignal);
+      answer = await this.exchange(
+        { method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries },
+        this.o.stopSignal,
+      );
     } catch (e) {
       const error = e as ApiError;
       if (error.status !== undefined && [400, 401, 403, 422].includes(error.status)) {
-        throw new ApiError('E_LOGIN', `login refused by ${conn.baseUrl} for user ${conn.username} (HTTP ${error.status}): check ET_AUTH_KEY / ET_AUTH_SECRET`, { status: error.status, cause: e });
+        throw new ApiError('E_LOGIN', `login refused by ${conn.baseUrl} for user ${conn.username} (HTTP ${error.status}): check ET_AUTH_KEY / ET_AUTH_SECRET`, {
+          status: error.status,
+          cause: e,
+        });
       }
-      if (error.code === 'E_REDIRECT') throw new ApiError('E_LOGIN', `login failed: ${error.message}; the password is sent nowhere but ${conn.baseUrl} (check ET_URL)`, { status: error.status, cause: e });
+      if (error.code === 'E_REDIRECT')
+        throw new ApiError('E_LOGIN', `login failed: ${error.message}; the password is sent nowhere but ${conn.baseUrl} (check ET_URL)`, {
+          status: error.status,
+          cause: e,
+        });
       throw e;
     }
     const res = parseAnswer(answer, 'POST /login/access-token') as { access_token?: unknown; token_type?: unknown; expires_in?: unknown } | null;
-    if (typeof res?.access_token !== 'string' || res.access_token === '') throw new ApiError('E_LOGIN', `login at ${conn.baseUrl} answered without an access_token`);
+    if (typeof res?.access_token !== 'string' || res.access_token === '')
+      throw new ApiError('E_LOGIN', `login at ${conn.baseUrl} answered without an access_token`);
     registerSecret(res.access_token);
     const type = typeof res.token_type === 'string' && res.token_type ? res.token_type : 'bearer';
     const ttlMs = typeof res.expires_in === 'number' && res.expires_in > 0 ? res.expires_in * 1000 : 3600_000;
@@ -305,27 +291,3 @@ class EtClient implements ApiClient {
     return this.token.header;
   }
 }
-
-function createGot(conn: Connection, agent: { http: http.Agent; https: https.Agent }, timeoutMs: number): Got {
-  const httpsOptions: NonNullable<OptionsInit['https']> = { rejectUnauthorized: conn.sslVerify };
-  if (conn.caFile) {
-    try {
-      httpsOptions.certificateAuthority = readFileSync(conn.caFile);
-    } catch (e) {
-      throw new EtError('E_USAGE', `cannot read --ca-file ${conn.caFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
-    }
-  }
-  return got.extend({
-    prefixUrl: `${conn.baseUrl}/api/${conn.apiVersion}/`,
-    agent,
-    https: httpsOptions,
-    timeout: { request: timeoutMs },
-    // retries are ours (every wait can be cut short by a stop); redirects are never followed
-    retry: { limit: 0 },
-    followRedirect: false,
-    throwHttpErrors: false,
-    responseType: 'text',
-    headers: { 'user-agent': 'et-import' },
-  });
-}
-

@@ -34,7 +34,8 @@ export function readConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags = 
   } catch {
     throw new EtError('E_USAGE', 'ET_URL / --url is not a valid URL (expected e.g. https://company.enderturing.com)');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new EtError('E_USAGE', `ET_URL / --url must start with https:// or http://, not ${url.protocol}//`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new EtError('E_USAGE', `ET_URL / --url must start with https:// or http://, not ${url.protocol}//`);
 
   const fromUrlUser = url.username ? decodeURIComponent(url.username) : undefined;
   const fromUrlPass = url.password ? decodeURIComponent(url.password) : undefined;

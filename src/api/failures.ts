@@ -25,7 +25,18 @@ export interface Answer {
 }
 
 /** Network errors worth another try (a TLS certificate that is not trusted is not one). */
-const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH']);
+const RETRY_CODES = new Set([
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EADDRINUSE',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+]);
 /** Statuses worth another try: the server may answer differently in a moment. */
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
@@ -53,7 +64,8 @@ export function statusFailure(status: number): Failure {
 export function classifyFailure(e: unknown): Failure {
   if (!(e instanceof ApiError)) return { retryable: false, transport: false, answered: true };
   if (e.code === 'E_TIMEOUT') return { retryable: true, transport: true, answered: false };
-  if (e.code === 'E_API_UNREACHABLE') return { retryable: RETRY_CODES.has(String((e.cause as { code?: unknown } | undefined)?.code)), transport: true, answered: false };
+  if (e.code === 'E_API_UNREACHABLE')
+    return { retryable: RETRY_CODES.has(String((e.cause as { code?: unknown } | undefined)?.code)), transport: true, answered: false };
   if (e.status !== undefined && e.code !== 'E_TOO_LARGE' && e.code !== 'E_REDIRECT') return statusFailure(e.status);
   return { retryable: false, transport: false, answered: true };
 }
@@ -62,7 +74,10 @@ export function parseAnswer(answer: Answer, shown: string): unknown {
   try {
     return parseJsonSafe(answer.body);
   } catch (e) {
-    throw new ApiError('E_API', `${shown} answered something that is not JSON (HTTP ${answer.status}: ${snippet(answer.body, 80)})`, { cause: e, status: answer.status });
+    throw new ApiError('E_API', `${shown} answered something that is not JSON (HTTP ${answer.status}: ${snippet(answer.body, 80)})`, {
+      cause: e,
+      status: answer.status,
+    });
   }
 }
 
@@ -86,23 +101,42 @@ export function redirectError(call: Call, answer: Answer): ApiError {
       where = 'an unreadable Location';
     }
   }
-  return new ApiError('E_REDIRECT', `${call.method} /${call.path.split('/')[0]}${call.path.includes('/') ? '/...' : ''} answered ${statusLine(answer)} redirecting to ${where}: not followed (ET_URL must be the API's own address)`, { status: answer.status });
+  return new ApiError(
+    'E_REDIRECT',
+    `${call.method} /${call.path.split('/')[0]}${call.path.includes('/') ? '/...' : ''} answered ${statusLine(answer)} redirecting to ${where}: not followed (ET_URL must be the API's own address)`,
+    { status: answer.status },
+  );
 }
 
-const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED']);
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+]);
 
 /** got errors carry URLs and request options: keep only what is safe and useful, and the cause. */
 export function transportError(e: unknown, shown: string, baseUrl: string, timeout: string): ApiError {
   if (e instanceof ApiError) return e;
   const err = e as { name?: string; code?: string; message?: string };
   if (err.name === 'AbortError') return interrupted(e);
-  if (err.name === 'CancelError') return new ApiError('E_TOO_LARGE', `${shown} answered more than the response size limit (--max-response-mb); refused rather than buffered`, { cause: e });
+  if (err.name === 'CancelError')
+    return new ApiError('E_TOO_LARGE', `${shown} answered more than the response size limit (--max-response-mb); refused rather than buffered`, { cause: e });
   const code = err.code;
-  if (err.name === 'TimeoutError' || code === 'ETIMEDOUT') return new ApiError('E_TIMEOUT', `${shown} timed out: no complete answer from ${baseUrl} within ${timeout} (--timeout)`, { cause: e });
+  if (err.name === 'TimeoutError' || code === 'ETIMEDOUT')
+    return new ApiError('E_TIMEOUT', `${shown} timed out: no complete answer from ${baseUrl} within ${timeout} (--timeout)`, { cause: e });
   if (code && TLS_CODES.has(code)) {
-    return new ApiError('E_API_UNREACHABLE', `${shown} failed: the TLS certificate of ${baseUrl} is not trusted (${code}); for a private CA use --ca-file or NODE_EXTRA_CA_CERTS (ET_SSL_VERIFY=false switches the check off)`, { cause: e });
+    return new ApiError(
+      'E_API_UNREACHABLE',
+      `${shown} failed: the TLS certificate of ${baseUrl} is not trusted (${code}); for a private CA use --ca-file or NODE_EXTRA_CA_CERTS (ET_SSL_VERIFY=false switches the check off)`,
+      { cause: e },
+    );
   }
   const reason = code && code !== 'ERR_GOT_REQUEST_ERROR' ? code : 'connection failed';
-  if (err.name === 'RequestError' || err.name === 'ReadError' || code) return new ApiError('E_API_UNREACHABLE', `${shown} failed: cannot reach ${baseUrl} (${reason})`, { cause: e });
+  if (err.name === 'RequestError' || err.name === 'ReadError' || code)
+    return new ApiError('E_API_UNREACHABLE', `${shown} failed: cannot reach ${baseUrl} (${reason})`, { cause: e });
   return new ApiError('E_API', `${shown} failed: ${err.message ?? String(e)}`, { cause: e });
 }

@@ -26,6 +26,7 @@ export function filterValueProblem(value: string): string | undefined {
   // a value holding the separator would add filters of its own
   if (value.includes(FILTER_SEPARATOR)) return `the key ${JSON.stringify(value)} contains "±", which would change the search filter`;
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\u0000-\u001f\u007f]/.test(value)) return `the key ${JSON.stringify(value)} contains control characters (line breaks, tabs)`;
   return undefined;
 }
@@ -42,7 +43,8 @@ export function countListedObjects(text: string, stopAt: number): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
       continue;
     }

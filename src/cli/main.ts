@@ -49,19 +49,21 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
   y = add(y, 'validate', validate as Command<unknown>);
   y = add(y, 'inspect <file>', inspect as unknown as Command<unknown>);
   y = add(y, 'sandbox', sandbox as unknown as Command<unknown>);
-  return y
-    .demandCommand(1, 'name a command: run, validate, inspect or sandbox')
-    .strict()
-    .epilog(EPILOG)
-    // yargs renders the whole help text after starting every command, to cache it: wrapped to the
-    // terminal, that took ~0.1 s of CPU a run. Unwrapped unless help is what was asked for.
-    .wrap(argv && !wantsHelp(argv) ? null : Math.min(110, process.stdout.columns || 100))
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new EtError('E_USAGE', msg);
-    })
-    .help()
-    .version();
+  return (
+    y
+      .demandCommand(1, 'name a command: run, validate, inspect or sandbox')
+      .strict()
+      .epilog(EPILOG)
+      // yargs renders the whole help text after starting every command, to cache it: wrapped to the
+      // terminal, that took ~0.1 s of CPU a run. Unwrapped unless help is what was asked for.
+      .wrap(argv && !wantsHelp(argv) ? null : Math.min(110, process.stdout.columns || 100))
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new EtError('E_USAGE', msg);
+      })
+      .help()
+      .version()
+  );
 }
 
 /** Whether the arguments ask for help (or name no command, which shows it). */

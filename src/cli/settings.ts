@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { YAMLError, parse as parseYaml } from 'yaml';
 import { parseBool } from '../api/connection.js';
-import { EtError, errorMessage } from '../errors.js';
+import { EtError } from '../errors.js';
 import { closest } from '../mapping/closest.js';
 import { type OptionSpec, type Origin, optionsOf } from '../run/option-table.js';
 
@@ -25,7 +25,11 @@ const SECRET = /pass(word)?|secret|token|auth|credential/i;
  */
 export function settleRunArgs(argv: string[], env: NodeJS.ProcessEnv): Settled {
   if (argv[0] !== 'run') return { argv, sources: {} };
-  const specs = new Map(optionsOf('run').filter((o) => !SECRET.test(o.name)).map((o) => [o.name, o]));
+  const specs = new Map(
+    optionsOf('run')
+      .filter((o) => !SECRET.test(o.name))
+      .map((o) => [o.name, o]),
+  );
   const from = (origin: Origin) => [...specs.values()].filter((o) => (o.from ?? ['flag', 'env', 'config']).includes(origin)).map((o) => o.name);
   const given = givenFlags(argv.slice(1), [...specs.values()]);
   const sources: Record<string, Source> = {};
@@ -57,12 +61,18 @@ export function settleRunArgs(argv: string[], env: NodeJS.ProcessEnv): Settled {
  */
 function jobShard(index: string, completions: string | undefined): string {
   if (completions === undefined || completions.trim() === '') {
-    throw new EtError('E_USAGE', `JOB_COMPLETION_INDEX is ${JSON.stringify(index)} but JOB_COMPLETIONS is not set: Kubernetes gives each pod of an Indexed Job only its index; set JOB_COMPLETIONS to the Job's spec.completions in the pod's env (see examples/k8s/backfill-indexed-job.yaml), or give --shard i/n`);
+    throw new EtError(
+      'E_USAGE',
+      `JOB_COMPLETION_INDEX is ${JSON.stringify(index)} but JOB_COMPLETIONS is not set: Kubernetes gives each pod of an Indexed Job only its index; set JOB_COMPLETIONS to the Job's spec.completions in the pod's env (see examples/k8s/backfill-indexed-job.yaml), or give --shard i/n`,
+    );
   }
   const i = Number(index);
   const n = Number(completions);
   if (!/^\s*\d+\s*$/.test(index) || !/^\s*\d+\s*$/.test(completions) || n < 1 || i >= n) {
-    throw new EtError('E_USAGE', `JOB_COMPLETION_INDEX ${JSON.stringify(index)} and JOB_COMPLETIONS ${JSON.stringify(completions)} do not make a shard: expected a whole index from 0 to JOB_COMPLETIONS - 1`);
+    throw new EtError(
+      'E_USAGE',
+      `JOB_COMPLETION_INDEX ${JSON.stringify(index)} and JOB_COMPLETIONS ${JSON.stringify(completions)} do not make a shard: expected a whole index from 0 to JOB_COMPLETIONS - 1`,
+    );
   }
   return `${i + 1}/${n}`;
 }
@@ -76,7 +86,7 @@ function givenFlags(args: string[], specs: OptionSpec[]): Set<string> {
     if (a === '--') break;
     const long = /^--(?:no-)?([^=]+)/.exec(a);
     // yargs takes --stateDir for --state-dir: so does the check of what was given
-    const name = long?.[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const name = long?.[1]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     if (name) out.add(byAlias.get(name) ?? name);
     else if (/^-[a-zA-Z]$/.test(a)) out.add(byAlias.get(a.slice(1)) ?? a.slice(1));
   }
@@ -99,10 +109,16 @@ function toArgs(spec: OptionSpec, value: unknown): string[] {
     return [b ? `--${name}` : `--no-${name}`];
   }
   if (spec.array) {
-    const list = Array.isArray(value) ? value.map(String) : String(value).split(',').map((s) => s.trim()).filter(Boolean);
+    const list = Array.isArray(value)
+      ? value.map(String)
+      : String(value)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
     return [`--${name}`, ...list];
   }
-  if (spec.type === 'number' && Number.isNaN(Number(value))) throw new EtError('E_USAGE', `${where}: expected a number${spec.unit ? ` (${spec.unit})` : ''}, got ${JSON.stringify(value)}`);
+  if (spec.type === 'number' && Number.isNaN(Number(value)))
+    throw new EtError('E_USAGE', `${where}: expected a number${spec.unit ? ` (${spec.unit})` : ''}, got ${JSON.stringify(value)}`);
   return [`--${name}=${String(value)}`];
 }
 
@@ -121,7 +137,10 @@ function readSettings(file: string, names: string[]): Record<string, unknown> {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new EtError('E_USAGE', `--config ${file}: cannot read it (${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? 'error')})`);
+    throw new EtError(
+      'E_USAGE',
+      `--config ${file}: cannot read it (${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? 'error')})`,
+    );
   }
   let doc: unknown;
   try {
@@ -129,7 +148,10 @@ function readSettings(file: string, names: string[]): Record<string, unknown> {
     doc = parseYaml(text);
   } catch (e) {
     // never the parser's own message: it quotes the offending line, which may be a password
-    throw new EtError('E_USAGE', `--config ${file}: ${syntaxProblem(e, extname(file).toLowerCase() === '.json')}; the file must hold option names and values, e.g. "concurrency: 16"`);
+    throw new EtError(
+      'E_USAGE',
+      `--config ${file}: ${syntaxProblem(e, extname(file).toLowerCase() === '.json')}; the file must hold option names and values, e.g. "concurrency: 16"`,
+    );
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new EtError('E_USAGE', `--config ${file}: expected option names and values, e.g. "concurrency: 16"`);
@@ -139,10 +161,16 @@ function readSettings(file: string, names: string[]): Record<string, unknown> {
     // a key that is no option's spelling may be a fragment of a secret (a password file named
     // by mistake): it is not echoed
     if (!names.includes(name) && !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(key)) {
-      throw new EtError('E_USAGE', `--config ${file}: holds a key that is not an option of et-import run (not shown: it does not look like an option name); is it the right file?`);
+      throw new EtError(
+        'E_USAGE',
+        `--config ${file}: holds a key that is not an option of et-import run (not shown: it does not look like an option name); is it the right file?`,
+      );
     }
-    if (SECRET.test(name) || ['url'].includes(name) && /\/\/[^/]*:[^/]*@/.test(String(value))) {
-      throw new EtError('E_USAGE', `--config ${file}: "${key}" looks like a secret, which does not belong in a settings file; give the password as ET_AUTH_SECRET or ET_AUTH_SECRET_FILE (a mounted secret)`);
+    if (SECRET.test(name) || (['url'].includes(name) && /\/\/[^/]*:[^/]*@/.test(String(value)))) {
+      throw new EtError(
+        'E_USAGE',
+        `--config ${file}: "${key}" looks like a secret, which does not belong in a settings file; give the password as ET_AUTH_SECRET or ET_AUTH_SECRET_FILE (a mounted secret)`,
+      );
     }
     if (!names.includes(name)) {
       const guess = closest(name, names);

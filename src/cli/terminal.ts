@@ -35,7 +35,9 @@ export class Terminal implements ProgressView {
       clearOnComplete: false,
       stopOnComplete: false,
       etaBuffer: 50,
-      format: known ? ' {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted} | not well {notWell}{skippedText}' : ' {value} rows | {speed} rows/s | not well {notWell}{skippedText} (total unknown)',
+      format: known
+        ? ' {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted} | not well {notWell}{skippedText}'
+        : ' {value} rows | {speed} rows/s | not well {notWell}{skippedText} (total unknown)',
     });
     this.bar = this.bars.create(known ? total : 0, 0, { speed: 0, notWell: 0, skippedText: '' });
   }

@@ -19,7 +19,11 @@ export async function* readBatches<T>(stream: Readable, max = 1024): AsyncGenera
   try {
     for (;;) {
       const batch: T[] = [];
-      for (let r: T | null; batch.length < max && (r = stream.read() as T | null) !== null; ) batch.push(r);
+      while (batch.length < max) {
+        const r = stream.read() as T | null;
+        if (r === null) break;
+        batch.push(r);
+      }
       if (batch.length > 0) {
         yield batch;
         continue;

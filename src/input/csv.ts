@@ -5,14 +5,11 @@ import { InputError } from '../errors.js';
 import { readHead } from './head.js';
 import { grewSince, openSnapshot, readTail, snapshotStream, type Snapshot } from './snapshot.js';
 import type { Readable } from 'node:stream';
-import { CellGuard, oversizedBytes } from './cell-guard.js';
-import { checkHeader, trimHeader } from './header.js';
+import { CellGuard } from './cell-guard.js';
 import { ENCODINGS } from '../mapping/types.js';
-import { markCellTooLarge } from './cell.js';
-import { checkWidth } from './shape.js';
-import { unneutralise } from './formula.js';
 import { eachRow, readBatches } from './batches.js';
-import { DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
+import { CsvRows } from './csv-rows.js';
+import { DEFAULT_MAX_CELL_BYTES, type RowSource } from './types.js';
 
 const SNIFF_BYTES = 64 * 1024;
 const DELIMITERS = [',', ';', '\t', '|'];
@@ -26,8 +23,6 @@ export interface CsvOptions {
   /** A cell larger than this makes its row invalid, and is never held whole (default 1 MB). */
   maxCellBytes?: number | undefined;
 }
-
-
 
 export interface CsvSniff {
   encoding: string;
@@ -47,13 +42,21 @@ export async function sniffCsv(file: string, options: CsvOptions = {}, snap?: Sn
   else {
     bom = false;
     if (options.encoding) encoding = normalizeEncoding(file, options.encoding);
-    else if (head.includes(0)) throw new InputError(file, 'the file holds binary data (NUL bytes), not CSV text; export the data as CSV (UTF-8) or use an .xlsx file');
+    else if (head.includes(0))
+      throw new InputError(file, 'the file holds binary data (NUL bytes), not CSV text; export the data as CSV (UTF-8) or use an .xlsx file');
     // a multi-byte character may be cut at the end of the sample: ignore up to 3 trailing bytes
     else encoding = [0, 1, 2, 3].some((cut) => isUtf8(head.subarray(0, head.length - cut))) ? 'utf-8' : 'windows-1252';
   }
   const text = new TextDecoder(encoding).decode(head);
   const from = Math.max(0, (options.headerRow ?? 1) - 1);
-  const delimiter = options.delimiter ?? sniffDelimiter(text.split(/\r\n|\n|\r/).slice(from).join('\n'));
+  const delimiter =
+    options.delimiter ??
+    sniffDelimiter(
+      text
+        .split(/\r\n|\n|\r/)
+        .slice(from)
+        .join('\n'),
+    );
   return { sniff: { encoding, bom, delimiter }, head };
 }
 
@@ -74,91 +77,15 @@ export async function openCsv(file: string, options: CsvOptions, snap: Snapshot)
       throw parseError(file, err, guard);
     }
   };
-
-  // the line each record starts on: one line a record, plus the line breaks inside quoted cells
-  let line = headerRow;
-  let batch: string[][] = [];
-  let at = 0;
-  let first: string[] | undefined;
-  try {
-    while (!first) {
-      if (at === batch.length) {
-        const next = await pull();
-        if (!next) break;
-        [batch, at] = [next, 0];
-        continue;
-      }
-      const record = batch[at++]!;
-      if (isBlank(record)) line += linesOf(record);
-      else first = record;
-    }
-  } catch (err) {
+  const rows = new CsvRows(file, pull, guard, maxCell, headerRow, () => endsMidLine && grewSince(snap));
+  const header = await rows.readHeader().catch((err: unknown) => {
     stream.destroy();
     throw err;
-  }
-  if (!first) throw new InputError(file, headerRow > 1 ? `the file has no header row at line ${headerRow} (input.headerRow)` : 'the file has no header row');
-  const headerLine = line;
-  line += linesOf(first);
-  const header = trimHeader(first.map((h) => unneutralise(h).trim()));
-  checkHeader(file, header, headerLine);
-  const width = header.length;
-  let reported = 0;
-
-  /** A batch of records as rows, converted as they are consumed (this runs for every record). */
-  function* toRows(records: string[][], from: number, last: boolean): Generator<SourceRow> {
-    for (let i = from; i < records.length; i++) {
-      const record = records[i]!;
-      const at = line;
-      line += linesOf(record);
-      // a line of nothing but delimiters is as blank as an empty one
-      if (isBlank(record)) continue;
-      // a cell a report neutralised ('=..., '+49...) is read as the value it stands for
-      for (let c = 0; c < record.length; c++) if (record[c]!.charCodeAt(0) === 39) record[c] = unneutralise(record[c]!);
-      const row: SourceRow = { row: at, cells: record };
-      const used = lastNonEmpty(record) + 1;
-      // a trailing delimiter (an empty last column) is not a shape problem
-      if (record.length < width) row.shapeError = `has ${record.length} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
-      else checkWidth(row, used, width);
-      if (!row.shapeError && record.length > width) row.cells = record.slice(0, width);
-      // the guard runs ahead of the parser: look for its marker while one is unreported
-      if (guard.found > reported) reported += markOversized(row, header, maxCell);
-      // the file's last line, without its line break, in a file that has grown since: a line
-      // caught half-written; its cells are not trusted (the next run reads it whole)
-      if (last && i === records.length - 1 && endsMidLine && grewSince(snap)) {
-        row.shapeError = `is the file's last line, which was still being written when the run opened the file (it has grown since); not imported: the next run reads it whole`;
-        row.shapeCode = 'E_ROW_SHAPE';
-      }
-      yield row;
-    }
-  }
-
-  async function* batches(): AsyncGenerator<Iterable<SourceRow>> {
-    try {
-      // one batch ahead: the last batch is known as the last when it is handed on
-      let from = at < batch.length ? at : 0;
-      for (let cur = at < batch.length ? batch : await pull(); cur; from = 0) {
-        const next = await pull();
-        yield toRows(cur, from, next === undefined);
-        cur = next;
-      }
-    } finally {
-      stream.destroy();
-    }
-  }
-
-  const all = batches();
-  return {
-    file,
-    snapshot: snap,
-    format: 'csv',
-    header,
-    batches: all,
-    rows: eachRow(all),
-    close: async () => {
-      stream.destroy();
-    },
-    details: { format: 'csv', encoding: sniff.encoding + (sniff.bom ? ' (BOM)' : ''), delimiter: sniff.delimiter === '\t' ? '\\t' : sniff.delimiter, headerRow },
-  };
+  });
+  const all = rows.batches(stream);
+  const encoding = sniff.encoding + (sniff.bom ? ' (BOM)' : '');
+  const details = { format: 'csv', encoding, delimiter: sniff.delimiter === '\t' ? '\\t' : sniff.delimiter, headerRow };
+  return { file, snapshot: snap, format: 'csv', header, batches: all, rows: eachRow(all), close: async () => void stream.destroy(), details };
 }
 
 /** The file, decoded (strictly), guarded against oversized cells, and parsed into records. */
@@ -173,7 +100,12 @@ function parseStream(file: string, stream: Readable, sniff: CsvSniff, guard: Cel
         bytes += chunk.length;
         done(null, text);
       } catch {
-        done(new InputError(file, `is not valid ${sniff.encoding} (somewhere after byte ${bytes}); set input.encoding in the mapping (e.g. windows-1252) or save the export as CSV UTF-8`));
+        done(
+          new InputError(
+            file,
+            `is not valid ${sniff.encoding} (somewhere after byte ${bytes}); set input.encoding in the mapping (e.g. windows-1252) or save the export as CSV UTF-8`,
+          ),
+        );
       }
     },
     flush(done) {
@@ -202,7 +134,11 @@ function parseStream(file: string, stream: Readable, sniff: CsvSniff, guard: Cel
 function parseError(file: string, err: unknown, guard: CellGuard): InputError {
   if (err instanceof InputError) return err;
   if ((err as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED' && guard.quoteOpenedOn > 0) {
-    return new InputError(file, `cannot parse the file: the quoted cell opened on line ${guard.quoteOpenedOn} is never closed (a " with no closing "); fix that line, or save the export again`, { cause: err });
+    return new InputError(
+      file,
+      `cannot parse the file: the quoted cell opened on line ${guard.quoteOpenedOn} is never closed (a " with no closing "); fix that line, or save the export again`,
+      { cause: err },
+    );
   }
   return new InputError(file, `cannot parse the file: ${shorten((err as Error).message)}`, { cause: err });
 }
@@ -212,49 +148,10 @@ function shorten(message: string): string {
   return message.length > 300 ? `${message.slice(0, 300)}..."` : message;
 }
 
-/** Flags a row holding oversized cells (their text is dropped); returns how many it holds. */
-function markOversized(row: SourceRow, header: string[], maxCell: number): number {
-  let n = 0;
-  for (let i = 0; i < row.cells.length; i++) {
-    const cell = row.cells[i];
-    const size = typeof cell === 'string' ? oversizedBytes(cell) : undefined;
-    if (size === undefined) continue;
-    n++;
-    markCellTooLarge(row, i, size, header, maxCell, '; the cell was not read');
-  }
-  return n;
-}
-
-/** The physical lines a record takes: one, plus the line breaks inside its quoted cells. */
-function linesOf(record: string[]): number {
-  let n = 1;
-  for (const c of record) if (c.includes('\n') || c.includes('\r')) n += countNewlines(c);
-  return n;
-}
-
-function isBlank(record: string[]): boolean {
-  for (const c of record) if (c !== '' && c.trim() !== '') return false;
-  return true;
-}
-
-function lastNonEmpty(cells: string[]): number {
-  for (let i = cells.length - 1; i >= 0; i--) if (cells[i]!.trim() !== '') return i;
-  return -1;
-}
-
 function normalizeEncoding(file: string, enc: string): string {
   const e = ENCODINGS[enc.toLowerCase()];
   if (!e) throw new InputError(file, `input.encoding ${JSON.stringify(enc)} is not supported; use one of ${Object.keys(ENCODINGS).join(', ')}`);
   return e;
-}
-
-function countNewlines(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 10 || (c === 13 && s.charCodeAt(i + 1) !== 10)) n++;
-  }
-  return n;
 }
 
 /**

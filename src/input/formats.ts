@@ -29,7 +29,17 @@ export interface Format {
 const csvFormat: Format = {
   name: 'csv',
   extensions: ['.csv', '.tsv', '.txt'],
-  open: (file, spec, snap) => openCsv(file, { delimiter: spec.delimiter ?? (extname(file).toLowerCase() === '.tsv' ? '\t' : undefined), encoding: spec.encoding, headerRow: spec.headerRow, maxCellBytes: spec.maxCellBytes }, snap),
+  open: (file, spec, snap) =>
+    openCsv(
+      file,
+      {
+        delimiter: spec.delimiter ?? (extname(file).toLowerCase() === '.tsv' ? '\t' : undefined),
+        encoding: spec.encoding,
+        headerRow: spec.headerRow,
+        maxCellBytes: spec.maxCellBytes,
+      },
+      snap,
+    ),
   // blank lines make it a little high; the run refines it
   count: async (_file, spec, snap) => Math.max(0, (await countLines(snap, true)) - (spec.headerRow ?? 1)),
   mayBeNote: (file) => extname(file).toLowerCase() === '.txt',
@@ -39,7 +49,12 @@ const csvFormat: Format = {
 const xlsxFormat: Format = {
   name: 'xlsx',
   extensions: ['.xlsx', '.xlsm'],
-  open: async (file, spec, snap) => (await import('./xlsx.js')).openXlsx(file, { sheet: spec.sheet, headerRow: spec.headerRow, maxCellBytes: spec.maxCellBytes, maxSharedStringsMb: spec.maxSharedStringsMb }, snap),
+  open: async (file, spec, snap) =>
+    (await import('./xlsx.js')).openXlsx(
+      file,
+      { sheet: spec.sheet, headerRow: spec.headerRow, maxCellBytes: spec.maxCellBytes, maxSharedStringsMb: spec.maxSharedStringsMb },
+      snap,
+    ),
   count: xlsxRows,
   inspect: async (file) => ({ sheets: await (await import('./xlsx.js')).listSheets(file) }),
 };

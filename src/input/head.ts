@@ -16,7 +16,11 @@ export async function readHead(file: string, bytes: number, snap?: Snapshot): Pr
       handle = await open(file, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new InputError(file, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot open the file (${code ?? 'error'})`, { cause: err });
+      throw new InputError(
+        file,
+        code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot open the file (${code ?? 'error'})`,
+        { cause: err },
+      );
     }
   }
   try {

@@ -4,7 +4,7 @@ import type { InputSpec } from '../mapping/types.js';
 import { eachRow } from './batches.js';
 import { checkHeader } from './header.js';
 import { countLines } from './line-count.js';
-import { checkWidth, markLargeCells } from './shape.js';
+import { HALF_WRITTEN, checkWidth, markLargeCells } from './shape.js';
 import { grewSince, openSnapshot, readTail, type Snapshot, snapshotStream } from './snapshot.js';
 import { type Cell, DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
 
@@ -57,12 +57,17 @@ function parseLine(text: string): Parsed {
   } catch (e) {
     return { cells: {}, why: `is not valid JSON (${e instanceof SyntaxError ? e.message.replace(/ in JSON at position.*$/, '') : 'unreadable'})` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { cells: {}, why: `is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not a JSON object of column names and values` };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return {
+      cells: {},
+      why: `is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not a JSON object of column names and values`,
+    };
   const cells: Record<string, Cell> = {};
   let why: string | undefined;
   for (const [k, v] of Object.entries(value)) {
     const nested = typeof v === 'object' && v !== null;
-    if (nested) why ??= `holds a nested ${Array.isArray(v) ? 'array' : 'object'} under "${k}"; JSON Lines input takes flat objects (strings, numbers, booleans, null): flatten it in the export`;
+    if (nested)
+      why ??= `holds a nested ${Array.isArray(v) ? 'array' : 'object'} under "${k}"; JSON Lines input takes flat objects (strings, numbers, booleans, null): flatten it in the export`;
     cells[k] = nested ? JSON.stringify(v) : (v as Cell);
   }
   return why ? { cells, why } : { cells };
@@ -86,49 +91,61 @@ function toRow(line: number, parsed: Parsed, header: string[], columns: Map<stri
   return row;
 }
 
-export async function openJsonl(file: string, maxCell: number, snap: Snapshot): Promise<RowSource> {
-  const stream = snapshotStream(await openSnapshot(snap), snap);
-  const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
+/** The non-blank lines with their numbers (a BOM before the first is skipped). */
+function numbered(file: string, stream: Readable): () => Promise<{ n: number; text: string } | undefined> {
   const lines = splitLines(file, stream);
   let n = 0;
-  const next = async (): Promise<string | undefined> => {
+  return async () => {
     for (;;) {
       const r = await lines.next();
       if (r.done) return undefined;
       n++;
       const text = n === 1 ? r.value.replace(/^\uFEFF/, '') : r.value;
-      if (text.trim() !== '') return text;
+      if (text.trim() !== '') return { n, text };
     }
   };
-  const first = await next().catch((e: unknown) => {
-    stream.destroy();
+}
+
+/** The first object: its keys are the columns. */
+async function firstObject(file: string, next: ReturnType<typeof numbered>): Promise<{ n: number; head: Parsed }> {
+  let first: { n: number; text: string } | undefined;
+  try {
+    first = await next();
+  } catch (e) {
     throw e instanceof InputError ? e : new InputError(file, `cannot be read (${e instanceof Error ? e.message : String(e)})`);
-  });
-  const head = first === undefined ? undefined : parseLine(first);
-  if (!head || head.why) {
-    stream.destroy();
-    throw new InputError(file, head ? `line ${n}, the first object, ${head.why}: its keys are the columns` : 'the file holds no JSON object; expected one object a line');
   }
+  if (!first) throw new InputError(file, 'the file holds no JSON object; expected one object a line');
+  const head = parseLine(first.text);
+  if (head.why) throw new InputError(file, `line ${first.n}, the first object, ${head.why}: its keys are the columns`);
+  return { n: first.n, head };
+}
+
+export async function openJsonl(file: string, maxCell: number, snap: Snapshot): Promise<RowSource> {
+  const stream = snapshotStream(await openSnapshot(snap), snap);
+  const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
+  const next = numbered(file, stream);
+  const { n, head } = await firstObject(file, next).catch((e: unknown) => {
+    stream.destroy();
+    throw e;
+  });
   const header = Object.keys(head.cells);
   checkHeader(file, header, n);
   const columns = new Map(header.map((h, i) => [h, i]));
-  const firstRow = toRow(n, head, header, columns, maxCell);
 
   async function* batches(): AsyncGenerator<Iterable<SourceRow>> {
     try {
-      let batch: SourceRow[] = [firstRow];
-      for (let text = await next(); text !== undefined; ) {
-        const line = n;
+      let batch: SourceRow[] = [toRow(n, head, header, columns, maxCell)];
+      for (let line = await next(); line !== undefined; ) {
         const after = await next();
-        const row = toRow(line, parseLine(text), header, columns, maxCell);
+        const row = toRow(line.n, parseLine(line.text), header, columns, maxCell);
         // the last line, without its line break, in a file that has grown since: caught half-written
-        if (after === undefined && endsMidLine && grewSince(snap)) row.shapeError = `is the file's last line, which was still being written when the run opened the file (it has grown since); not imported: the next run reads it whole`;
+        if (after === undefined && endsMidLine && grewSince(snap)) row.shapeError = HALF_WRITTEN;
         batch.push(row);
         if (batch.length >= BATCH) {
           yield batch;
           batch = [];
         }
-        text = after;
+        line = after;
       }
       if (batch.length > 0) yield batch;
     } finally {
@@ -137,5 +154,6 @@ export async function openJsonl(file: string, maxCell: number, snap: Snapshot): 
   }
 
   const all = batches();
-  return { file, snapshot: snap, format: 'jsonl', header, batches: all, rows: eachRow(all), close: async () => void stream.destroy(), details: { format: 'jsonl', encoding: 'utf-8' } };
+  const close = async () => void stream.destroy();
+  return { file, snapshot: snap, format: 'jsonl', header, batches: all, rows: eachRow(all), close, details: { format: 'jsonl', encoding: 'utf-8' } };
 }

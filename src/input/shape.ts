@@ -21,3 +21,7 @@ export function markLargeCells(row: SourceRow, header: string[], maxCell: number
     if (size > maxCell) markCellTooLarge(row, i, size, header, maxCell);
   }
 }
+
+/** The file's last line, without its line break, in a file that has grown since the run opened it: caught half-written. */
+export const HALF_WRITTEN =
+  "is the file's last line, which was still being written when the run opened the file (it has grown since); not imported: the next run reads it whole";

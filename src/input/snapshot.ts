@@ -20,7 +20,7 @@ export interface Snapshot {
 
 /** Notes a file's identity (following a symlink to its target). */
 export async function takeSnapshot(file: string): Promise<Snapshot> {
-  let s;
+  let s: Awaited<ReturnType<typeof stat>>;
   try {
     s = await stat(file);
   } catch (err) {
@@ -54,14 +54,24 @@ export async function openSnapshot(snap: Snapshot): Promise<FileHandle> {
  * A stream of the snapshot's bytes from `start` to `end` (inclusive, clamped to the snapshot's
  * size): bytes appended since are not read. The handle is closed when the stream ends.
  */
-export function snapshotStream(handle: FileHandle, snap: Snapshot, options: { start?: number; end?: number; highWaterMark?: number } = {}): ReadStream | Readable {
+export function snapshotStream(
+  handle: FileHandle,
+  snap: Snapshot,
+  options: { start?: number; end?: number; highWaterMark?: number } = {},
+): ReadStream | Readable {
   const start = options.start ?? 0;
   const end = Math.min(options.end ?? Infinity, snap.size - 1);
   if (end < start) {
     void handle.close();
     return Readable.from([]);
   }
-  return createReadStream('', { fd: handle, start, end, autoClose: true, ...(options.highWaterMark !== undefined && { highWaterMark: options.highWaterMark }) });
+  return createReadStream('', {
+    fd: handle,
+    start,
+    end,
+    autoClose: true,
+    ...(options.highWaterMark !== undefined && { highWaterMark: options.highWaterMark }),
+  });
 }
 
 /** Opens the snapshot's file and streams its bytes. */
@@ -97,7 +107,7 @@ export function grewSince(snap: Snapshot): boolean {
  * cut, touched, gone), or undefined when it still is.
  */
 export function changedSince(snap: Snapshot): string | undefined {
-  let now;
+  let now: ReturnType<typeof statSync>;
   try {
     now = statSync(snap.file);
   } catch (err) {
@@ -118,5 +128,9 @@ function difference(snap: Snapshot, now: { dev: number; ino: number; size: numbe
 
 function openError(file: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException).code;
-  return new InputError(file, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot open the file (${code ?? 'error'})`, { cause: err });
+  return new InputError(
+    file,
+    code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot open the file (${code ?? 'error'})`,
+    { cause: err },
+  );
 }

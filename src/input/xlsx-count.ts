@@ -12,7 +12,11 @@ export async function xlsxRows(file: string, spec: InputSpec, snap: Snapshot): P
   const sheets = [...workbook.matchAll(/<sheet\b[^>]*>/g)].map((m) => ({ name: attr(m[0], 'name'), id: attr(m[0], 'r:id'), state: attr(m[0], 'state') }));
   const wanted = spec.sheet;
   const sheet =
-    wanted === undefined ? sheets.find((s) => s.state !== 'hidden' && s.state !== 'veryHidden') : typeof wanted === 'number' ? sheets[wanted - 1] : sheets.find((s) => s.name?.trim().toLowerCase() === wanted.trim().toLowerCase());
+    wanted === undefined
+      ? sheets.find((s) => s.state !== 'hidden' && s.state !== 'veryHidden')
+      : typeof wanted === 'number'
+        ? sheets[wanted - 1]
+        : sheets.find((s) => s.name?.trim().toLowerCase() === wanted.trim().toLowerCase());
   if (!sheet?.id) return undefined;
   const rel = [...rels.matchAll(/<Relationship\b[^>]*>/g)].map((m) => m[0]).find((r) => attr(r, 'Id') === sheet.id);
   const target = rel && attr(rel, 'Target');

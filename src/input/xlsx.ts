@@ -28,18 +28,57 @@ type SheetReader = AsyncIterable<ExcelRow> & { name: string; state?: string; id:
 /** What the zip check found of a snapshot: a file read again (a second pass) is not inflated twice. */
 const checked = new WeakMap<Snapshot, string[]>();
 
+/** The entries of a workbook, checked against zip bombs once a snapshot. */
+async function checkedEntries(file: string, options: XlsxOptions, snap: Snapshot): Promise<string[]> {
+  const sharedMb = options.maxSharedStringsMb ?? DEFAULT_MAX_SHARED_STRINGS_MB;
+  const limit = { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` };
+  const entries = checked.get(snap) ?? (await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': limit } }, snap));
+  checked.set(snap, entries);
+  return entries;
+}
+
+/** The first row with a value (from `headerRow` on): the header, trimmed, and its row number. */
+async function readHeader(pull: () => Promise<ExcelRow | undefined>, wanted: number | undefined): Promise<{ header: string[]; headerRow: number } | undefined> {
+  for (let row = await pull(); row; row = await pull()) {
+    if (wanted !== undefined && row.number < wanted) continue;
+    const cells = rowCells(row);
+    if (cells.every(isEmpty)) continue;
+    return { header: trimTrailingEmpty(cells).map((c) => cellText(c).trim()), headerRow: row.number };
+  }
+  return undefined;
+}
+
+/**
+ * Rows in batches of up to 256: exceljs hands them over one at a time, but most come from a
+ * chunk of the sheet already parsed; a batch of its own a row cost a generator step, a promise
+ * and an array a row (a third of what validate allocated on a workbook beyond exceljs's own).
+ */
+async function* sheetBatches(
+  pull: () => Promise<ExcelRow | undefined>,
+  header: string[],
+  maxCell: number,
+  stream: Readable,
+): AsyncGenerator<Iterable<SourceRow>> {
+  try {
+    for (let next = await pull(); next; ) {
+      const batch: SourceRow[] = [];
+      for (; next && batch.length < 256; next = await pull()) {
+        const row = sourceRow(next, header.length);
+        if (!row) continue;
+        markLargeCells(row, header, maxCell);
+        batch.push(row);
+      }
+      if (batch.length > 0) yield batch;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
 export async function openXlsx(file: string, options: XlsxOptions, snap: Snapshot): Promise<RowSource> {
   await checkSignature(file, snap);
-  const sharedMb = options.maxSharedStringsMb ?? DEFAULT_MAX_SHARED_STRINGS_MB;
-  const entries = checked.get(snap) ?? (await checkZip(file, { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: { 'xl/sharedStrings.xml': { bytes: sharedMb * 1024 * 1024, setting: `input.maxSharedStringsMb ${sharedMb}` } } }, snap));
-  checked.set(snap, entries);
-  const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
+  const entries = await checkedEntries(file, options, snap);
   const { stream, sheet } = await openSheet(file, snap, options.sheet, entries);
-  const fail = (err: unknown): never => {
-    stream.destroy();
-    throw unreadable(file, err);
-  };
-  const sheetName = sheet.name;
   // exceljs's own row iterator: taking the sheet's parse events a chunk at a time instead was
   // measured a quarter slower on 200,000 rows (the GC time tripled)
   const rowIterator = sheet[Symbol.asyncIterator]();
@@ -48,68 +87,29 @@ export async function openXlsx(file: string, options: XlsxOptions, snap: Snapsho
       const next = await rowIterator.next();
       return next.done ? undefined : next.value;
     } catch (err) {
-      return fail(err);
+      stream.destroy();
+      throw unreadable(file, err);
     }
   };
-
-  let header: string[] | undefined;
-  let headerRow = 0;
-  for (let row = await pull(); row; row = await pull()) {
-    if (options.headerRow !== undefined && row.number < options.headerRow) continue;
-    const cells = rowCells(row);
-    if (cells.every(isEmpty)) continue;
-    header = trimTrailingEmpty(cells).map((c) => cellText(c).trim());
-    headerRow = row.number;
-    break;
-  }
-  if (!header) {
+  const found = await readHeader(pull, options.headerRow);
+  if (!found) {
     stream.destroy();
-    throw new InputError(file, `sheet "${sheetName}" is empty${options.headerRow ? ` from row ${options.headerRow} on` : ''}; expected a header row`);
+    throw new InputError(file, `sheet "${sheet.name}" is empty${options.headerRow ? ` from row ${options.headerRow} on` : ''}; expected a header row`);
   }
-  checkHeader(file, header, headerRow, sheetName);
-  const width = header.length;
-  const names = header;
-
-  /**
-   * Rows in batches of up to 256: exceljs hands them over one at a time, but most come from a
-   * chunk of the sheet already parsed; a batch of its own a row cost a generator step, a promise
-   * and an array a row (a third of what validate allocated on a workbook beyond exceljs's own).
-   */
-  async function* batches(): AsyncGenerator<Iterable<SourceRow>> {
-    try {
-      for (let next = await pull(); next; ) {
-        const batch: SourceRow[] = [];
-        for (; next && batch.length < 256; next = await pull()) {
-          const row = sourceRow(next, width);
-          if (!row) continue;
-          markLargeCells(row, names, maxCell);
-          batch.push(row);
-        }
-        if (batch.length > 0) yield batch;
-      }
-    } finally {
-      stream.destroy();
-    }
-  }
-
-  const all = batches();
-  return {
-    file,
-    snapshot: snap,
-    format: 'xlsx',
-    header,
-    batches: all,
-    rows: eachRow(all),
-    close: async () => {
-      stream.destroy();
-    },
-    details: { format: 'xlsx', sheet: sheetName, headerRow },
-  };
+  const { header, headerRow } = found;
+  checkHeader(file, header, headerRow, sheet.name);
+  const all = sheetBatches(pull, header, options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES, stream);
+  const close = async () => void stream.destroy();
+  return { file, snapshot: snap, format: 'xlsx', header, batches: all, rows: eachRow(all), close, details: { format: 'xlsx', sheet: sheet.name, headerRow } };
 }
 
 function unreadable(file: string, err: unknown): InputError {
   if (err instanceof InputError) return err;
-  return new InputError(file, `not a readable .xlsx workbook (${(err as Error).message}); save it again from the spreadsheet application as "Excel Workbook (.xlsx)"`, { cause: err });
+  return new InputError(
+    file,
+    `not a readable .xlsx workbook (${(err as Error).message}); save it again from the spreadsheet application as "Excel Workbook (.xlsx)"`,
+    { cause: err },
+  );
 }
 
 /** What exceljs's reader has read by the time it hands over a sheet. */
@@ -129,7 +129,12 @@ export function missedEntries(entries: readonly string[], reader: ReaderState): 
 }
 
 /** Reads up to the wanted sheet; a read that lost entries (see `missedEntries`) is done again, up to three times. */
-async function openSheet(file: string, snap: Snapshot, wanted: string | number | undefined, entries: readonly string[]): Promise<{ stream: Readable; sheet: SheetReader }> {
+async function openSheet(
+  file: string,
+  snap: Snapshot,
+  wanted: string | number | undefined,
+  entries: readonly string[],
+): Promise<{ stream: Readable; sheet: SheetReader }> {
   for (let attempt = 1; ; attempt++) {
     const stream = await readSnapshot(snap);
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
@@ -150,12 +155,21 @@ async function openSheet(file: string, snap: Snapshot, wanted: string | number |
     const { sheet, seen } = found;
     if (!sheet) {
       stream.destroy();
-      throw new InputError(file, wanted === undefined ? 'the workbook has no visible sheet' : `sheet ${JSON.stringify(wanted)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`);
+      throw new InputError(
+        file,
+        wanted === undefined
+          ? 'the workbook has no visible sheet'
+          : `sheet ${JSON.stringify(wanted)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`,
+      );
     }
     const missed = missedEntries(entries, reader as unknown as ReaderState);
     if (missed.length === 0) return { stream, sheet };
     stream.destroy();
-    if (attempt === 3) throw new InputError(file, `the workbook could not be read whole: ${missed.join(', ')} went unread three times (exceljs's streaming reader); try again, or save the sheet as CSV (UTF-8)`);
+    if (attempt === 3)
+      throw new InputError(
+        file,
+        `the workbook could not be read whole: ${missed.join(', ')} went unread three times (exceljs's streaming reader); try again, or save the sheet as CSV (UTF-8)`,
+      );
   }
 }
 
@@ -169,7 +183,12 @@ async function findSheet(sheets: AsyncIterator<SheetReader>, wanted: string | nu
     const ws = next.value;
     position++;
     seen.push(ws.name);
-    const hit = wanted === undefined ? ws.state !== 'hidden' && ws.state !== 'veryHidden' : typeof wanted === 'number' ? position === wanted : ws.name === wanted || ws.name.trim().toLowerCase() === wanted.trim().toLowerCase();
+    const hit =
+      wanted === undefined
+        ? ws.state !== 'hidden' && ws.state !== 'veryHidden'
+        : typeof wanted === 'number'
+          ? position === wanted
+          : ws.name === wanted || ws.name.trim().toLowerCase() === wanted.trim().toLowerCase();
     if (hit) return { sheet: ws, seen };
     for await (const _ of ws) void _;
   }
@@ -180,7 +199,10 @@ async function checkSignature(file: string, snap: Snapshot): Promise<void> {
   const buf = await readHead(file, 8, snap);
   if (buf.length === 0) throw new InputError(file, 'the file is empty (0 bytes)');
   if (buf.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
-    throw new InputError(file, 'this is an old-style .xls workbook or a password-protected .xlsx; remove the password and save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)');
+    throw new InputError(
+      file,
+      'this is an old-style .xls workbook or a password-protected .xlsx; remove the password and save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)',
+    );
   }
   if (!buf.subarray(0, 2).equals(Buffer.from('PK'))) {
     throw new InputError(file, 'not an .xlsx workbook (it is not a zip archive); save it as "Excel Workbook (.xlsx)" or as CSV (UTF-8)');
@@ -242,7 +264,13 @@ function trimTrailingEmpty(cells: Cell[]): Cell[] {
 
 /** The sheets of a workbook, with their visibility, for `inspect`. */
 export async function listSheets(file: string): Promise<{ name: string; state: string }[]> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'ignore', styles: 'ignore', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+    sharedStrings: 'ignore',
+    styles: 'ignore',
+    hyperlinks: 'ignore',
+    worksheets: 'emit',
+    entries: 'ignore',
+  });
   const out: { name: string; state: string }[] = [];
   for await (const ws of reader as unknown as AsyncIterable<AsyncIterable<unknown> & { name: string; state?: string }>) {
     out.push({ name: ws.name, state: ws.state ?? 'visible' });

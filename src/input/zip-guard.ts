@@ -80,7 +80,12 @@ export async function readDirectory(file: string, maxEntries: number, snap?: Sna
       const header = Buffer.alloc(30);
       await fh.read(header, 0, 30, local);
       if (header.readUInt32LE(0) !== 0x04034b50) throw broken(file, `entry ${JSON.stringify(name)} has no local header`);
-      entries.push({ name, method: dir.readUInt16LE(p + 10), compressed: dir.readUInt32LE(p + 20), offset: local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28) });
+      entries.push({
+        name,
+        method: dir.readUInt16LE(p + 10),
+        compressed: dir.readUInt32LE(p + 20),
+        offset: local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28),
+      });
       p += 46 + nameLength + dir.readUInt16LE(p + 30) + dir.readUInt16LE(p + 32);
     }
     return entries;
@@ -92,7 +97,8 @@ export async function readDirectory(file: string, maxEntries: number, snap?: Sna
 async function inflateCheck(file: string, snap: Snapshot, e: Entry, limits: ZipLimits): Promise<void> {
   const cap = limits.maxEntryBytes[e.name];
   if (e.method === 0) {
-    if (cap && e.compressed > cap.bytes) throw refuse(file, `entry ${JSON.stringify(e.name)} is ${mb(e.compressed)}, more than ${cap.setting} (${mb(cap.bytes)})`);
+    if (cap && e.compressed > cap.bytes)
+      throw refuse(file, `entry ${JSON.stringify(e.name)} is ${mb(e.compressed)}, more than ${cap.setting} (${mb(cap.bytes)})`);
     return;
   }
   if (e.method !== 8) throw refuse(file, `entry ${JSON.stringify(e.name)} uses compression method ${e.method}, which workbooks do not use`);
@@ -108,14 +114,26 @@ async function inflateCheck(file: string, snap: Snapshot, e: Entry, limits: ZipL
       inflate.destroy();
       reject(err);
     };
-    input.on('data', (c: string | Buffer) => void (read += c.length));
+    input.on('data', (c: string | Buffer) => {
+      read += c.length;
+    });
     input.on('error', fail);
     inflate.on('data', (c: Buffer) => {
       written += c.length;
       if (written > limits.graceBytes && written > read * limits.maxRatio) {
-        fail(refuse(file, `entry ${JSON.stringify(e.name)} inflates more than ${limits.maxRatio}:1 (${mb(written)} from ${mb(read)} so far): a zip bomb, or not a workbook a spreadsheet application wrote`));
+        fail(
+          refuse(
+            file,
+            `entry ${JSON.stringify(e.name)} inflates more than ${limits.maxRatio}:1 (${mb(written)} from ${mb(read)} so far): a zip bomb, or not a workbook a spreadsheet application wrote`,
+          ),
+        );
       } else if (cap && written > cap.bytes) {
-        fail(refuse(file, `entry ${JSON.stringify(e.name)} inflates to more than ${mb(cap.bytes)} (${cap.setting}); raise the setting if the workbook is genuine, or export the sheet as CSV`));
+        fail(
+          refuse(
+            file,
+            `entry ${JSON.stringify(e.name)} inflates to more than ${mb(cap.bytes)} (${cap.setting}); raise the setting if the workbook is genuine, or export the sheet as CSV`,
+          ),
+        );
       }
     });
     inflate.on('error', (err) => fail(broken(file, `entry ${JSON.stringify(e.name)} cannot be inflated (${err.message})`)));

@@ -78,7 +78,10 @@ export function planColumns(mapping: Mapping, header: string[], inputFile: strin
     const loose = header.flatMap((h, i) => (h.trim().toLowerCase() === norm ? [i] : []));
     if (loose.length === 1) return loose[0]!;
     if (loose.length > 1) {
-      issues.push({ path, message: `column "${column}" matches ${loose.length} columns of ${inputFile} when case is ignored (${loose.map((i) => JSON.stringify(header[i])).join(', ')}); write it exactly` });
+      issues.push({
+        path,
+        message: `column "${column}" matches ${loose.length} columns of ${inputFile} when case is ignored (${loose.map((i) => JSON.stringify(header[i])).join(', ')}); write it exactly`,
+      });
       return -1;
     }
     const guess = closest(column, header);
@@ -95,7 +98,10 @@ export function planColumns(mapping: Mapping, header: string[], inputFile: strin
   const dateIndex = mapping.match.dateColumn === undefined ? undefined : find(mapping.match.dateColumn, 'match.dateColumn');
   if (issues.length > 0) return { ok: false, error: issues };
   const dateField = mapping.fields.find((f) => f.column === mapping.match.dateColumn && (f.type === 'date' || f.type === 'datetime'));
-  return { ok: true, value: { keyIndex: keyIndexes[0]!, keyIndexes, fieldIndexes, ...(dateIndex !== undefined && { dateIndex }), ...(dateField !== undefined && { dateField }) } };
+  return {
+    ok: true,
+    value: { keyIndex: keyIndexes[0]!, keyIndexes, fieldIndexes, ...(dateIndex !== undefined && { dateIndex }), ...(dateField !== undefined && { dateField }) },
+  };
 }
 
 function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {

@@ -12,7 +12,6 @@ export const ENCODINGS: Record<string, string> = {
   'iso-8859-15': 'iso-8859-15',
 };
 
-
 export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime', 'list'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 

@@ -83,4 +83,3 @@ function checkMatchKey(raw: unknown, path: string, add: (p: string, m: string) =
   if (!column || !by || !sessionFields) return undefined;
   return { column, by, sessionFields };
 }
-

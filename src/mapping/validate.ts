@@ -12,9 +12,26 @@ export const RESERVED_METADATA_KEYS = new Set(['id', '__proto__', 'constructor',
 export const TOP_KEYS = ['match', 'fields', 'input'];
 export { MATCH_KEYS } from './validate-match.js';
 export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow', 'maxCellBytes', 'maxSharedStringsMb'];
-export const FIELD_KEYS = ['column', 'type', 'merge', 'required', 'min', 'max', 'maxLength', 'pattern', 'enum', 'values', 'separator', 'decimal', 'thousands', 'truthy', 'falsy', 'formats', 'timezone'];
+export const FIELD_KEYS = [
+  'column',
+  'type',
+  'merge',
+  'required',
+  'min',
+  'max',
+  'maxLength',
+  'pattern',
+  'enum',
+  'values',
+  'separator',
+  'decimal',
+  'thousands',
+  'truthy',
+  'falsy',
+  'formats',
+  'timezone',
+];
 export const ENCODING_NAMES = Object.keys(ENCODINGS);
-
 
 const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
@@ -41,7 +58,11 @@ export function validateMapping(doc: unknown, file: string): Result<Mapping, Con
     // wrote one would change what later rows are matched by
     for (const f of fields) {
       const k = match.keys.findIndex((key) => key.sessionFields.includes(f.name));
-      if (k >= 0) add(`fields.${f.name}`, `"${f.name}" is a session field used for matching (${match.keys.length === 1 ? 'match.sessionFields' : `match.keys.${k}.sessionFields`}); it cannot be written as metadata`);
+      if (k >= 0)
+        add(
+          `fields.${f.name}`,
+          `"${f.name}" is a session field used for matching (${match.keys.length === 1 ? 'match.sessionFields' : `match.keys.${k}.sessionFields`}); it cannot be written as metadata`,
+        );
     }
   }
   if (issues.length > 0 || !match || !fields || !input) return { ok: false, error: issues };
@@ -58,7 +79,8 @@ function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpe
   const out: InputSpec = {};
   if (raw.delimiter !== undefined) {
     const d = raw.delimiter === '\\t' ? '\t' : raw.delimiter;
-    if (typeof d !== 'string' || d.length !== 1 || d === '"' || d === '\n' || d === '\r') add('input.delimiter', 'expected one character, e.g. "," ";" "\\t" or "|"');
+    if (typeof d !== 'string' || d.length !== 1 || d === '"' || d === '\n' || d === '\r')
+      add('input.delimiter', 'expected one character, e.g. "," ";" "\\t" or "|"');
     else out.delimiter = d;
   }
   if (raw.sheet !== undefined) {
@@ -163,7 +185,8 @@ function checkNumbers(c: FieldCheck) {
   const max = num('max');
   const maxLength = num('maxLength');
   if (min !== undefined && max !== undefined && min > max) c.add(`${c.path}.min`, `min (${min}) is greater than max (${max})`);
-  if ((min !== undefined || max !== undefined) && c.type !== 'integer' && c.type !== 'number') c.add(`${c.path}.${min !== undefined ? 'min' : 'max'}`, `min/max apply to integer and number fields (this field is ${c.type})`);
+  if ((min !== undefined || max !== undefined) && c.type !== 'integer' && c.type !== 'number')
+    c.add(`${c.path}.${min !== undefined ? 'min' : 'max'}`, `min/max apply to integer and number fields (this field is ${c.type})`);
 
   return { min, max, maxLength };
 }
@@ -182,19 +205,24 @@ function checkValueRules(c: FieldCheck) {
   }
   let enumValues: Scalar[] | undefined;
   if (c.spec.enum !== undefined) {
-    if (!Array.isArray(c.spec.enum) || c.spec.enum.length === 0 || !c.spec.enum.every(isScalar)) c.add(`${c.path}.enum`, 'expected a non-empty list of allowed values');
+    if (!Array.isArray(c.spec.enum) || c.spec.enum.length === 0 || !c.spec.enum.every(isScalar))
+      c.add(`${c.path}.enum`, 'expected a non-empty list of allowed values');
     else enumValues = c.spec.enum;
   }
   let values: Map<string, Scalar> | undefined;
   if (c.spec.values !== undefined) {
-    if (!isObj(c.spec.values) || Object.keys(c.spec.values).length === 0) c.add(`${c.path}.values`, 'expected an object mapping cell text to the value to send, e.g. { "Yes": 1, "No": 0 }');
+    if (!isObj(c.spec.values) || Object.keys(c.spec.values).length === 0)
+      c.add(`${c.path}.values`, 'expected an object mapping cell text to the value to send, e.g. { "Yes": 1, "No": 0 }');
     else {
       values = new Map();
       for (const [k, v] of Object.entries(c.spec.values)) {
         if (!isScalar(v)) c.add(`${c.path}.values.${k}`, 'expected a string, number or boolean');
-        else if (c.type === 'integer' && !(typeof v === 'number' && Number.isInteger(v))) c.add(`${c.path}.values.${k}`, `expected an integer, because the field is type: integer (got ${JSON.stringify(v)})`);
-        else if (c.type === 'number' && typeof v !== 'number') c.add(`${c.path}.values.${k}`, `expected a number, because the field is type: number (got ${JSON.stringify(v)})`);
-        else if (c.type === 'boolean' && typeof v !== 'boolean') c.add(`${c.path}.values.${k}`, `expected true or false, because the field is type: boolean (got ${JSON.stringify(v)})`);
+        else if (c.type === 'integer' && !(typeof v === 'number' && Number.isInteger(v)))
+          c.add(`${c.path}.values.${k}`, `expected an integer, because the field is type: integer (got ${JSON.stringify(v)})`);
+        else if (c.type === 'number' && typeof v !== 'number')
+          c.add(`${c.path}.values.${k}`, `expected a number, because the field is type: number (got ${JSON.stringify(v)})`);
+        else if (c.type === 'boolean' && typeof v !== 'boolean')
+          c.add(`${c.path}.values.${k}`, `expected true or false, because the field is type: boolean (got ${JSON.stringify(v)})`);
         else values.set(k, v);
       }
     }
@@ -230,12 +258,16 @@ function checkTextRules(c: FieldCheck) {
   const truthy = words('truthy', ['boolean']);
   const falsy = words('falsy', ['boolean']);
   const formats = words('formats', ['date', 'datetime']);
-  for (const f of formats) if (!/(YYYY|YY)/.test(f) || !/(MM|M)/.test(f) || !/(DD|D)/.test(f)) c.add(`${c.path}.formats`, `format ${JSON.stringify(f)} needs YYYY (or YY), MM (or M) and DD (or D)`);
+  for (const f of formats)
+    if (!/(YYYY|YY)/.test(f) || !/(MM|M)/.test(f) || !/(DD|D)/.test(f))
+      c.add(`${c.path}.formats`, `format ${JSON.stringify(f)} needs YYYY (or YY), MM (or M) and DD (or D)`);
   let timezone = 'UTC';
   if (c.spec.timezone !== undefined) {
-    if (typeof c.spec.timezone !== 'string' || !isTimeZone(c.spec.timezone)) c.add(`${c.path}.timezone`, `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(c.spec.timezone)}`);
+    if (typeof c.spec.timezone !== 'string' || !isTimeZone(c.spec.timezone))
+      c.add(`${c.path}.timezone`, `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(c.spec.timezone)}`);
     else timezone = c.spec.timezone;
-    if (c.type !== 'datetime') c.add(`${c.path}.timezone`, `timezone applies to datetime fields (this field is ${c.type}); a date is a calendar day and never moves`);
+    if (c.type !== 'datetime')
+      c.add(`${c.path}.timezone`, `timezone applies to datetime fields (this field is ${c.type}); a date is a calendar day and never moves`);
   }
   let required = false;
   if (c.spec.required !== undefined) {

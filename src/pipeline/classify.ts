@@ -30,12 +30,21 @@ export interface FileKeys {
  * Decides what happens to one read row, before any request: pure but for the key tables it
  * updates. Invalid rows are never skipped on resume: they are checked again.
  */
-export function classifyRow(mapped: Result<MappedRow, RowError>, at: RowAt, keys: FileKeys, resume: ResumeIndex | undefined, validate: boolean, keyText: string, shard?: { index: number; count: number }): Classified {
+export function classifyRow(
+  mapped: Result<MappedRow, RowError>,
+  at: RowAt,
+  keys: FileKeys,
+  resume: ResumeIndex | undefined,
+  validate: boolean,
+  keyText: string,
+  shard?: { index: number; count: number },
+): Classified {
   if (shard && shardOf(mapped.ok ? mapped.value.lookup : keyText, shard.count) !== shard.index) return { kind: 'outside' };
   // (object literals, not spreads: this runs for every row)
   const file = at.file;
   const row = at.row.row;
-  if (!mapped.ok) return { kind: 'record', result: { file, row, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message } };
+  if (!mapped.ok)
+    return { kind: 'record', result: { file, row, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message } };
   const m = mapped.value;
   const dup = duplicateKey(m.keys[0]!);
   const before = keys.seen.set(dup, at.row.row);
@@ -45,7 +54,16 @@ export function classifyRow(mapped: Result<MappedRow, RowError>, at: RowAt, keys
   }
   const last = keys.lastRows?.get(dup);
   if (last !== undefined && last !== 0 && last !== at.row.row) {
-    return { kind: 'record', result: { file, row, key: m.key, status: 'skipped', errorMessage: `${at.file} row ${at.row.row}: superseded by row ${last} with the same key (match.duplicates: last)` } };
+    return {
+      kind: 'record',
+      result: {
+        file,
+        row,
+        key: m.key,
+        status: 'skipped',
+        errorMessage: `${at.file} row ${at.row.row}: superseded by row ${last} with the same key (match.duplicates: last)`,
+      },
+    };
   }
   if (validate) return { kind: 'record', result: { file, row, key: m.key, status: 'valid' } };
   const earlier = resume?.finished(at.absFile, at.row.row, at.hash);

@@ -81,7 +81,8 @@ function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): Result<Scalar,
     }
     case 'datetime': {
       const d = toDateTime(c, field);
-      if (d === undefined) return { ok: false, error: `a date and time (ISO 8601${field.formats.length ? ` or ${field.formats.join(' or ')}` : ''}), got ${show(c)}` };
+      if (d === undefined)
+        return { ok: false, error: `a date and time (ISO 8601${field.formats.length ? ` or ${field.formats.join(' or ')}` : ''}), got ${show(c)}` };
       return check(d, field, c);
     }
     case 'string':
@@ -92,11 +93,14 @@ function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): Result<Scalar,
 
 function check(v: Scalar, field: FieldSpec, original: Exclude<Cell, null>): Result<Scalar, string> {
   if (typeof v === 'number') {
-    if ((field.min !== undefined && v < field.min) || (field.max !== undefined && v > field.max)) return { ok: false, error: `${describe(field)}, got ${show(original)}` };
+    if ((field.min !== undefined && v < field.min) || (field.max !== undefined && v > field.max))
+      return { ok: false, error: `${describe(field)}, got ${show(original)}` };
   }
-  if (field.enum && !field.enum.includes(v)) return { ok: false, error: `one of ${field.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${show(original)}` };
+  if (field.enum && !field.enum.includes(v))
+    return { ok: false, error: `one of ${field.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${show(original)}` };
   if (typeof v === 'string') {
-    if (field.maxLength !== undefined && [...v].length > field.maxLength) return { ok: false, error: `at most ${field.maxLength} characters, got ${[...v].length}` };
+    if (field.maxLength !== undefined && [...v].length > field.maxLength)
+      return { ok: false, error: `at most ${field.maxLength} characters, got ${[...v].length}` };
     if (field.pattern && !field.pattern.test(v)) return { ok: false, error: `text matching /${field.pattern.source}/, got ${show(original)}` };
   }
   return { ok: true, value: v };
@@ -166,7 +170,7 @@ export function parseFormat(text: string, format: string): Parts | undefined {
   const m = compiled.re.exec(text);
   if (!m) return undefined;
   const p: Parts = { y: 0, mo: 1, d: 1, h: 0, mi: 0, s: 0 };
-  compiled.keys.forEach((k, i) => (p[k] = Number(m[i + 1])));
+  for (const [i, k] of compiled.keys.entries()) p[k] = Number(m[i + 1]);
   if (compiled.twoDigitYear) p.y += p.y < 70 ? 2000 : 1900;
   return validParts(p) ? p : undefined;
 }
@@ -210,7 +214,10 @@ function toDateTime(c: Exclude<Cell, null>, field: FieldSpec): string | undefine
         return new Date(Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) - off * 60_000).toISOString().replace('.000Z', 'Z');
       }
     } else {
-      for (const f of field.formats) if ((p = parseFormat(t, f))) break;
+      for (const f of field.formats) {
+        p = parseFormat(t, f);
+        if (p) break;
+      }
     }
   }
   if (!p) return undefined;
@@ -231,7 +238,16 @@ const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 function offsetAt(t: number, tz: string): number {
   let f = zoneFormats.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     zoneFormats.set(tz, f);
   }
   const parts = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, x.value]));

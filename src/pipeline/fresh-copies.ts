@@ -32,8 +32,20 @@ export const FRESH_LOOK_AHEAD = 4096;
  * of requests a read, so a merge's copy is at most a read and two round trips old when its PUT
  * leaves (a read a 2 x concurrency rows at worst: 1.06 requests a row at the default 8).
  */
-export function freshCopiesFor(index: SessionIndex, client: ApiClient, o: { freshMs: number; concurrency: number; limit: LimitFunction; stopSignal: AbortSignal }): FreshCopies {
-  return new FreshCopies(index, client, { freshMs: o.freshMs, limit: o.limit, lookAhead: FRESH_LOOK_AHEAD, maxWaitMs: 1000, flushes: Math.max(2, Math.ceil(o.concurrency / 8)), groupMax: o.concurrency * 2, stopSignal: o.stopSignal });
+export function freshCopiesFor(
+  index: SessionIndex,
+  client: ApiClient,
+  o: { freshMs: number; concurrency: number; limit: LimitFunction; stopSignal: AbortSignal },
+): FreshCopies {
+  return new FreshCopies(index, client, {
+    freshMs: o.freshMs,
+    limit: o.limit,
+    lookAhead: FRESH_LOOK_AHEAD,
+    maxWaitMs: 1000,
+    flushes: Math.max(2, Math.ceil(o.concurrency / 8)),
+    groupMax: o.concurrency * 2,
+    stopSignal: o.stopSignal,
+  });
 }
 
 /** Rows waiting for one listing page to be read again. */
@@ -202,11 +214,14 @@ export class FreshCopies {
   /** Groups whose first row waited `maxWaitMs` are read; checked while any row waits. */
   private tick(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      const t = this.now();
-      for (const g of this.groups.values()) if (t - g.since >= this.o.maxWaitMs) this.makeDue(g.page);
-      this.pump();
-    }, Math.max(10, Math.min(100, this.o.maxWaitMs / 4)));
+    this.timer = setInterval(
+      () => {
+        const t = this.now();
+        for (const g of this.groups.values()) if (t - g.since >= this.o.maxWaitMs) this.makeDue(g.page);
+        this.pump();
+      },
+      Math.max(10, Math.min(100, this.o.maxWaitMs / 4)),
+    );
   }
 
   private releaseAll(): void {

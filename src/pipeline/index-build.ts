@@ -49,6 +49,8 @@ export async function windowsFromFiles(sources: PlannedSource[], mapping: Mappin
   const out: Window[] = [];
   for (const s of spans) {
     const last = out[out.length - 1];
+    // dates as YYYY-MM-DD text: the later of two is the larger string (Math.max is for numbers)
+    // biome-ignore lint/complexity/useMathMinMax: strings, not numbers
     if (last && s.from <= shiftDay(last.to, 1)) last.to = s.to > last.to ? s.to : last.to;
     else out.push({ ...s });
   }
@@ -80,7 +82,10 @@ export interface IndexOptions {
  * with what `total` claims.
  */
 export async function buildIndex(client: ApiClient, mapping: Mapping, windows: Window[], o: IndexOptions): Promise<SessionIndex> {
-  const index = new SessionIndex(mapping.match, mapping.fields.map((f) => f.name));
+  const index = new SessionIndex(
+    mapping.match,
+    mapping.fields.map((f) => f.name),
+  );
   const now = o.now ?? Date.now;
   for (const w of windows) {
     index.windows.push(`${w.from}..${w.to}`);
@@ -92,7 +97,11 @@ export async function buildIndex(client: ApiClient, mapping: Mapping, windows: W
 
 async function listDay(client: ApiClient, index: SessionIndex, day: string, o: IndexOptions, now: () => number): Promise<void> {
   const filter = dateRangeFilter(day, day);
-  const lie = (why: string) => new EtError('E_LISTING', `the listing of ${day} (GET /sessions?filters=${filter}) ${why}; the API's paging cannot be trusted for index mode: use --lookup search`);
+  const lie = (why: string) =>
+    new EtError(
+      'E_LISTING',
+      `the listing of ${day} (GET /sessions?filters=${filter}) ${why}; the API's paging cannot be trusted for index mode: use --lookup search`,
+    );
   /** A hash of each page's ids, by offset: a page the same as the one before it is a server ignoring `skip`. */
   const seen = new Map<number, string>();
   let served = 0;
@@ -103,7 +112,8 @@ async function listDay(client: ApiClient, index: SessionIndex, day: string, o: I
     // (the hash, not the ids: a million sessions' ids would be 40 MB held to the listing's end)
     const { a, b } = hashString(page.items.map((i) => String(i.id)).join(','));
     const ids = `${a}:${b}`;
-    if (page.items.length > 0 && served > 0 && (seen.get(skip - served) === ids || seen.get(skip + served) === ids)) throw lie(`answered the same page for skip=${skip} as for the page before it`);
+    if (page.items.length > 0 && served > 0 && (seen.get(skip - served) === ids || seen.get(skip + served) === ids))
+      throw lie(`answered the same page for skip=${skip} as for the page before it`);
     seen.set(skip, ids);
     const n = index.notePage(filter, skip, o.pageSize, now());
     for (const item of page.items) index.add(item, n);
@@ -140,7 +150,10 @@ async function listDay(client: ApiClient, index: SessionIndex, day: string, o: I
 }
 
 function tooMany(day: string, max: number, total?: number): EtError {
-  return new EtError('E_USAGE', `the window holds more than --index-max ${max} sessions${total !== undefined ? ` (${day} alone: ${total}, the API says)` : ` (by ${day})`}, more than the index may hold in memory; give a narrower --window (or several runs, one per window), or use --lookup search`);
+  return new EtError(
+    'E_USAGE',
+    `the window holds more than --index-max ${max} sessions${total !== undefined ? ` (${day} alone: ${total}, the API says)` : ` (by ${day})`}, more than the index may hold in memory; give a narrower --window (or several runs, one per window), or use --lookup search`,
+  );
 }
 
 /** Builds the index, or goes on without one when the listing fails: correctness never depends on it. */
@@ -175,7 +188,13 @@ export interface RunIndexOptions {
  * window larger than --index-max, or a listing that cannot be trusted. Undefined: every row is
  * searched for.
  */
-export async function indexForRun(client: ApiClient, mapping: Mapping, sources: PlannedSource[], o: RunIndexOptions, stop: IndexStop): Promise<SessionIndex | undefined> {
+export async function indexForRun(
+  client: ApiClient,
+  mapping: Mapping,
+  sources: PlannedSource[],
+  o: RunIndexOptions,
+  stop: IndexStop,
+): Promise<SessionIndex | undefined> {
   try {
     const windows = o.window ? [o.window] : mapping.match.dateColumn ? await windowsFromFiles(sources, mapping) : undefined;
     if (!windows) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');

@@ -49,15 +49,19 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
     const r = convertCell(row.cells[plan.fieldIndexes[i]!], field);
-    if (!r.ok) (problems ??= []).push({ column: field.column, expected: r.error });
-    else if (r.value !== undefined) values[field.name] = r.value;
+    if (!r.ok) {
+      problems ??= [];
+      problems.push({ column: field.column, expected: r.error });
+    } else if (r.value !== undefined) values[field.name] = r.value;
   }
   // the row's day: a bad date is the row's problem, never the run's
   let date: string | undefined;
   if (plan.dateIndex !== undefined) {
     const d = rowDay(row.cells[plan.dateIndex], plan.dateField);
-    if (!d.ok) (problems ??= []).push({ column: mapping.match.dateColumn!, expected: d.expected });
-    else if (d.day !== null) date = d.day;
+    if (!d.ok) {
+      problems ??= [];
+      problems.push({ column: mapping.match.dateColumn!, expected: d.expected });
+    } else if (d.day !== null) date = d.day;
   }
   if (problems) {
     // the first column at fault is the error's column; every other one is named in the message
@@ -87,7 +91,8 @@ export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Res
     else out.push({ index, column: k.column, key, lookup });
   }
   if (out.length > 0) return { ok: true, value: out };
-  const problem = keys.length > 1 ? `no usable key: ${keys.map((k) => JSON.stringify(k.column)).join(', ')} are empty or unusable (${first!.problem})` : first!.problem;
+  const problem =
+    keys.length > 1 ? `no usable key: ${keys.map((k) => JSON.stringify(k.column)).join(', ')} are empty or unusable (${first!.problem})` : first!.problem;
   return { ok: false, error: { column: first!.column, problem } };
 }
 

@@ -1,17 +1,16 @@
 import type { LimitFunction } from 'p-limit';
 import type { ApiClient } from '../api/client.js';
-import { classifyFailure } from '../api/failures.js';
 import { hasDroppedKeys } from '../api/json.js';
-import { ApiError, EtError, errorMessage, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
-import type { FieldChange, RowResult, Status } from '../row-result.js';
+import type { FieldChange, RowResult } from '../row-result.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
 import type { FreshCopies } from './fresh-copies.js';
-import { resolveFromIndex, resolveRow, resolveSession, type KeyTry, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
+import { resolveFromIndex, resolveRow, resolveSession, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
 import type { SessionIndex } from './session-index.js';
 import type { RowAt, RowSink, StopState } from './row.js';
+import { type Base, failure, internalError, unresolved, written } from './row-results.js';
 import type { SessionQueue } from './session-queue.js';
 import type { TurnGate } from './turn-gate.js';
 import type { WrittenState } from './written-state.js';
@@ -75,7 +74,7 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
   try {
     const found = await resolution.catch((e: unknown) => failure(e, base, where));
     if (found === null || 'status' in found) return await record(found);
-    if (found.kind !== 'matched') return await record(unresolved(ctx, found, base, where));
+    if (found.kind !== 'matched') return await record(unresolved(ctx.mapping.match.keys, ctx.index !== undefined, found, base, where));
     const session = found.session;
     await ctx.gate.turn(ticket);
     ctx.dirty?.add(session.id);
@@ -121,7 +120,9 @@ function shareResolution(ctx: RowContext, mapped: MappedRow): { resolution: Prom
     mark = ctx.written.begin();
     // a key the index knows needs no request, so no turn among the requests in flight
     const known = ctx.index && !ctx.stop.stopping ? resolveFromIndex(mapped.keys, ctx.index, mapped.date) : undefined;
-    const promise = known ? Promise.resolve(known) : ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index, mapped.date)));
+    const promise = known
+      ? Promise.resolve(known)
+      : ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index, mapped.date)));
     // every row using it handles a failure; this keeps an unwatched rejection from surfacing
     promise.catch(() => undefined);
     shared = { promise, users: 1, mark };
@@ -141,7 +142,13 @@ function shareResolution(ctx: RowContext, mapped: MappedRow): { resolution: Prom
  * A row the journal of the resumed run has as done: skipped, unless an earlier row redone in
  * this run wrote its session, in which case it is redone after it (file order per session).
  */
-export async function processResumed(ctx: RowContext, at: RowAt, mapped: MappedRow, ticket: number, earlier: { status: string; sessionId: string }): Promise<void> {
+export async function processResumed(
+  ctx: RowContext,
+  at: RowAt,
+  mapped: MappedRow,
+  ticket: number,
+  earlier: { status: string; sessionId: string },
+): Promise<void> {
   try {
     await ctx.gate.turn(ticket);
     if (ctx.dirty?.has(earlier.sessionId)) {
@@ -149,14 +156,22 @@ export async function processResumed(ctx: RowContext, at: RowAt, mapped: MappedR
       return await processRow(ctx, at, mapped, ticket);
     }
     ctx.gate.pass(ticket);
-    await ctx.sink.record({ file: at.file, row: at.row.row, key: mapped.key, status: 'skipped', sessionId: earlier.sessionId, errorMessage: `finished earlier as ${earlier.status}` }, at);
+    await ctx.sink.record(
+      {
+        file: at.file,
+        row: at.row.row,
+        key: mapped.key,
+        status: 'skipped',
+        sessionId: earlier.sessionId,
+        errorMessage: `finished earlier as ${earlier.status}`,
+      },
+      at,
+    );
   } catch (e) {
     ctx.gate.pass(ticket);
     await internalError(ctx, e, at, { file: at.file, row: at.row.row, key: mapped.key }, `${at.file} row ${at.row.row}`, (r) => ctx.sink.record(r, at));
   }
 }
-
-type Base = Pick<RowResult, 'file' | 'row' | 'key'> & { matchedBy?: string; matchNote?: string | undefined };
 
 async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string, readSince?: number): Promise<RowResult | null> {
   if (ctx.stop.stopping) return null;
@@ -166,14 +181,24 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   const current = held.copy;
   const unsafe = ctx.mapping.fields.filter((f) => Object.hasOwn(mapped.values, f.name) && hasDroppedKeys(current[f.name]));
   if (unsafe.length > 0) {
-    return { ...base, sessionId: session.id, status: 'failed', errorCode: 'E_UNSAFE_EXISTING', errorMessage: `${where}: the session's ${unsafe.map((f) => f.name).join(', ')} holds keys (__proto__, constructor, prototype) that cannot be kept safely; not written, so the stored value is not changed` };
+    return {
+      ...base,
+      sessionId: session.id,
+      status: 'failed',
+      errorCode: 'E_UNSAFE_EXISTING',
+      errorMessage: `${where}: the session's ${unsafe.map((f) => f.name).join(', ')} holds keys (__proto__, constructor, prototype) that cannot be kept safely; not written, so the stored value is not changed`,
+    };
   }
   const { body, changed } = mergeMetadata(current, mapped.values, ctx.mapping.fields);
   if (changed.length === 0) return written(base, session.id, changed, 'unchanged', undefined);
   const json = JSON.stringify(body);
   const size = Buffer.byteLength(json);
   if (size > ctx.maxBodyBytes) {
-    return { ...written(base, session.id, changed, 'invalid', undefined), errorCode: 'E_TOO_LARGE', errorMessage: `${where}: the metadata to write is ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(ctx.maxBodyBytes / 1024)}; not sent` };
+    return {
+      ...written(base, session.id, changed, 'invalid', undefined),
+      errorCode: 'E_TOO_LARGE',
+      errorMessage: `${where}: the metadata to write is ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(ctx.maxBodyBytes / 1024)}; not sent`,
+    };
   }
   // what the session holds after the PUT is known as of when it was sent: another writer may
   // change it while it is on the wire, so a later row's merge never counts it fresher than that
@@ -201,7 +226,14 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
  * search's answer with this run's own writes since. A row result when the session cannot be
  * found again by the row's key.
  */
-async function heldNow(ctx: RowContext, session: Session, mapped: MappedRow, base: Base, where: string, readSince?: number): Promise<{ copy: Record<string, unknown> } | { result: RowResult }> {
+async function heldNow(
+  ctx: RowContext,
+  session: Session,
+  mapped: MappedRow,
+  base: Base,
+  where: string,
+  readSince?: number,
+): Promise<{ copy: Record<string, unknown> } | { result: RowResult }> {
   let fresh: Awaited<ReturnType<FreshCopies['current']>>;
   try {
     fresh = ctx.fresh ? await ctx.fresh.current(session, readSince) : undefined;
@@ -212,7 +244,7 @@ async function heldNow(ctx: RowContext, session: Session, mapped: MappedRow, bas
   if (fresh !== 'search') return { copy: fresh.session };
   const k = mapped.keys.find((key) => key.column === base.matchedBy) ?? mapped.keys[0]!;
   if (ctx.index) ctx.index.fallbackSearches++;
-  let r;
+  let r: Awaited<ReturnType<typeof resolveSession>>;
   try {
     r = await resolveSession(ctx.client, ctx.mapping.match.keys[k.index]!, ctx.mapping.match, k.lookup, ctx.resolve, mapped.date);
   } catch (e) {
@@ -222,44 +254,33 @@ async function heldNow(ctx: RowContext, session: Session, mapped: MappedRow, bas
     ctx.index?.noteRead([r.session], Date.now());
     return { copy: r.session };
   }
-  if (r.kind === 'unmatched') return { result: unresolved(ctx, { kind: 'unmatched', tried: [{ column: k.column, lookup: k.lookup, searched: r.searched, note: r.note }] }, base, where) };
-  if (r.kind === 'ambiguous') return { result: unresolved(ctx, { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note }, base, where) };
-  return { result: { ...base, sessionId: session.id, status: 'failed', errorCode: 'E_API', errorMessage: `${where}: the listing gave session ${session.id} for ${JSON.stringify(k.lookup)}, but a search for it now finds session ${r.session.id}; not written` } };
-}
-
-/** A written (or unchanged) row's result, always of one shape: a spread a row cost more than the write's bookkeeping. */
-function written(base: Base, sessionId: string, changed: string[], status: Status, changes: FieldChange[] | undefined): RowResult {
-  return { file: base.file, row: base.row, key: base.key, matchedBy: base.matchedBy, matchNote: base.matchNote, sessionId, changed, status, changes };
-}
-
-function unresolved(ctx: RowContext, r: Exclude<RowResolution, { kind: 'matched' }>, base: Base, where: string): RowResult {
-  const keys = ctx.mapping.match.keys;
-  if (r.kind === 'unmatched') {
-    const one = (t: KeyTry) => {
-      const key = keys.find((k) => k.column === t.column)!;
-      return `no session has ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(t.lookup)} (${t.note ?? (t.searched > 0 || !ctx.index ? `the search returned ${t.searched} session${t.searched === 1 ? '' : 's'}, none exact` : 'not listed, and not found by the search')})`;
+  if (r.kind === 'unmatched')
+    return {
+      result: unresolved(
+        ctx.mapping.match.keys,
+        ctx.index !== undefined,
+        { kind: 'unmatched', tried: [{ column: k.column, lookup: k.lookup, searched: r.searched, note: r.note }] },
+        base,
+        where,
+      ),
     };
-    const message = r.tried.length === 1 && keys.length === 1 ? one(r.tried[0]!) : `no key matched: ${r.tried.map((t) => `${t.column}: ${one(t)}`).join('; ')}${r.tried.length < keys.length ? ` (${keys.length - r.tried.length} key${keys.length - r.tried.length === 1 ? ' was' : 's were'} empty)` : ''}`;
-    return { ...base, status: 'unmatched', errorCode: 'E_UNMATCHED', errorMessage: `${where}: ${message}` };
-  }
-  const key = keys.find((k) => k.column === r.matchedBy)!;
-  return { ...base, matchedBy: r.matchedBy, matchNote: r.note, status: 'ambiguous', errorCode: 'E_AMBIGUOUS', errorMessage: `${where}: ${r.ids.length} sessions have ${key.sessionFields.join(' or ')} equal to ${JSON.stringify(r.lookup)}${keys.length > 1 ? ` (column ${JSON.stringify(r.matchedBy)})` : ''}: ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ', ...' : ''}` };
-}
-
-/** An expected failure as the row's result; anything else is a bug and goes on up. */
-function failure(e: unknown, base: Base, where: string): RowResult {
-  if (!(e instanceof EtError)) throw e;
-  return { ...base, status: 'failed', errorCode: e.code, errorMessage: `${where}: ${e.message}`, transport: classifyFailure(e).transport, fatal: e.code === 'E_LOGIN' };
-}
-
-async function internalError(ctx: RowContext, e: unknown, at: RowAt, base: Base, where: string, record: (r: RowResult) => Promise<void> | undefined | void): Promise<void> {
-  const code: ErrorCode = 'E_INTERNAL';
-  ctx.logger.debug({ file: at.file, row: at.row.row, stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
-  ctx.logger.error({ file: at.file, row: at.row.row, err: errorMessage(e) }, 'internal error: stopping the run');
-  ctx.stop.fatal(`internal error at ${where}: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);
-  try {
-    await record({ ...base, status: 'failed', errorCode: code, errorMessage: `${where}: internal error: ${errorMessage(e)}` });
-  } catch {
-    // the sink never rejects; nothing more can be done for this row
-  }
+  if (r.kind === 'ambiguous')
+    return {
+      result: unresolved(
+        ctx.mapping.match.keys,
+        ctx.index !== undefined,
+        { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note },
+        base,
+        where,
+      ),
+    };
+  return {
+    result: {
+      ...base,
+      sessionId: session.id,
+      status: 'failed',
+      errorCode: 'E_API',
+      errorMessage: `${where}: the listing gave session ${session.id} for ${JSON.stringify(k.lookup)}, but a search for it now finds session ${r.session.id}; not written`,
+    },
+  };
 }

@@ -134,11 +134,23 @@ function inputBroke(ctx: ReadContext, file: string, e: unknown, n: number, first
 }
 
 /** Hands one row on; false for a row of another shard. A promise only when the reader must wait. */
-function dispatch(ctx: ReadContext, ps: PlannedSource, row: SourceRow, absFile: string, sheet: string | undefined, keys: FileKeys, inflight: InFlight): boolean | Promise<boolean> {
+function dispatch(
+  ctx: ReadContext,
+  ps: PlannedSource,
+  row: SourceRow,
+  absFile: string,
+  sheet: string | undefined,
+  keys: FileKeys,
+  inflight: InFlight,
+): boolean | Promise<boolean> {
   const mapped = mapRow(ctx.mapping, ps.plan, row, ps.source.file, sheet);
   // one key: the same hash as before match.keys existed, so older journals still resume
   // the journal's hash: validate keeps no journal
-  const hash = !ctx.rows ? '' : mapped.ok ? rowHash([mapped.value.keys.length === 1 ? mapped.value.key : mapped.value.keys.map((k) => k.key), mapped.value.values]) : rowHash(row.cells.map(cellText));
+  const hash = !ctx.rows
+    ? ''
+    : mapped.ok
+      ? rowHash([mapped.value.keys.length === 1 ? mapped.value.key : mapped.value.keys.map((k) => k.key), mapped.value.values])
+      : rowHash(row.cells.map(cellText));
   const at: RowAt = { file: ps.source.file, absFile, header: ps.source.header, row, hash };
   const c = classifyRow(mapped, at, keys, ctx.resume, ctx.rows === undefined, mapped.ok ? mapped.value.key : keyCellText(row, ps.plan), ctx.shard);
   if (c.kind === 'outside') return false;

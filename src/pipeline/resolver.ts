@@ -5,14 +5,7 @@ import type { MatchKey, MatchSpec } from '../mapping/types.js';
 import type { RowKey } from './mapper.js';
 import type { SessionIndex } from './session-index.js';
 import { matchValues } from './mapper.js';
-import { withinDays } from './row-date.js';
-
-export type Session = Record<string, unknown> & { id: string };
-
-export type Resolution =
-  | { kind: 'matched'; session: Session; note?: string }
-  | { kind: 'unmatched'; searched: number; note?: string }
-  | { kind: 'ambiguous'; ids: string[]; note?: string };
+import { decide, type Resolution, type Session } from './decide.js';
 
 export interface ResolveOptions {
   pageSize: number;
@@ -25,7 +18,14 @@ export interface ResolveOptions {
  * checked: it counts only if one of `match.sessionFields` equals the key exactly (audio file
  * names: both sides reduced to the base name without directory and extension).
  */
-export async function resolveSession(client: ApiClient, key: MatchKey, match: Pick<MatchSpec, 'onMultiple' | 'newestField' | 'datePad'>, lookup: string, options: ResolveOptions, date?: string): Promise<Resolution> {
+export async function resolveSession(
+  client: ApiClient,
+  key: MatchKey,
+  match: Pick<MatchSpec, 'onMultiple' | 'newestField' | 'datePad'>,
+  lookup: string,
+  options: ResolveOptions,
+  date?: string,
+): Promise<Resolution> {
   const filters = searchFilter(lookup);
   const hits = new Map<string, Session>();
   let seen = 0;
@@ -42,56 +42,18 @@ export async function resolveSession(client: ApiClient, key: MatchKey, match: Pi
     skip += page.items.length;
     if (page.items.length === 0 || seen >= page.total) break;
     if (seen >= options.maxCandidates) {
-      throw new ApiError('E_TOO_MANY_CANDIDATES', `search for ${JSON.stringify(lookup)} found ${page.total} candidate sessions, more than --max-candidates ${options.maxCandidates}; use a more specific key`);
+      throw new ApiError(
+        'E_TOO_MANY_CANDIDATES',
+        `search for ${JSON.stringify(lookup)} found ${page.total} candidate sessions, more than --max-candidates ${options.maxCandidates}; use a more specific key`,
+      );
     }
   }
   const r = decide([...hits.values()], match, date);
   return r.kind === 'unmatched' ? { ...r, searched: seen } : r;
 }
 
-/**
- * The one session among a key's exact candidates: with the row's date, only those within
- * `match.datePad` days of it count (a June row is not an August chat's), the same in search and
- * index mode; then one, the newest under `onMultiple: newest`, or ambiguous. `note` says when
- * the date decided.
- */
-export function decide(found: Session[], match: Pick<MatchSpec, 'onMultiple' | 'newestField' | 'datePad'>, date: string | undefined): Resolution {
-  let note: string | undefined;
-  if (date !== undefined && found.length > 0) {
-    const { kept, decided } = withinDays(found, date, match.datePad, match.newestField);
-    if (decided) note = `the date decided: ${kept.length} of ${found.length} sessions with this key within ${match.datePad} day${match.datePad === 1 ? '' : 's'} of ${date} (${match.newestField})`;
-    found = kept;
-  }
-  const withNote = <T extends Resolution>(r: T): T => (note === undefined ? r : { ...r, note });
-  if (found.length === 0) return withNote({ kind: 'unmatched', searched: 0 });
-  if (found.length === 1) return withNote({ kind: 'matched', session: found[0]! });
-  if (match.onMultiple === 'newest') {
-    const newest = pickNewest(found, match.newestField);
-    if (newest) return withNote({ kind: 'matched', session: newest });
-  }
-  return withNote({ kind: 'ambiguous', ids: found.map((s) => s.id) });
-}
-
 export function isExactHit(item: Record<string, unknown>, key: MatchKey, lookup: string): boolean {
   return matchValues(key, item).includes(lookup);
-}
-
-/** The session with the latest start time, or undefined when that is not one clear session. */
-export function pickNewest(sessions: Session[], field: string): Session | undefined {
-  let best: Session | undefined;
-  let bestT = -Infinity;
-  let tie = false;
-  for (const s of sessions) {
-    const v = s[field];
-    const t = typeof v === 'string' || typeof v === 'number' ? new Date(v).getTime() : NaN;
-    if (Number.isNaN(t)) return undefined;
-    if (t > bestT) {
-      best = s;
-      bestT = t;
-      tie = false;
-    } else if (t === bestT) tie = true;
-  }
-  return tie ? undefined : best;
 }
 
 export interface KeyTry {
@@ -113,7 +75,14 @@ export type RowResolution =
  * an unmatched key passes the row to the next. With an index, a key it knows costs no request;
  * one it does not know is searched for.
  */
-export async function resolveRow(client: ApiClient, match: MatchSpec, keys: RowKey[], options: ResolveOptions, index?: SessionIndex, date?: string): Promise<RowResolution> {
+export async function resolveRow(
+  client: ApiClient,
+  match: MatchSpec,
+  keys: RowKey[],
+  options: ResolveOptions,
+  index?: SessionIndex,
+  date?: string,
+): Promise<RowResolution> {
   const tried: KeyTry[] = [];
   for (const k of keys) {
     let r = index?.resolve(k.index, k.lookup, date);
@@ -143,5 +112,9 @@ export function resolveFromIndex(keys: RowKey[], index: SessionIndex, date?: str
 
 function decided(r: Exclude<Resolution, { kind: 'unmatched' }>, k: RowKey): RowResolution {
   // (literals, not a spread: this runs for every row)
-  return r.kind === 'matched' ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup, note: r.note } : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note };
+  return r.kind === 'matched'
+    ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup, note: r.note }
+    : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note };
 }
+
+export { decide, pickNewest, type Resolution, type Session } from './decide.js';

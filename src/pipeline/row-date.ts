@@ -15,9 +15,13 @@ export function rowDay(cell: Cell | undefined, field: FieldSpec | undefined): { 
     const r = convertCell(cell, field);
     const day = r.ok && typeof r.value === 'string' ? r.value.slice(0, 10) : undefined;
     if (day && isDay(day)) return { ok: true, day };
-    return { ok: false, expected: `a date${field.formats?.length ? ` (${field.formats.join(', ')})` : ' (YYYY-MM-DD)'} for match.dateColumn, got ${JSON.stringify(cellText(cell ?? null))}` };
+    return {
+      ok: false,
+      expected: `a date${field.formats?.length ? ` (${field.formats.join(', ')})` : ' (YYYY-MM-DD)'} for match.dateColumn, got ${JSON.stringify(cellText(cell ?? null))}`,
+    };
   }
-  if (cell instanceof Date) return Number.isNaN(cell.getTime()) ? { ok: false, expected: 'a date for match.dateColumn' } : { ok: true, day: cell.toISOString().slice(0, 10) };
+  if (cell instanceof Date)
+    return Number.isNaN(cell.getTime()) ? { ok: false, expected: 'a date for match.dateColumn' } : { ok: true, day: cell.toISOString().slice(0, 10) };
   const m = /^(\d{4}-\d{2}-\d{2})/.exec(cellText(cell ?? null).trim());
   if (m && isDay(m[1]!)) return { ok: true, day: m[1]! };
   return { ok: false, expected: `a date starting YYYY-MM-DD for match.dateColumn, got ${JSON.stringify(cellText(cell ?? null))}` };

@@ -93,7 +93,9 @@ export class RowScheduler implements RowContext {
 
   private useIndex(index: SessionIndex | undefined): void {
     this.index = index;
-    this.fresh = index ? freshCopiesFor(index, this.client, { freshMs: this.o.freshMs, concurrency: this.o.concurrency, limit: this.limit, stopSignal: this.o.stop.stopSignal }) : undefined;
+    this.fresh = index
+      ? freshCopiesFor(index, this.client, { freshMs: this.o.freshMs, concurrency: this.o.concurrency, limit: this.limit, stopSignal: this.o.stop.stopSignal })
+      : undefined;
   }
 
   /** A resumed run lists the window when its first row needs the API: resuming a finished run sends nothing. */

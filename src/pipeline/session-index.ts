@@ -2,7 +2,7 @@ import { hasDroppedKeys } from '../api/json.js';
 import { isUuid } from '../api/sessions.js';
 import type { MatchSpec } from '../mapping/types.js';
 import { matchValues } from './mapper.js';
-import { decide, type Resolution, type Session } from './resolver.js';
+import { decide, type Resolution, type Session } from './decide.js';
 import { shiftDay } from './row-date.js';
 import { StringSlots, grown } from './string-slots.js';
 
@@ -107,9 +107,11 @@ export class SessionIndex {
     const r = decide(found, this.match, date);
     if (r.kind === 'unmatched') return undefined;
     // the listing holds only the days near the row's date: the date decided which sessions count
-    if (date !== undefined && r.note === undefined) r.note = `the date decided: only sessions within ${this.match.datePad} day${this.match.datePad === 1 ? '' : 's'} of ${date} count (${this.match.newestField}), and the listing of those days holds ${found.length} with this key`;
+    if (date !== undefined && r.note === undefined)
+      r.note = `the date decided: only sessions within ${this.match.datePad} day${this.match.datePad === 1 ? '' : 's'} of ${date} count (${this.match.newestField}), and the listing of those days holds ${found.length} with this key`;
     // without a date, the index knows only the window's sessions: say so where a search might not agree
-    if (date === undefined && r.note === undefined && this.windows.length > 0) r.note = `matched among the sessions of the listed window${this.windows.length === 1 ? '' : 's'} ${this.windows.join(', ')} only (no match.dateColumn)`;
+    if (date === undefined && r.note === undefined && this.windows.length > 0)
+      r.note = `matched among the sessions of the listed window${this.windows.length === 1 ? '' : 's'} ${this.windows.join(', ')} only (no match.dateColumn)`;
     return r;
   }
 

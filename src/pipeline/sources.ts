@@ -36,35 +36,69 @@ export interface NotImported {
  * lacks the columns is left out instead, with why, while another file of the folder can be used:
  * one stray file does not block a night's exports.
  */
-export async function openSources(inputs: string[], mapping: Mapping, found: ReadonlySet<string> = new Set()): Promise<{ sources: PlannedSource[]; notImported: NotImported[] }> {
+type Left = { file: string; issues: ConfigIssue[]; error?: unknown };
+
+/** The mapping's columns that must be told apart in a header, lower case. */
+function usedColumns(mapping: Mapping): Set<string> {
+  const columns = [
+    ...mapping.match.keys.map((k) => k.column),
+    ...mapping.fields.map((f) => f.column),
+    ...(mapping.match.dateColumn ? [mapping.match.dateColumn] : []),
+  ];
+  return new Set(columns.map((c) => c.trim().toLowerCase()));
+}
+
+/** Opens one input and plans its columns; a file found in a folder that cannot be used is left, with why. */
+async function openOne(
+  file: string,
+  mapping: Mapping,
+  found: ReadonlySet<string>,
+  issues: ConfigIssue[],
+  left: Left[],
+  first: boolean,
+): Promise<PlannedSource | undefined> {
+  let source: RowSource;
+  try {
+    source = await openRows(file, mapping.input);
+  } catch (e) {
+    if (!found.has(file) || !(e instanceof EtError) || e.code === 'E_INTERNAL') throw e;
+    left.push({ file, issues: [], error: e });
+    return undefined;
+  }
+  const used = usedColumns(mapping);
+  const dupes = duplicateHeaders(source.header).filter((d) => used.has(d.toLowerCase()));
+  if (dupes.length > 0) {
+    const names = dupes.map((d) => JSON.stringify(d)).join(', ');
+    issues.push({
+      path: '',
+      message: `${file}: the header has more than one column named ${names}, which the mapping uses; rename them so each column can be told apart`,
+    });
+  }
+  const planned = planColumns(mapping, source.header, file);
+  if (!planned.ok) {
+    if (found.has(file)) left.push({ file, issues: planned.error });
+    else issues.push(...planned.error);
+    await source.close();
+    return undefined;
+  }
+  // only the first input stays open: the others are opened again in their turn
+  if (!first) await source.close();
+  return plannedSource(source, planned.value, mapping, first ? source : undefined);
+}
+
+export async function openSources(
+  inputs: string[],
+  mapping: Mapping,
+  found: ReadonlySet<string> = new Set(),
+): Promise<{ sources: PlannedSource[]; notImported: NotImported[] }> {
   const opened: PlannedSource[] = [];
   const issues: ConfigIssue[] = [];
-  const left: { file: string; issues: ConfigIssue[]; error?: unknown }[] = [];
+  const left: Left[] = [];
   const closeAll = () => Promise.all(opened.map((o) => o.close()));
   try {
     for (const file of inputs) {
-      let source: RowSource;
-      try {
-        source = await openRows(file, mapping.input);
-      } catch (e) {
-        if (!found.has(file) || !(e instanceof EtError) || e.code === 'E_INTERNAL') throw e;
-        left.push({ file, issues: [], error: e });
-        continue;
-      }
-      const used = new Set([...mapping.match.keys.map((k) => k.column), ...mapping.fields.map((f) => f.column), ...(mapping.match.dateColumn ? [mapping.match.dateColumn] : [])].map((c) => c.trim().toLowerCase()));
-      const dupes = duplicateHeaders(source.header).filter((d) => used.has(d.toLowerCase()));
-      if (dupes.length > 0) issues.push({ path: '', message: `${file}: the header has more than one column named ${dupes.map((d) => JSON.stringify(d)).join(', ')}, which the mapping uses; rename them so each column can be told apart` });
-      const planned = planColumns(mapping, source.header, file);
-      if (!planned.ok) {
-        if (found.has(file)) left.push({ file, issues: planned.error });
-        else issues.push(...planned.error);
-        await source.close();
-        continue;
-      }
-      // only the first input stays open: the others are opened again in their turn
-      const keep = opened.length === 0;
-      if (!keep) await source.close();
-      opened.push(plannedSource(source, planned.value, mapping, keep ? source : undefined));
+      const planned = await openOne(file, mapping, found, issues, left, opened.length === 0);
+      if (planned) opened.push(planned);
     }
   } catch (err) {
     await closeAll();
@@ -80,7 +114,11 @@ export async function openSources(inputs: string[], mapping: Mapping, found: Rea
     await closeAll();
     throw new ConfigError(mapping.file, issues);
   }
-  const notImported = opened.length === 0 ? [] : left.map((l) => ({ file: l.file, reason: l.error !== undefined ? errorMessage(l.error) : l.issues.map((i) => i.message).join('; '), note: l.error === undefined && formatOf(l.file)?.mayBeNote?.(l.file) === true }));
+  const reason = (l: Left) => (l.error !== undefined ? errorMessage(l.error) : l.issues.map((i) => i.message).join('; '));
+  const notImported =
+    opened.length === 0
+      ? []
+      : left.map((l) => ({ file: l.file, reason: reason(l), note: l.error === undefined && formatOf(l.file)?.mayBeNote?.(l.file) === true }));
   return { sources: opened, notImported };
 }
 

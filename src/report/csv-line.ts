@@ -11,7 +11,6 @@ export function csvLine(fields: readonly (string | number | undefined | null)[])
   return `${out}\r\n`;
 }
 
-
 function csvField(v: string | number | undefined | null): string {
   if (v === undefined || v === null) return '';
   // a number is written as a number: nothing to quote, nothing a spreadsheet would run

@@ -35,7 +35,10 @@ export class ReportDigest {
     const code = r.errorCode ?? 'none';
     const id = `${r.status} ${code}`;
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = { code, status: r.status, count: 0, rows: [] }));
+    if (!g) {
+      g = { code, status: r.status, count: 0, rows: [] };
+      this.groups.set(id, g);
+    }
     g.count++;
     if (g.rows.length < EXAMPLES_PER_CODE) g.rows.push({ file: r.file, row: r.row, key: r.key, message: r.errorMessage ?? '' });
   }

@@ -18,7 +18,17 @@ export interface ReportPage {
   files: string[];
 }
 
-const COLORS: Record<string, string> = { updated: '#2e7d32', unchanged: '#607d8b', would_update: '#1565c0', skipped: '#9e9e9e', valid: '#2e7d32', unmatched: '#ef6c00', ambiguous: '#8e24aa', invalid: '#c62828', failed: '#b71c1c' };
+const COLORS: Record<string, string> = {
+  updated: '#2e7d32',
+  unchanged: '#607d8b',
+  would_update: '#1565c0',
+  skipped: '#9e9e9e',
+  valid: '#2e7d32',
+  unmatched: '#ef6c00',
+  ambiguous: '#8e24aa',
+  invalid: '#c62828',
+  failed: '#b71c1c',
+};
 
 /** Text from the input or the API, made safe for HTML: every such text goes through here. */
 export function esc(v: unknown): string {
@@ -44,7 +54,13 @@ export function renderReport(p: ReportPage): string {
 <p>exit code <b id="exit-code">${p.exitCode}</b> · started ${esc(p.startedAt)} · ${(p.durationMs / 1000).toFixed(1)} s · <span id="rate">${rate}</span> rows/s</p></header>
 <main>
 <section><h2>Inputs</h2><table><tr><th>file</th><th>rows read</th></tr>${p.inputs.map((i) => `<tr><td>${esc(i.file)}</td><td class="n">${i.rowsRead}</td></tr>`).join('')}</table>
-${p.requests ? `<p class="muted">API requests: ${Object.entries(p.requests).map(([k, v]) => `${esc(k)} <b data-request="${esc(k)}">${v}</b>`).join(' · ')}</p>` : ''}</section>
+${
+  p.requests
+    ? `<p class="muted">API requests: ${Object.entries(p.requests)
+        .map(([k, v]) => `${esc(k)} <b data-request="${esc(k)}">${v}</b>`)
+        .join(' · ')}</p>`
+    : ''
+}</section>
 <section><h2>Rows by status</h2>${statusChart(p.counts)}</section>
 <section><h2>Problems</h2>${problems(p.errors)}</section>
 <section><h2>Changes</h2>${changes(p)}</section>
@@ -56,7 +72,8 @@ ${p.requests ? `<p class="muted">API requests: ${Object.entries(p.requests).map(
 function statusChart(counts: Counts): string {
   const max = Math.max(1, ...STATUSES.map((s) => counts[s]));
   const rows = STATUSES.filter((s) => counts[s] > 0).map(
-    (s) => `<div class="bar-row"><span class="label">${s}${OK_STATUSES.has(s) ? '' : ' ⚠'}</span><span class="bar" style="width:${((counts[s] / max) * 100).toFixed(1)}%;background:${COLORS[s]}"></span><span class="n" data-status="${s}">${counts[s]}</span></div>`,
+    (s) =>
+      `<div class="bar-row"><span class="label">${s}${OK_STATUSES.has(s) ? '' : ' ⚠'}</span><span class="bar" style="width:${((counts[s] / max) * 100).toFixed(1)}%;background:${COLORS[s]}"></span><span class="n" data-status="${s}">${counts[s]}</span></div>`,
   );
   return `<div class="chart">${rows.join('')}<div class="bar-row total"><span class="label">total</span><span></span><span class="n" data-status="total">${counts.total}</span></div></div>`;
 }
@@ -65,7 +82,9 @@ function problems(groups: ErrorGroup[]): string {
   if (groups.length === 0) return '<p class="muted">No row ended badly.</p>';
   return groups
     .map(
-      (g) => `<details open><summary><b>${esc(g.code)}</b> (${esc(g.status)}): <span data-code="${esc(g.code)}">${g.count}</span> row${g.count === 1 ? '' : 's'}</summary>
+      (
+        g,
+      ) => `<details open><summary><b>${esc(g.code)}</b> (${esc(g.status)}): <span data-code="${esc(g.code)}">${g.count}</span> row${g.count === 1 ? '' : 's'}</summary>
 <table><tr><th>file</th><th>row</th><th>key</th><th>message</th></tr>${g.rows.map((r) => `<tr><td>${esc(r.file)}</td><td class="n">${r.row}</td><td>${esc(r.key)}</td><td>${esc(r.message)}</td></tr>`).join('')}</table>${g.count > g.rows.length ? `<p class="muted">…and ${g.count - g.rows.length} more in failed.csv</p>` : ''}</details>`,
     )
     .join('\n');
@@ -74,7 +93,10 @@ function problems(groups: ErrorGroup[]): string {
 function changes(p: ReportPage): string {
   if (p.changeCount === 0) return '<p class="muted">No change.</p>';
   const head = `<p><span id="change-count">${p.changeCount}</span> field change${p.changeCount === 1 ? '' : 's'}${p.changeCount > p.changes.length ? `; the first ${p.changes.length} below, all in changes.csv` : ''}.</p>`;
-  const rows = p.changes.map((c) => `<tr><td>${esc(c.file)}</td><td class="n">${c.row}</td><td>${esc(c.key)}</td><td>${esc(c.sessionId)}</td><td>${esc(c.field)}</td><td><code>${esc(c.before)}</code></td><td><code>${esc(c.after)}</code></td></tr>`);
+  const rows = p.changes.map(
+    (c) =>
+      `<tr><td>${esc(c.file)}</td><td class="n">${c.row}</td><td>${esc(c.key)}</td><td>${esc(c.sessionId)}</td><td>${esc(c.field)}</td><td><code>${esc(c.before)}</code></td><td><code>${esc(c.after)}</code></td></tr>`,
+  );
   return `${head}<table><tr><th>file</th><th>row</th><th>key</th><th>session</th><th>field</th><th>before</th><th>after</th></tr>${rows.join('')}</table>`;
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WriteError, type ErrorCode } from '../errors.js';
+import { WriteError } from '../errors.js';
 import type { Cell } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import { scrub, scrubValue } from '../redact.js';
@@ -8,7 +8,7 @@ import { csvLine } from './csv-line.js';
 import { LineFile } from './line-file.js';
 import { ReportDigest } from './digest.js';
 import { renderReport, type ReportPage } from './html.js';
-import { CHANGE_COLUMNS, OK_STATUSES, RESULT_COLUMNS, emptyCounts, type Counts, type FieldChange, type RowResult, type Status } from '../row-result.js';
+import { CHANGE_COLUMNS, OK_STATUSES, RESULT_COLUMNS, emptyCounts, type Counts, type FieldChange, type RowResult } from '../row-result.js';
 
 /** Added to each row of failed.csv; ignored by the mapping when the file is fed back in. */
 export const ERROR_COLUMN = 'et_import_error';

@@ -18,7 +18,6 @@ export interface RunState {
   read: ReadOutcome;
 }
 
-
 /**
  * Moves a finished input to `<dir>/<YYYY-MM-DD>/`, adding `-2`, `-3`... before the extension
  * rather than overwriting an earlier delivery of the same name. Returns where it went, or
@@ -118,4 +117,3 @@ export interface Archived {
   moved: { file: string; to: string }[];
   kept: { file: string; reason: string }[];
 }
-

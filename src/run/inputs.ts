@@ -119,7 +119,10 @@ function globToRegExp(pattern: string): RegExp {
       const end = pattern.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -132,7 +135,8 @@ export function findInputs(inputs: string[], settleMs: number, started: Date, lo
   const expanded = expandInputs(inputs, settleMs, started.getTime());
   for (const n of expanded.notReady) logger.warn(n, 'not ready: the file changed moments ago and may still be arriving; left for a later run (--settle)');
   for (const p of expanded.passedOver) logger.info(p, 'passed over: not an export');
-  for (const file of expanded.futureTime) logger.warn({ file }, 'the file was modified "in the future" (a clock is wrong): imported now rather than waiting for it to settle');
+  for (const file of expanded.futureTime)
+    logger.warn({ file }, 'the file was modified "in the future" (a clock is wrong): imported now rather than waiting for it to settle');
   if (expanded.files.length === 0) logger.warn({ inputs }, 'no export to import');
   return expanded;
 }

@@ -5,7 +5,7 @@ import type { Connection } from '../api/connection.js';
 import { EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseWindow } from '../pipeline/index-build.js';
-import { ERROR_STATUSES, type StopControl, type StopRules } from './stop-control.js';
+import { ERROR_STATUSES, type MaxErrors, type StopControl, type StopRules } from './stop-control.js';
 import { OPTION_TABLE, UNITS, camel, optionSpec, type OptionName, type OptionValues, type Origin } from './option-table.js';
 import type { ProgressView } from './progress.js';
 
@@ -35,11 +35,6 @@ export interface RunOptions extends Omit<OptionValues, 'input' | 'mapping' | 'sh
   progressView?: ProgressView;
   /** Where each option that is not a default came from, for summary.json. */
   optionSources?: Record<string, Origin>;
-}
-
-export interface MaxErrors {
-  count?: number;
-  percent?: number;
 }
 
 /** The options a run actually uses: checked, defaulted, in internal units (ms, bytes), paths absolute. */
@@ -96,7 +91,10 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
   // Every shard reads every file: a shard that archived a file would take it from the shards still
   // reading it, and from those not started yet. Refused before anything is read.
   if (shard && o.archive !== undefined && !dryRun && mode === 'run') {
-    throw new EtError('E_USAGE', `--archive cannot be used with --shard ${shard.index}/${shard.count} (or JOB_COMPLETION_INDEX): every shard reads every file, and a file archived by one shard would be lost to the others; run the shards without --archive, and move the files once every shard has exited 0`);
+    throw new EtError(
+      'E_USAGE',
+      `--archive cannot be used with --shard ${shard.index}/${shard.count} (or JOB_COMPLETION_INDEX): every shard reads every file, and a file archived by one shard would be lost to the others; run the shards without --archive, and move the files once every shard has exited 0`,
+    );
   }
   const n = (name: OptionName) => numberOption(name, (o as unknown as Record<string, unknown>)[camel(name)]);
   const maxErrorsStatuses = parseErrorStatuses(o.maxErrorsStatuses);
@@ -130,7 +128,14 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     indexMax: n('index-max'),
     indexFreshMs: n('index-fresh'),
   };
-  return { ...resolved, used: usedValues(o, { maxErrors: o.maxErrors === undefined ? null : String(o.maxErrors), maxErrorsStatuses: [...maxErrorsStatuses], shard: shard ? `${shard.index}/${shard.count}` : null }) };
+  return {
+    ...resolved,
+    used: usedValues(o, {
+      maxErrors: o.maxErrors === undefined ? null : String(o.maxErrors),
+      maxErrorsStatuses: [...maxErrorsStatuses],
+      shard: shard ? `${shard.index}/${shard.count}` : null,
+    }),
+  };
 }
 
 type Dirs = Pick<ResolvedOptions, 'reportDir' | 'stateDir' | 'resumeDir' | 'resumeOwnState'>;
@@ -178,7 +183,8 @@ function numberOption(name: OptionName, given: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new EtError('E_USAGE', `--${name} must be a number, ${got}`);
   if (check === 'positive' && v <= 0) throw new EtError('E_USAGE', `--${name} must be a number above 0, ${got}`);
   if (check === 'atLeastZero' && v < 0) throw new EtError('E_USAGE', `--${name} must be 0 or more, ${got}`);
-  if (typeof check === 'object' && (!Number.isInteger(v) || v < check.whole)) throw new EtError('E_USAGE', `--${name} must be a whole number of at least ${check.whole}, ${got}`);
+  if (typeof check === 'object' && (!Number.isInteger(v) || v < check.whole))
+    throw new EtError('E_USAGE', `--${name} must be a whole number of at least ${check.whole}, ${got}`);
   return unit ? Math.round(v * unit.factor) : v;
 }
 
@@ -188,7 +194,8 @@ function checkLookup(v: string): 'search' | 'index' {
 }
 
 function checkShard(s: { index: number; count: number }): { index: number; count: number } {
-  if (!Number.isInteger(s.index) || !Number.isInteger(s.count) || s.count < 1 || s.index < 1 || s.index > s.count) throw new EtError('E_USAGE', `--shard must be i/n with 1 <= i <= n, got ${s.index}/${s.count}`);
+  if (!Number.isInteger(s.index) || !Number.isInteger(s.count) || s.count < 1 || s.index < 1 || s.index > s.count)
+    throw new EtError('E_USAGE', `--shard must be i/n with 1 <= i <= n, got ${s.index}/${s.count}`);
   return s;
 }
 
@@ -202,9 +209,16 @@ export function parseShard(text: string): { index: number; count: number } {
 /** `--max-errors-statuses failed,invalid`: which of the statuses that do not end well --max-errors counts. */
 export function parseErrorStatuses(v: string[] | string | undefined): ReadonlySet<string> {
   if (v === undefined) return ERROR_STATUSES;
-  const list = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const list = (Array.isArray(v) ? v : [v])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const wrong = list.filter((s) => !ERROR_STATUSES.has(s));
-  if (list.length === 0 || wrong.length > 0) throw new EtError('E_USAGE', `--max-errors-statuses takes statuses from ${[...ERROR_STATUSES].join(', ')}, got ${JSON.stringify(Array.isArray(v) ? v.join(',') : v)}`);
+  if (list.length === 0 || wrong.length > 0)
+    throw new EtError(
+      'E_USAGE',
+      `--max-errors-statuses takes statuses from ${[...ERROR_STATUSES].join(', ')}, got ${JSON.stringify(Array.isArray(v) ? v.join(',') : v)}`,
+    );
   return new Set(list);
 }
 
@@ -222,7 +236,10 @@ export function parseMaxErrors(v: string | number | undefined): MaxErrors | unde
 }
 
 function defaultReportDir(started: Date): string {
-  const stamp = started.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const stamp = started
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   let dir = join('reports', stamp);
   for (let i = 2; existsSync(dir); i++) dir = join('reports', `${stamp}-${i}`);
   return dir;

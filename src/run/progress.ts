@@ -65,13 +65,23 @@ export class Progress {
     const percent = this.total ? Math.min(100, Math.round((done / this.total) * 1000) / 10) : this.total === 0 ? 100 : null;
     const etaSeconds = this.total !== null && overall > 0 ? Math.max(0, Math.round((this.total - done) / overall)) : null;
     const notWell = STATUSES.filter((s) => !OK_STATUSES.has(s)).reduce((n, s) => n + counts[s], 0);
-    return { rows: done, total: this.total, percent, rowsPerSec: { interval: round(interval), overall: round(overall) }, etaSeconds, notWell, skipped: counts.skipped, counts: { ...counts } };
+    return {
+      rows: done,
+      total: this.total,
+      percent,
+      rowsPerSec: { interval: round(interval), overall: round(overall) },
+      etaSeconds,
+      notWell,
+      skipped: counts.skipped,
+      counts: { ...counts },
+    };
   }
 
   private tick(): void {
     const s = this.state();
     if (this.view) this.view.update(s);
-    else this.logger.info({ rows: s.rows, total: s.total, percent: s.percent, rowsPerSec: s.rowsPerSec, etaSeconds: s.etaSeconds, counts: s.counts }, 'progress');
+    else
+      this.logger.info({ rows: s.rows, total: s.total, percent: s.percent, rowsPerSec: s.rowsPerSec, etaSeconds: s.etaSeconds, counts: s.counts }, 'progress');
   }
 
   stop(): void {

@@ -50,7 +50,19 @@ export class Recorder implements RowSink {
     if (this.closed) return undefined;
     try {
       this.appendJournal(result, at);
-      if (this.debug) this.logger.debug({ file: result.file, row: result.row, key: result.key, status: result.status, sessionId: result.sessionId, changed: result.changed, error: result.errorMessage }, 'row done');
+      if (this.debug)
+        this.logger.debug(
+          {
+            file: result.file,
+            row: result.row,
+            key: result.key,
+            status: result.status,
+            sessionId: result.sessionId,
+            changed: result.changed,
+            error: result.errorMessage,
+          },
+          'row done',
+        );
       const wait = this.report.record(result, at.header, at.row.cells);
       if (!OK_STATUSES.has(result.status)) this.notWell.set(result.file, (this.notWell.get(result.file) ?? 0) + 1);
       if (result.fatal) this.stop.fatal(result.errorMessage ?? 'a fatal error');

@@ -21,7 +21,7 @@ import { ReportWriter } from '../report/writer.js';
 import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
 import { StateLock } from '../state/lock.js';
 import { archiveDone, changedDuringRun } from './archive.js';
-import { findInputs } from './inputs.js';
+import { type ExpandedInputs, findInputs } from './inputs.js';
 import { clientOptions, resolveRunOptions, stopRules, type ResolvedOptions, type RunOptions } from './options.js';
 import { Progress } from './progress.js';
 import { Recorder } from './recorder.js';
@@ -53,15 +53,67 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   const resume = loadResume(o, logger);
   const found = findInputs(o.inputs, o.settleMs, started, logger);
   await using held = new Lifetimes();
+  const run = await openRun(o, input.signal, mapping, found, logger, held);
+  logStart(logger, o, resume);
+  // A refused login or an unreachable API stops the run here, before any row is touched.
+  // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
+  if (!resume && run.client) await firstLogin(run.client, run.stop);
+  const lookup = o.lookup ?? mapping.match.lookup;
+  const index = run.client && lookup === 'index' ? await indexSource(o, mapping, run, resume !== undefined) : undefined;
+  const read = await readEveryRow(o, input, mapping, run, resume, index);
+  const changed = changedDuringRun(run.sources, read, logger);
+  const archived = archiveDone(o, { ...run, read }, started, changed);
+  run.recorder.close();
+  await run.report.close();
+  const summary = await finishRun(o, {
+    ...run,
+    started,
+    read,
+    duplicatesPolicy: mapping.match.duplicates,
+    notReady: found.notReady,
+    passedOver: found.passedOver,
+    archived,
+    changed,
+    index: index?.current(),
+    lookup,
+    optionSources: input.optionSources ?? {},
+    out: input.out ?? process.stderr,
+  });
+  return { exitCode: summary.exitCode, counts: summary.counts, reportDir: o.reportDir, stateDir: o.stateDir, summary };
+}
+
+/** What a run holds open while its rows are read; each is closed by `held` when the run ends. */
+interface OpenRun {
+  sources: PlannedSource[];
+  notImported: NotImported[];
+  stop: StopControl;
+  report: ReportWriter;
+  recorder: Recorder;
+  client: ApiClient | undefined;
+  logger: Logger;
+}
+
+async function openRun(
+  o: ResolvedOptions,
+  signal: AbortSignal | undefined,
+  mapping: Mapping,
+  found: ExpandedInputs,
+  logger: Logger,
+  held: Lifetimes,
+): Promise<OpenRun> {
   const { sources, notImported } = await openSources(found.files, mapping, found.found);
   held.defer(() => Promise.all(sources.map((s) => s.close())));
   logNotImported(notImported, logger);
   const stop = new StopControl(stopRules(o, logger));
   held.defer(() => stop.dispose());
-  stop.follow(input.signal);
+  stop.follow(signal);
   // one run per state directory, taken before the journal is touched
   if (o.mode === 'run') {
-    const lock = StateLock.acquire(o.stateDir, { staleMs: o.lockStaleMs, warn: (msg, holder) => logger.warn({ holder }, msg), onLost: (msg) => stop.fatal(msg) });
+    const lock = StateLock.acquire(o.stateDir, {
+      staleMs: o.lockStaleMs,
+      warn: (msg, holder) => logger.warn({ holder }, msg),
+      onLost: (msg) => stop.fatal(msg),
+    });
     held.defer(() => lock.release());
   }
   let recorder: Recorder | undefined;
@@ -72,23 +124,46 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
   recorder = new Recorder(report, journal, stop, logger, o.dryRun);
   const client = o.mode === 'validate' || !o.connection ? undefined : createClient(o.connection, clientOptions(o, stop, logger));
   held.defer(() => client?.close());
-  logStart(logger, o, resume);
-  // A refused login or an unreachable API stops the run here, before any row is touched.
-  // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
-  if (!resume && client) await firstLogin(client, stop);
-  const lookup = o.lookup ?? mapping.match.lookup;
-  const index = client && lookup === 'index' ? await indexSource(o, mapping, sources, client, stop, logger, resume !== undefined) : undefined;
+  return { sources, notImported, stop, report, recorder, client, logger };
+}
+
+/** Reads every row, with a progress view; in a run, hands each to the row scheduler. */
+async function readEveryRow(
+  o: ResolvedOptions,
+  input: RunOptions,
+  mapping: Mapping,
+  run: OpenRun,
+  resume: ResumeIndex | undefined,
+  index: IndexSource | undefined,
+): Promise<ReadOutcome> {
+  const { sources, stop, report, recorder, client, logger } = run;
   const read = emptyOutcome();
-  const progress = new Progress(await estimateTotal(sources, mapping), () => ({ done: report.counts.total + read.notInShard, counts: report.counts }), logger, o.progressEveryMs, input.progressView);
+  const total = await estimateTotal(sources, mapping);
+  const progress = new Progress(
+    total,
+    () => ({ done: report.counts.total + read.notInShard, counts: report.counts }),
+    logger,
+    o.progressEveryMs,
+    input.progressView,
+  );
   const rows = client && scheduler(o, mapping, client, stop, recorder, logger, resume !== undefined, index);
-  await readSafely({ sources, mapping, rows, sink: recorder, stop, resume, logger, concurrency: o.concurrency, lookAhead: index ? FRESH_LOOK_AHEAD + o.concurrency * 2 : undefined, settle: (inflight) => settle(inflight, stop, logger), shard: o.shard }, progress, read);
-  const end = { sources, recorder, stop, logger, read };
-  const changed = changedDuringRun(sources, read, logger);
-  const archived = archiveDone(o, end, started, changed);
-  recorder.close();
-  await report.close();
-  const summary = await finishRun(o, { started, report, stop, read, client, logger, sources, duplicatesPolicy: mapping.match.duplicates, notReady: found.notReady, passedOver: found.passedOver, notImported, archived, changed, index: index?.current(), lookup, optionSources: input.optionSources ?? {}, out: input.out ?? process.stderr });
-  return { exitCode: summary.exitCode, counts: summary.counts, reportDir: o.reportDir, stateDir: o.stateDir, summary };
+  const lookAhead = index ? FRESH_LOOK_AHEAD + o.concurrency * 2 : undefined;
+  const settleRows = (inflight: Set<Promise<void>>) => settle(inflight, stop, logger);
+  const ctx: ReadContext = {
+    sources,
+    mapping,
+    rows,
+    sink: recorder,
+    stop,
+    resume,
+    logger,
+    concurrency: o.concurrency,
+    lookAhead,
+    settle: settleRows,
+    shard: o.shard,
+  };
+  await readSafely(ctx, progress, read);
+  return read;
 }
 
 function loadResume(o: ResolvedOptions, logger: Logger): ResumeIndex | undefined {
@@ -118,16 +193,47 @@ async function firstLogin(client: ApiClient, stop: StopControl): Promise<void> {
  * Index mode's index: listed now, or, for a resumed run, when its first row needs the API
  * (resuming a finished run sends nothing).
  */
-async function indexSource(o: ResolvedOptions, mapping: Mapping, sources: PlannedSource[], client: ApiClient, stop: StopControl, logger: Logger, resumed: boolean): Promise<IndexSource> {
+async function indexSource(o: ResolvedOptions, mapping: Mapping, run: OpenRun, resumed: boolean): Promise<IndexSource> {
+  const { sources, stop, logger } = run;
+  const client = run.client!;
   if (!o.window && !mapping.match.dateColumn) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');
   let index: SessionIndex | undefined;
-  const list = async () => (index = await indexForRun(client, mapping, sources, { window: o.window, pageSize: o.pageSize, concurrency: o.concurrency, maxSessions: o.indexMax, logger }, stop));
+  const list = async () =>
+    (index = await indexForRun(
+      client,
+      mapping,
+      sources,
+      { window: o.window, pageSize: o.pageSize, concurrency: o.concurrency, maxSessions: o.indexMax, logger },
+      stop,
+    ));
   if (!resumed) await list();
   return { current: () => index, ...(resumed && { later: list }) };
 }
 
-function scheduler(o: ResolvedOptions, mapping: Mapping, client: ApiClient, stop: StopControl, sink: Recorder, logger: Logger, resumed: boolean, index: IndexSource | undefined): RowScheduler {
-  return new RowScheduler({ mapping, client, stop, sink, logger, dryRun: o.dryRun, concurrency: o.concurrency, resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates }, maxBodyBytes: o.maxBodyBytes, resumed, index, freshMs: o.indexFreshMs });
+function scheduler(
+  o: ResolvedOptions,
+  mapping: Mapping,
+  client: ApiClient,
+  stop: StopControl,
+  sink: Recorder,
+  logger: Logger,
+  resumed: boolean,
+  index: IndexSource | undefined,
+): RowScheduler {
+  return new RowScheduler({
+    mapping,
+    client,
+    stop,
+    sink,
+    logger,
+    dryRun: o.dryRun,
+    concurrency: o.concurrency,
+    resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },
+    maxBodyBytes: o.maxBodyBytes,
+    resumed,
+    index,
+    freshMs: o.indexFreshMs,
+  });
 }
 
 /** Reads and processes every row. A bug that escapes the pipeline stops the run as fatal, with the report written. */
@@ -159,7 +265,8 @@ async function settle(inflight: Set<Promise<void>>, stop: StopControl, logger: L
   if (inflight.size === 0) return;
   const cancelled = stop.cancelSignal.aborted ? Promise.resolve() : once(stop.cancelSignal, 'abort');
   const done = await Promise.race([Promise.all(inflight).then(() => true), cancelled.then(() => delay(GRACE_MS, false, { ref: false }))]);
-  if (!done && inflight.size > 0) logger.warn({ inFlight: inflight.size }, 'rows still in flight after their requests were cancelled: leaving them to --resume');
+  if (!done && inflight.size > 0)
+    logger.warn({ inFlight: inflight.size }, 'rows still in flight after their requests were cancelled: leaving them to --resume');
 }
 
 function logNotImported(notImported: NotImported[], logger: Logger): void {
@@ -172,7 +279,16 @@ function logNotImported(notImported: NotImported[], logger: Logger): void {
 function logStart(logger: Logger, o: ResolvedOptions, resume: ResumeIndex | undefined): void {
   const validate = o.mode === 'validate';
   logger.info(
-    { mode: o.mode, inputs: o.inputs, reportDir: o.reportDir, stateDir: validate ? undefined : o.stateDir, dryRun: o.dryRun, concurrency: o.concurrency, resume: resume ? { finishedRows: resume.entries, tornLines: resume.tornLines } : undefined, url: o.connection && displayUrl(o.connection.baseUrl) },
+    {
+      mode: o.mode,
+      inputs: o.inputs,
+      reportDir: o.reportDir,
+      stateDir: validate ? undefined : o.stateDir,
+      dryRun: o.dryRun,
+      concurrency: o.concurrency,
+      resume: resume ? { finishedRows: resume.entries, tornLines: resume.tornLines } : undefined,
+      url: o.connection && displayUrl(o.connection.baseUrl),
+    },
     validate ? 'validation started' : 'import started',
   );
 }

@@ -4,7 +4,12 @@ import type { Counts, Status } from '../row-result.js';
 
 /** What `--max-errors` counts by default: every row that did not end well. */
 export const ERROR_STATUSES: ReadonlySet<string> = new Set(['unmatched', 'ambiguous', 'invalid', 'failed']);
-import type { MaxErrors } from './options.js';
+
+/** `--max-errors`: a count of rows, or a percentage of the rows so far. */
+export interface MaxErrors {
+  count?: number;
+  percent?: number;
+}
 
 /** How a run stopped early, if it did. `fatal` wins over `interrupted`, which wins over `aborted`. */
 export interface StopOutcome {
@@ -71,7 +76,10 @@ export class StopControl {
     this.state.interrupted = true;
     this.rules.logger.warn('stop requested: finishing rows in flight, then writing the report');
     this.stop.abort();
-    this.timer = setTimeout(() => this.cancelNow('the stop timeout ran out: cancelling requests still open (--resume does their rows)'), this.rules.stopTimeoutMs);
+    this.timer = setTimeout(
+      () => this.cancelNow('the stop timeout ran out: cancelling requests still open (--resume does their rows)'),
+      this.rules.stopTimeoutMs,
+    );
     this.timer.unref();
   }
 
@@ -105,10 +113,16 @@ export class StopControl {
       for (const s of counted) errors += counts[s as Status] ?? 0;
       const { total } = counts;
       const m = this.rules.maxErrors;
-      if (m && !this.stopping && ((m.count !== undefined && errors >= m.count) || (m.percent !== undefined && total >= 100 && (errors / total) * 100 >= m.percent))) {
+      if (
+        m &&
+        !this.stopping &&
+        ((m.count !== undefined && errors >= m.count) || (m.percent !== undefined && total >= 100 && (errors / total) * 100 >= m.percent))
+      ) {
         const by = [...counted].filter((s) => (counts[s as Status] ?? 0) > 0);
         this.rules.logger.error({ errors, rows: total, last: lastMessage }, 'error threshold reached: stopping');
-        this.abort(`--max-errors reached: ${errors} of ${total} rows ${by.length === 1 && by[0] === 'failed' ? 'failed' : `did not end well (${by.map((s) => `${counts[s as Status]} ${s}`).join(', ')})`}`);
+        this.abort(
+          `--max-errors reached: ${errors} of ${total} rows ${by.length === 1 && by[0] === 'failed' ? 'failed' : `did not end well (${by.map((s) => `${counts[s as Status]} ${s}`).join(', ')})`}`,
+        );
       }
     }
     if (status === 'failed') {

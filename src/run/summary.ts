@@ -166,7 +166,15 @@ export function buildSummary(o: ResolvedOptions, f: Finished, displayUrl: (u: st
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     notInShard: f.read.notInShard,
     lookup: f.lookup,
-    index: f.index ? { windows: f.index.windows, pages: f.index.pages, sessionsIndexed: f.index.sessions, fallbackSearches: f.index.fallbackSearches, pagesReadAgain: f.index.pagesReadAgain } : null,
+    index: f.index
+      ? {
+          windows: f.index.windows,
+          pages: f.index.pages,
+          sessionsIndexed: f.index.sessions,
+          fallbackSearches: f.index.fallbackSearches,
+          pagesReadAgain: f.index.pagesReadAgain,
+        }
+      : null,
   };
 }
 
@@ -183,12 +191,27 @@ export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summar
   let htmlAt: string | undefined;
   try {
     const verdict = VERDICTS[exitCode] ?? 'finished';
-    htmlAt = await f.report.writeHtml({ verdict, exitCode, mode: o.mode, dryRun: o.dryRun, inputs: summary.inputs, startedAt: summary.startedAt, durationMs: summary.durationMs, counts, requests: summary.requests ? { ...summary.requests } : null });
+    htmlAt = await f.report.writeHtml({
+      verdict,
+      exitCode,
+      mode: o.mode,
+      dryRun: o.dryRun,
+      inputs: summary.inputs,
+      startedAt: summary.startedAt,
+      durationMs: summary.durationMs,
+      counts,
+      requests: summary.requests ? { ...summary.requests } : null,
+    });
   } catch (e) {
     f.logger.error({ err: errorMessage(e) }, 'report.html cannot be written');
   }
-  if (counts.total === 0 && exitCode === EXIT.OK && f.sources.length > 0) f.logger.warn({ inputs: o.inputs }, 'the input has a header but no data rows: nothing to do');
-  if (f.read.duplicates.rows > 0) f.logger.warn({ duplicates: f.read.duplicates }, `${f.read.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${f.duplicatesPolicy})`);
+  if (counts.total === 0 && exitCode === EXIT.OK && f.sources.length > 0)
+    f.logger.warn({ inputs: o.inputs }, 'the input has a header but no data rows: nothing to do');
+  if (f.read.duplicates.rows > 0)
+    f.logger.warn(
+      { duplicates: f.read.duplicates },
+      `${f.read.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${f.duplicatesPolicy})`,
+    );
   f.logger.info({ counts, exitCode }, o.mode === 'validate' ? 'validation finished' : 'import finished');
   // last on stderr: the table, where the report is, and report.html
   f.out.write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt, htmlAt));

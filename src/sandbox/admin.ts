@@ -1,9 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSessions, readBody, send } from './http.js';
-import type { Sandbox } from './server.js';
+import type { RequestRecord, SandboxStats } from './defaults.js';
+import type { SessionStore } from './store.js';
+
+/** What the admin endpoints reach of the sandbox. */
+export interface AdminTarget {
+  readonly store: SessionStore;
+  readonly stats: SandboxStats;
+  requests(): RequestRecord[];
+  resetStats(): void;
+  revokeTokens(): void;
+}
 
 /** Admin endpoints (no auth, under /admin): load and read sessions, read and clear what clients did. */
-export async function handleAdmin(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+export async function handleAdmin(sandbox: AdminTarget, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
   if (path === '/admin/sessions' && req.method === 'GET') return send(res, 200, sandbox.store.all());
   if (path === '/admin/sessions' && req.method === 'POST') {
     const raw = await readBody(req, 512 * 1024 * 1024);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Result } from '../errors.js';
-import type { SandboxStats, SandboxUser } from './server.js';
+import type { SandboxStats, SandboxUser } from './defaults.js';
 import type { SandboxSession } from './store.js';
 
 /** The sandbox's plumbing: seed parsing, JSON answers, bodies, and the seeded fault generator. */
@@ -15,17 +15,24 @@ export interface SandboxSeed {
 }
 
 export function parseSessions(doc: unknown): Result<SandboxSeed, string> {
-  const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { sessions?: unknown }).sessions) ? (doc as { sessions: unknown[] }).sessions : undefined;
+  const list = Array.isArray(doc)
+    ? doc
+    : typeof doc === 'object' && doc !== null && Array.isArray((doc as { sessions?: unknown }).sessions)
+      ? (doc as { sessions: unknown[] }).sessions
+      : undefined;
   if (!list) return { ok: false, error: 'expected a list of sessions or { "sessions": [...] }' };
   const sessions: SandboxSession[] = [];
   for (const [i, s] of list.entries()) {
-    if (typeof s !== 'object' || s === null || typeof (s as { id?: unknown }).id !== 'string' || !UUID.test((s as { id: string }).id)) return { ok: false, error: `sessions[${i}]: expected an object with a UUID "id"` };
+    if (typeof s !== 'object' || s === null || typeof (s as { id?: unknown }).id !== 'string' || !UUID.test((s as { id: string }).id))
+      return { ok: false, error: `sessions[${i}]: expected an object with a UUID "id"` };
     const m = (s as { metadata?: unknown }).metadata;
-    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) return { ok: false, error: `sessions[${i}].metadata: expected an object` };
+    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m)))
+      return { ok: false, error: `sessions[${i}].metadata: expected an object` };
     sessions.push({ ...(s as SandboxSession), metadata: (m as Record<string, unknown>) ?? {} });
   }
   const users = !Array.isArray(doc) && typeof doc === 'object' && doc !== null ? (doc as { users?: unknown }).users : undefined;
-  if (Array.isArray(users) && users.every((u) => typeof u?.username === 'string' && typeof u?.password === 'string')) return { ok: true, value: { sessions, users: users as SandboxUser[] } };
+  if (Array.isArray(users) && users.every((u) => typeof u?.username === 'string' && typeof u?.password === 'string'))
+    return { ok: true, value: { sessions, users: users as SandboxUser[] } };
   return { ok: true, value: { sessions } };
 }
 

@@ -4,62 +4,13 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
 import { emptyStats, mulberry32, readBody, routeName, safeEqual, send, sleep, UUID } from './http.js';
-import { SessionStore, newestFirst, toApiItem, type SandboxSession } from './store.js';
-import { DEFAULT_USER, type SandboxUser } from './defaults.js';
+import { searchSessions } from './search.js';
+import { SessionStore } from './store.js';
+import { DEFAULT_USER, type RequestRecord, type SandboxOptions, type SandboxStats, type SandboxUser } from './defaults.js';
 
 export { DEFAULT_USER, type SandboxUser };
+export type { RequestRecord, SandboxOptions, SandboxStats };
 
-export interface SandboxOptions {
-  sessions?: SandboxSession[];
-  users?: SandboxUser[];
-  /** Token lifetime in seconds (default 3600). */
-  tokenTtlSeconds?: number;
-  /** Largest page GET /sessions answers; a larger `limit` is capped, as the real API does (default 100). */
-  maxPageSize?: number;
-  /** Added before every API answer, ms (default 0). */
-  latencyMs?: number;
-  apiVersion?: string;
-  /** Requests kept for GET /admin/requests (default 10,000). */
-  requestLogSize?: number;
-  /** Fraction of API requests answered 500, 502 or 503 (default 0). */
-  failRate?: number;
-  /** Fraction of API requests whose connection is dropped without an answer (default 0). */
-  dropRate?: number;
-  /** Requests per second accepted; more are answered 429 with Retry-After (default: no cap). */
-  rateLimit?: number;
-  /** Seed of the random faults, so a bad night can be replayed (default 1). */
-  seed?: number;
-  /** Serve HTTPS with this key and certificate (PEM). */
-  tls?: { key: string | Buffer; cert: string | Buffer };
-  /**
-   * Called in-process after each PUT is applied, before its answer: a second writer that changes
-   * the session right after this one (for tests of what another client's writes survive).
-   */
-  afterWrite?: (id: string, metadata: Record<string, unknown>) => void;
-}
-
-export interface RequestRecord {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  status: number;
-  body?: unknown;
-}
-
-export interface SandboxStats {
-  requests: Record<string, number>;
-  putsPerSession: Record<string, number>;
-  logins: number;
-  overlappingWrites: number;
-  peakInFlight: number;
-}
-
-/**
- * A local stand-in for the Ender Turing API, following what the public reference says:
- * form login with expiring tokens, a loose `search_query` search with paging, PUT metadata that
- * replaces the keys it is given and keeps the others. Admin endpoints (no auth, under /admin)
- * load sessions and read them back, and count what clients did.
- */
 export class Sandbox {
   readonly store: SessionStore;
   readonly options: Required<Omit<SandboxOptions, 'sessions' | 'tls' | 'afterWrite'>>;
@@ -146,7 +97,7 @@ export class Sandbox {
   }
 
   private record(req: IncomingMessage, path: string, query: URLSearchParams, status: number, body?: unknown): void {
-    const key = `${req.method} ${routeName(path)} ${status || "dropped"}`;
+    const key = `${req.method} ${routeName(path)} ${status || 'dropped'}`;
     this.stats.requests[key] = (this.stats.requests[key] ?? 0) + 1;
     const rec: RequestRecord = { method: req.method ?? '', path, query: Object.fromEntries(query), status };
     if (body !== undefined) rec.body = body;
@@ -181,7 +132,7 @@ export class Sandbox {
         return reply(401, { detail: 'Could not validate credentials' });
       }
       if (route === '/sessions' && req.method === 'GET') {
-        const result = this.search(url.searchParams);
+        const result = searchSessions(this.store, url.searchParams, this.options.maxPageSize);
         return 'error' in result ? reply(422, { detail: result.error }) : reply(200, result);
       }
       const m = /^\/sessions\/([^/]+)\/metadata$/.exec(route);
@@ -230,7 +181,8 @@ export class Sandbox {
   private async login(req: IncomingMessage, reply: Reply): Promise<void> {
     const type = req.headers['content-type'] ?? '';
     const raw = await readBody(req);
-    if (!type.startsWith('application/x-www-form-urlencoded')) return reply(422, { detail: 'expected a form-encoded body (application/x-www-form-urlencoded)' });
+    if (!type.startsWith('application/x-www-form-urlencoded'))
+      return reply(422, { detail: 'expected a form-encoded body (application/x-www-form-urlencoded)' });
     const form = new URLSearchParams(raw.toString('utf8'));
     const user = this.options.users.find((u) => u.username === form.get('username') && safeEqual(u.password, form.get('password') ?? ''));
     if (!user) return reply(400, { detail: 'Incorrect email or password' });
@@ -295,55 +247,6 @@ export class Sandbox {
     }
     return true;
   }
-
-  private search(params: URLSearchParams): { total: number; items: Record<string, unknown>[] } | { error: string } {
-    const skip = params.has('skip') ? Number(params.get('skip')) : 0;
-    const asked = params.has('limit') ? Number(params.get('limit')) : 50;
-    if (!Number.isInteger(skip) || skip < 0) return { error: 'skip: expected a whole number of at least 0' };
-    if (!Number.isInteger(asked) || asked < 1) return { error: 'limit: expected a whole number of at least 1' };
-    // like the real API, a larger limit is capped, not refused: a page may be shorter than asked
-    const limit = Math.min(asked, this.options.maxPageSize);
-    let hits: SandboxSession[] | undefined;
-    let sorted = false;
-    // a date range alone is a range of the newest-first list: only the page is copied
-    let range: { list: SandboxSession[]; first: number; end: number } | undefined;
-    const filters = params.get('filters') ?? '';
-    for (const pair of filters === '' ? [] : filters.split('\u00b1')) {
-      const comma = pair.indexOf(',');
-      if (comma < 0) return { error: `filters: ${JSON.stringify(pair)} is not a name,value pair` };
-      const name = pair.slice(0, comma);
-      const value = pair.slice(comma + 1);
-      if (range) {
-        hits = range.list.slice(range.first, range.end);
-        sorted = true;
-        range = undefined;
-      }
-      if (name === 'search_query') {
-        const found = this.store.search(value);
-        hits = hits ? hits.filter((h) => found.includes(h)) : found;
-      } else if (name === 'types') {
-        const types = value.split(',');
-        hits = (hits ?? this.store.all()).filter((h) => types.includes(String(h.type)));
-      } else if (name === 'date_range') {
-        const m = /^(\d{4}-\d{2}-\d{2})?\|\|(\d{4}-\d{2}-\d{2})?$/.exec(value);
-        if (!m) return { error: `filters: date_range expects FROM||TO as YYYY-MM-DD, either end open, got ${JSON.stringify(value)}` };
-        const [from, to] = [m[1], m[2]];
-        if (hits) hits = hits.filter((h) => (from === undefined || String(h.start_time ?? '').slice(0, 10) >= from) && (to === undefined || String(h.start_time ?? '').slice(0, 10) <= to));
-        else range = this.store.startedBetween(from, to);
-      } else {
-        return { error: `filters: unknown filter ${JSON.stringify(name)}` };
-      }
-    }
-    const r = range as { list: SandboxSession[]; first: number; end: number } | undefined;
-    if (r) return { total: r.end - r.first, items: r.list.slice(r.first + skip, Math.min(r.end, r.first + skip + limit)).map(toApiItem) };
-    if (!hits) {
-      hits = this.store.newestFirst();
-      sorted = true;
-    }
-    if (!sorted) hits = [...hits].sort(newestFirst);
-    return { total: hits.length, items: hits.slice(skip, skip + limit).map(toApiItem) };
-  }
-
 }
 
 type Reply = (status: number, body: unknown, logged?: unknown) => void;

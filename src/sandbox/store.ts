@@ -52,7 +52,10 @@ export class SessionStore {
         if (seen.has(g)) continue;
         seen.add(g);
         let list = this.grams.get(g);
-        if (!list) this.grams.set(g, (list = []));
+        if (!list) {
+          list = [];
+          this.grams.set(g, list);
+        }
         list.push(this.indexed);
       }
     }

@@ -142,14 +142,22 @@ export class ResumeIndex {
       }
       // the last word on a row wins (a row failed, then updated on a later resume)
       let m = byFile.get(e.f);
-      if (!m) byFile.set(e.f, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        byFile.set(e.f, m);
+      }
       m.set(e.r, e);
     }
     let kept = 0;
     for (const [file, m] of byFile) {
       const done = [...m.values()].filter((e) => DONE.has(e.s as Status) || (dryRun && e.s === 'would_update')).sort((a, b) => a.r - b.r);
       kept += done.length;
-      this.files.set(file, { rows: Int32Array.from(done.map((e) => e.r)), hashes: done.map((e) => e.h), statuses: done.map((e) => e.s as Status), ids: done.map((e) => e.id) });
+      this.files.set(file, {
+        rows: Int32Array.from(done.map((e) => e.r)),
+        hashes: done.map((e) => e.h),
+        statuses: done.map((e) => e.s as Status),
+        ids: done.map((e) => e.id),
+      });
     }
     this.entries = kept;
     this.tornLines = torn;
@@ -175,7 +183,10 @@ export class ResumeIndex {
       }
     }
     if (!dryRun && entries.length > 0 && entries.every((e) => e.d === 1)) {
-      throw new EtError('E_USAGE', `${path} is a dry run's journal: nothing it lists was written, and its "unchanged" rows were judged against writes that never happened; run without --resume (rows already right come back unchanged, with no write)`);
+      throw new EtError(
+        'E_USAGE',
+        `${path} is a dry run's journal: nothing it lists was written, and its "unchanged" rows were judged against writes that never happened; run without --resume (rows already right come back unchanged, with no write)`,
+      );
     }
     return new ResumeIndex(entries, torn, dryRun);
   }

@@ -88,7 +88,12 @@ export class StateLock {
         const stale = staleness(seen.holder, seen.mtimeMs, options.staleMs, now());
         if (!stale) {
           const h = seen.holder;
-          throw new EtError('E_LOCKED', h ? `the state directory ${dir} is in use by another run: pid ${h.pid} on host ${h.host}, started ${h.startedAt} (lock file ${path}); wait for it, or remove the lock file if that run is gone` : `the state directory ${dir} is in use by another run (lock file ${path})`);
+          throw new EtError(
+            'E_LOCKED',
+            h
+              ? `the state directory ${dir} is in use by another run: pid ${h.pid} on host ${h.host}, started ${h.startedAt} (lock file ${path}); wait for it, or remove the lock file if that run is gone`
+              : `the state directory ${dir} is in use by another run (lock file ${path})`,
+          );
         }
         const claim = claimLock(dir, seen, now());
         if (!claim) {
@@ -205,7 +210,10 @@ function staleness(holder: LockHolder | undefined, mtimeMs: number, staleMs: num
   const quiet = quietMs > staleMs ? `not refreshed for ${minutes(quietMs)}, more than --lock-stale` : undefined;
   if (!holder) return quiet && `the lock file is not one et-import wrote, and ${quiet}`;
   if (holder.host === hostname()) {
-    if (holder.pid === process.pid) return holder.runId !== undefined && held.has(holder.runId) ? undefined : `pid ${holder.pid} is this process, and not one of its runs: a run before a restart`;
+    if (holder.pid === process.pid)
+      return holder.runId !== undefined && held.has(holder.runId)
+        ? undefined
+        : `pid ${holder.pid} is this process, and not one of its runs: a run before a restart`;
     if (!isAlive(holder.pid)) return `pid ${holder.pid} is no longer running on this host`;
     // a live pid that no longer refreshes the lock is another process that reuses the number
     return quiet && `pid ${holder.pid} has ${quiet}`;

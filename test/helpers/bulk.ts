@@ -8,7 +8,12 @@ export const bulkKey = (i: number) => `K-${String(i).padStart(6, '0')}`;
 
 /** `n` sessions keyed K-000000..., some holding a status list already. */
 export function bulkSessions(n: number): SandboxSession[] {
-  return Array.from({ length: n }, (_, i) => ({ id: bulkId(i), external_id: bulkKey(i), start_time: '2025-07-01T00:00:00Z', metadata: i % 4 === 0 ? { crm_statuses: ['Opened'] } : {} }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: bulkId(i),
+    external_id: bulkKey(i),
+    start_time: '2025-07-01T00:00:00Z',
+    metadata: i % 4 === 0 ? { crm_statuses: ['Opened'] } : {},
+  }));
 }
 
 /**
@@ -17,7 +22,10 @@ export function bulkSessions(n: number): SandboxSession[] {
  */
 export function bulkExport(rows: number, sessions: number, seed = 7): { input: string; mapping: string; dir: string } {
   const rnd = seeded(seed);
-  return writeExport(Array.from({ length: rows }, () => Math.floor(rnd() * sessions)), rnd);
+  return writeExport(
+    Array.from({ length: rows }, () => Math.floor(rnd() * sessions)),
+    rnd,
+  );
 }
 
 /**
@@ -46,11 +54,14 @@ function seeded(seed: number): () => number {
 
 function writeExport(keys: number[], rnd: () => number): { input: string; mapping: string; dir: string } {
   const lines = ['Call ID,CSAT,Status,Note'];
-  keys.forEach((s, r) => lines.push(`${bulkKey(s)},${1 + Math.floor(rnd() * 5)},st-${Math.floor(rnd() * 6)};row-${r},note ${r}`));
+  for (const [r, s] of keys.entries()) lines.push(`${bulkKey(s)},${1 + Math.floor(rnd() * 5)},st-${Math.floor(rnd() * 6)};row-${r},note ${r}`);
   const dir = tempDir('et-bulk-');
   const input = join(dir, 'bulk.csv');
   writeFileSync(input, `${lines.join('\n')}\n`);
   const mapping = join(dir, 'mapping.yaml');
-  writeFileSync(mapping, 'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  crm_statuses: { column: Status, type: list, merge: append }\n  note: { column: Note }\n');
+  writeFileSync(
+    mapping,
+    'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  crm_statuses: { column: Status, type: list, merge: append }\n  note: { column: Note }\n',
+  );
   return { input, mapping, dir };
 }

@@ -34,7 +34,13 @@ export async function startFakeApi(handler: (r: FakeRequest) => FakeAnswer | und
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      const r: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: Buffer.concat(chunks).toString(), headers: req.headers };
+      const r: FakeRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        body: Buffer.concat(chunks).toString(),
+        headers: req.headers,
+      };
       requests.push(r);
       let answer = handler(r);
       if (answer === undefined && r.path.endsWith('/login/access-token')) answer = { body: { access_token: TOKEN, token_type: 'bearer', expires_in: 3600 } };

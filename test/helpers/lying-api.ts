@@ -11,7 +11,11 @@ export type Lie = 'huge-total' | 'ignores-skip' | 'repeats-last-page' | 'clamps-
  * that grows with each page asked. Searches find nothing; PUTs are accepted and counted.
  */
 export async function startLyingApi(lie: Lie, sessions: number, creds: { username: string; password: string }) {
-  const all = Array.from({ length: sessions }, (_, i) => ({ id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`, external_id: `K-${String(i).padStart(6, '0')}`, start_time: '2025-06-10T10:00:00Z' }));
+  const all = Array.from({ length: sessions }, (_, i) => ({
+    id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+    external_id: `K-${String(i).padStart(6, '0')}`,
+    start_time: '2025-06-10T10:00:00Z',
+  }));
   const issued: string[] = [];
   const stats = { listings: 0, puts: 0 };
   const server: Server = createServer((req, res) => {
@@ -41,7 +45,8 @@ export async function startLyingApi(lie: Lie, sessions: number, creds: { usernam
         if (lie === 'ignores-skip') skip = 0;
         if (lie === 'clamps-skip') skip = Math.min(skip, 200);
         if (lie === 'repeats-last-page' && list.length > 0) skip = Math.min(skip, list.length - limit);
-        const total = lie === 'huge-total' && list.length > 0 ? 1e9 : lie === 'repeats-last-page' && list.length > 0 ? list.length + stats.listings * limit : list.length;
+        const total =
+          lie === 'huge-total' && list.length > 0 ? 1e9 : lie === 'repeats-last-page' && list.length > 0 ? list.length + stats.listings * limit : list.length;
         return json(200, { total, items: list.slice(skip, skip + limit) });
       }
       if (req.method === 'PUT') {

@@ -13,7 +13,11 @@ export interface Captured {
 }
 
 /** Runs an import in-process against `url`, capturing log lines and the end-of-run table. */
-export async function importInto(url: string, options: Partial<RunOptions> & Pick<RunOptions, 'inputs' | 'mapping'>, captured: Captured = { logs: [], out: [] }) {
+export async function importInto(
+  url: string,
+  options: Partial<RunOptions> & Pick<RunOptions, 'inputs' | 'mapping'>,
+  captured: Captured = { logs: [], out: [] },
+) {
   const reportDir = options.reportDir ?? tempDir('et-report-');
   try {
     const result = await runImport({

@@ -12,7 +12,8 @@ export function buildZip(entries: ZipEntry[]): Buffer {
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const e of entries) {
-    const d = typeof e.data === 'string' ? { deflated: deflateRawSync(Buffer.from(e.data)), size: Buffer.byteLength(e.data), crc: crc32(Buffer.from(e.data)) } : e.data;
+    const d =
+      typeof e.data === 'string' ? { deflated: deflateRawSync(Buffer.from(e.data)), size: Buffer.byteLength(e.data), crc: crc32(Buffer.from(e.data)) } : e.data;
     const name = Buffer.from(e.name);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);

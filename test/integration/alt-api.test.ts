@@ -32,7 +32,10 @@ describe('against a different implementation of the API', () => {
       ['Key,Score,Tags,Customer', 'A1,5,new;old,C1', 'A10,4,,C10', 'A100,3,,', 'B2,2,x,C2', 'DUP,1,,', 'A1000,1,,', 'A15,9,,', 'A1,5,again,C1'].join('\n'),
     );
     const mapping = join(dir, 'm.yaml');
-    writeFileSync(mapping, 'match: { column: Key }\nfields:\n  csi: { column: Score, type: integer, min: 1, max: 5 }\n  crm_statuses: { column: Tags, type: list, merge: append }\n  customer_id: { column: Customer, merge: keep }\n');
+    writeFileSync(
+      mapping,
+      'match: { column: Key }\nfields:\n  csi: { column: Score, type: integer, min: 1, max: 5 }\n  crm_statuses: { column: Tags, type: list, merge: append }\n  customer_id: { column: Customer, merge: keep }\n',
+    );
     const reportDir = tempDir('et-report-');
     const r = await importInto(api.url, {
       inputs: [input],

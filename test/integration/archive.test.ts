@@ -6,7 +6,8 @@ import { runCli } from '../helpers/cli.js';
 import { importInto } from '../helpers/run.js';
 import { envFor, metadataById, putCount, startSandbox, tempDir } from '../helpers/sandbox.js';
 
-const MAPPING = 'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  crm_statuses: { column: Status, type: list, merge: append }\n';
+const MAPPING =
+  'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  crm_statuses: { column: Status, type: list, merge: append }\n';
 const line = (i: number) => `${bulkKey(i)},${1 + (i % 5)},row-${i}`;
 const csv = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => `${line(from + k)}\n`).join('');
 
@@ -25,7 +26,8 @@ function dropFolder(n: number) {
 }
 
 const archived = (archive: string) => (existsSync(archive) ? readdirSync(archive).flatMap((day) => readdirSync(join(archive, day))) : []);
-const statusesOf = (sandbox: Awaited<ReturnType<typeof startSandbox>>, i: number) => (metadataById(sandbox)[bulkId(i)]!.crm_statuses as string[] | undefined) ?? [];
+const statusesOf = (sandbox: Awaited<ReturnType<typeof startSandbox>>, i: number) =>
+  (metadataById(sandbox)[bulkId(i)]!.crm_statuses as string[] | undefined) ?? [];
 
 /** Waits until the sandbox has taken `n` PUTs. */
 async function afterPuts(sandbox: Awaited<ReturnType<typeof startSandbox>>, n: number): Promise<void> {
@@ -37,7 +39,8 @@ describe('archive: exactly what was read, only when every row of it is done', ()
     const sandbox = await startSandbox({ sessions: bulkSessions(60), latencyMs: 20 });
     try {
       const f = dropFolder(30);
-      const night = () => importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settle: 0, concurrency: 2 });
+      const night = () =>
+        importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settle: 0, concurrency: 2 });
       const running = night();
       await afterPuts(sandbox, 3);
       appendFileSync(f.file, csv(30, 50));
@@ -64,7 +67,15 @@ describe('archive: exactly what was read, only when every row of it is done', ()
     const sandbox = await startSandbox({ sessions: bulkSessions(60), latencyMs: 20 });
     try {
       const f = dropFolder(30);
-      const running = importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settle: 0, concurrency: 2 });
+      const running = importInto(sandbox.url, {
+        inputs: [f.drop],
+        mapping: f.mapping,
+        archive: f.archive,
+        stateDir: f.state,
+        resume: f.state,
+        settle: 0,
+        concurrency: 2,
+      });
       await afterPuts(sandbox, 3);
       writeFileSync(join(f.dir, 'next.csv'), `Call ID,CSAT,Status\n${csv(30, 60)}`);
       renameSync(join(f.dir, 'next.csv'), f.file);
@@ -127,7 +138,21 @@ describe('archive: exactly what was read, only when every row of it is done', ()
     const sandbox = await startSandbox({ sessions: bulkSessions(60) });
     try {
       const f = dropFolder(30);
-      const args = ['run', '-i', f.drop, '-m', f.mapping, '--archive', f.archive, '--settle', '0', '--state-dir', f.state, '--report-dir', tempDir('et-report-')];
+      const args = [
+        'run',
+        '-i',
+        f.drop,
+        '-m',
+        f.mapping,
+        '--archive',
+        f.archive,
+        '--settle',
+        '0',
+        '--state-dir',
+        f.state,
+        '--report-dir',
+        tempDir('et-report-'),
+      ];
       const flag = await runCli([...args, '--shard', '2/3'], envFor(sandbox.url));
       expect(flag.code).toBe(3);
       expect(flag.stderr).toMatch(/--archive cannot be used with --shard 2\/3/);

@@ -10,7 +10,15 @@ describe('a bad night', () => {
     // 1,500 sessions, every one named once, and 105 more rows repeating 80 of the keys
     const { input, mapping } = bulkExportRepeating(1_500, 105, 80);
     const calm = await startSandbox({ sessions: bulkSessions(1_500) });
-    const stormy = await startSandbox({ sessions: bulkSessions(1_500), failRate: 0.1, dropRate: 0.02, rateLimit: 250, tokenTtlSeconds: 3, latencyMs: 20, seed: 42 });
+    const stormy = await startSandbox({
+      sessions: bulkSessions(1_500),
+      failRate: 0.1,
+      dropRate: 0.02,
+      rateLimit: 250,
+      tokenTtlSeconds: 3,
+      latencyMs: 20,
+      seed: 42,
+    });
     try {
       const reference = await importInto(calm.url, { inputs: [input], mapping, concurrency: 16 });
       expect(reference.counts).toMatchObject({ failed: 0, total: 1_605 });
@@ -34,7 +42,9 @@ describe('a bad night', () => {
       // and the night really was bad
       const statuses = Object.entries(stormy.stats.requests);
       const count = (re: RegExp) => statuses.filter(([k]) => re.test(k)).reduce((n, [, v]) => n + v, 0);
-      console.log(`bad night: ${count(/ 429$/)} x 429, ${count(/ 50[023]$/)} x 5xx, ${count(/ dropped$/)} dropped, ${stormy.stats.logins} logins; client retries ${r.summary.requests!.retries}`);
+      console.log(
+        `bad night: ${count(/ 429$/)} x 429, ${count(/ 50[023]$/)} x 5xx, ${count(/ dropped$/)} dropped, ${stormy.stats.logins} logins; client retries ${r.summary.requests!.retries}`,
+      );
       expect(count(/ 429$/)).toBeGreaterThan(0);
       expect(count(/ 50[023]$/)).toBeGreaterThan(200);
       expect(count(/ dropped$/)).toBeGreaterThan(20);
@@ -55,7 +65,10 @@ describe('a bad night', () => {
       for (let i = 0; i < 60; i++) lines.push(`${i % 3 === 0 ? '37256600022' : 'CALL-1004'},s${i},C-${i}`);
       const { writeFileSync } = await import('node:fs');
       writeFileSync(join(dir, 'in.csv'), `${lines.join('\n')}\n`);
-      writeFileSync(join(dir, 'm.yaml'), 'match: { column: Key, sessionFields: [external_id, caller] }\nfields:\n  crm_statuses: { column: Status, type: list, merge: append }\n  customer_id: Customer\n');
+      writeFileSync(
+        join(dir, 'm.yaml'),
+        'match: { column: Key, sessionFields: [external_id, caller] }\nfields:\n  crm_statuses: { column: Status, type: list, merge: append }\n  customer_id: Customer\n',
+      );
       const r = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), concurrency: 16 });
       expect(r.counts).toMatchObject({ updated: 60, total: 60 });
       const meta = metadataById(sandbox)['4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f506172']!;
@@ -108,7 +121,12 @@ describe('a bad night', () => {
       expect(r.counts.total).toBeLessThan(300);
       expect(r.summary.aborted).toMatch(/--max-errors reached: \d+ of \d+ rows did not end well \(\d+ unmatched\)/);
       // a night whose unmatched rows are expected counts only what it names
-      const narrow = await importInto(sandbox.url, { inputs: [input], mapping: join(dir, 'wrong.yaml'), maxErrors: '5%', maxErrorsStatuses: ['failed', 'invalid'] });
+      const narrow = await importInto(sandbox.url, {
+        inputs: [input],
+        mapping: join(dir, 'wrong.yaml'),
+        maxErrors: '5%',
+        maxErrorsStatuses: ['failed', 'invalid'],
+      });
       expect(narrow.exitCode).toBe(1);
       expect(narrow.counts.total).toBe(3000);
     } finally {

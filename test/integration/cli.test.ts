@@ -30,7 +30,10 @@ describe('et-import CLI', () => {
 
   it('exit 1 when the run finished and some rows did not end well', async () => {
     const reportDir = tempDir('et-report-');
-    const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, '--dry-run'], envFor(sandbox.url));
+    const r = await runCli(
+      ['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, '--dry-run'],
+      envFor(sandbox.url),
+    );
     expect(r.code).toBe(1);
     expect(readdirSync(reportDir).sort()).toEqual(['changes.csv', 'failed.csv', 'report.html', 'results.csv', 'state', 'summary.json']);
     expect(readdirSync(join(reportDir, 'state'))).toEqual(['journal.jsonl']);
@@ -41,7 +44,9 @@ describe('et-import CLI', () => {
     const before = sandbox.requests().length;
     const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', mapping], envFor(sandbox.url));
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('line 3: fields.csi.type: expected one of string | integer | number | boolean | date | datetime | list, got "int" (did you mean "integer"?)');
+    expect(r.stderr).toContain(
+      'line 3: fields.csi.type: expected one of string | integer | number | boolean | date | datetime | list, got "int" (did you mean "integer"?)',
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(sandbox.requests().length).toBe(before);
   });
@@ -79,13 +84,33 @@ describe('et-import CLI', () => {
     inUrl.password = encodeURIComponent(PASSWORD);
     const outputs: string[] = [];
     const runs = [
-      await runCli(['run', '-i', fixture('crm-export.csv'), fixture('crm-export.xlsx'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, '--log-level', 'trace'], { ET_URL: inUrl.toString() }),
-      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace', '--retries', '0'], { ET_URL: `http://${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}@127.0.0.1:9` }),
-      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace'], { ...envFor(sandbox.url), ET_AUTH_SECRET: `${PASSWORD}-wrong` }),
+      await runCli(
+        [
+          'run',
+          '-i',
+          fixture('crm-export.csv'),
+          fixture('crm-export.xlsx'),
+          '-m',
+          configFile('mapping.example.yaml'),
+          '--report-dir',
+          reportDir,
+          '--log-level',
+          'trace',
+        ],
+        { ET_URL: inUrl.toString() },
+      ),
+      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace', '--retries', '0'], {
+        ET_URL: `http://${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}@127.0.0.1:9`,
+      }),
+      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace'], {
+        ...envFor(sandbox.url),
+        ET_AUTH_SECRET: `${PASSWORD}-wrong`,
+      }),
     ];
     expect(runs.map((r) => r.code)).toEqual([1, 3, 3]);
     for (const r of runs) outputs.push(r.stdout, r.stderr);
-    for (const f of readdirSync(reportDir, { recursive: true, withFileTypes: true })) if (f.isFile()) outputs.push(readFileSync(join(f.parentPath, f.name), 'utf8'));
+    for (const f of readdirSync(reportDir, { recursive: true, withFileTypes: true }))
+      if (f.isFile()) outputs.push(readFileSync(join(f.parentPath, f.name), 'utf8'));
     const all = outputs.join('\n');
     expect(all).toContain('"level":10'); // trace logging really was on
     expect(sandbox.issuedTokens.length).toBeGreaterThan(0);
@@ -115,7 +140,9 @@ describe('et-import CLI, stopping', () => {
       expect(summary.counts.total).toBe(summary.counts.updated);
       const results = readFileSync(join(reportDir, 'results.csv'), 'utf8').trim().split('\r\n');
       expect(results.length - 1).toBe(summary.counts.total);
-      const journal = readFileSync(join(reportDir, 'state', 'journal.jsonl'), 'utf8').trim().split('\n');
+      const journal = readFileSync(join(reportDir, 'state', 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
       expect(journal).toHaveLength(summary.counts.total);
 
       // resume completes the run without redoing what was finished
@@ -148,7 +175,10 @@ describe('et-import CLI, stopping', () => {
   it('exit 3, not a resumable 2, when an input breaks before any row is read; the message names the line the quote opened on', async () => {
     const input = writeTemp('early.csv', 'Call ID,Customer ID\nCALL-1004,"C-1\nCALL-1003,D\nCALL-1002,E\n');
     const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
-    for (const args of [['run', '--report-dir', tempDir('et-report-')], ['validate', '--report-dir', tempDir('et-report-')]]) {
+    for (const args of [
+      ['run', '--report-dir', tempDir('et-report-')],
+      ['validate', '--report-dir', tempDir('et-report-')],
+    ]) {
       const r = await runCli([...args, '-i', input, '-m', mapping], envFor(sandbox.url));
       expect(r.code).toBe(3);
       expect(r.stderr).toContain('early.csv: cannot parse the file: the quoted cell opened on line 2 is never closed');

@@ -17,7 +17,7 @@ describe('a crash', () => {
       const reportDir = tempDir('et-report-');
       // the kill point is seeded and printed, so that a failure can be replayed: CRASH_SEED=<seed> npm test
       const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 1_000_000));
-      const killAt = 100 + (Math.imul(seed, 2654435761) >>> 0) % 1000;
+      const killAt = 100 + ((Math.imul(seed, 2654435761) >>> 0) % 1000);
       console.log(`crash test: SIGKILL after ${killAt} PUTs (replay with CRASH_SEED=${seed})`);
       const run = runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir, '--concurrency', '12'], envFor(victim.url));
       const puts = () => victim.requests().filter((q) => q.method === 'PUT').length;
@@ -27,19 +27,26 @@ describe('a crash', () => {
       expect(killed.signal).toBe('SIGKILL');
 
       const journal = readFileSync(join(reportDir, 'state', 'journal.jsonl'), 'utf8').split('\n');
-      const done = new Set(journal.filter((l) => l.trim()).flatMap((l) => {
-        try {
-          return [(JSON.parse(l) as { r: number }).r];
-        } catch {
-          return []; // a torn last line
-        }
-      }));
+      const done = new Set(
+        journal
+          .filter((l) => l.trim())
+          .flatMap((l) => {
+            try {
+              return [(JSON.parse(l) as { r: number }).r];
+            } catch {
+              return []; // a torn last line
+            }
+          }),
+      );
       expect(done.size).toBeGreaterThan(0);
       expect(done.size).toBeLessThan(1500);
 
       victim.resetStats();
       const resumeReport = tempDir('et-report-');
-      const resumed = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', resumeReport, '--resume', join(reportDir, 'state'), '--concurrency', '12'], envFor(victim.url));
+      const resumed = await runCli(
+        ['run', '-i', input, '-m', mapping, '--report-dir', resumeReport, '--resume', join(reportDir, 'state'), '--concurrency', '12'],
+        envFor(victim.url),
+      );
       expect(resumed.code).toBe(0);
       const results = readResults(resumeReport);
       expect(results).toHaveLength(1500);

@@ -5,7 +5,8 @@ import { bulkKey, bulkSessions } from '../helpers/bulk.js';
 import { importInto } from '../helpers/run.js';
 import { metadataById, startSandbox, tempDir } from '../helpers/sandbox.js';
 
-const MAPPING = 'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  phone: { column: Phone }\n  note: { column: Note }\n';
+const MAPPING =
+  'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  phone: { column: Phone }\n  note: { column: Note }\n';
 // a cell of each kind a spreadsheet would run as a formula, and a plain negative number
 const CELLS = ['=SUM(A1:A2)', '+49 30 1234567', '-ab', '@mention', '\tindented', '\rafter a CR', "'quoted already", '-5'];
 const quote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -41,7 +42,12 @@ describe('failed.csv fed back', () => {
       expect(metadataById(fedBack)).toEqual(metadataById(reference));
       // and without the et_import_error column
       const bare = join(tempDir(), 'bare.csv');
-      writeFileSync(bare, readFileSync(fixed, 'utf8').replace(/,et_import_error\r\n/, '\r\n').replace(/,"?invalid: [^\r]*(\r\n)/g, '$1'));
+      writeFileSync(
+        bare,
+        readFileSync(fixed, 'utf8')
+          .replace(/,et_import_error\r\n/, '\r\n')
+          .replace(/,"?invalid: [^\r]*(\r\n)/g, '$1'),
+      );
       const third = await importInto(without.url, { inputs: [bare], mapping: join(bad, 'm.yaml') });
       expect(third.counts.updated).toBe(CELLS.length);
       expect(metadataById(without)).toEqual(metadataById(reference));

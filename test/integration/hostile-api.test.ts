@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { TOKEN, startFakeApi, type FakeAnswer, type FakeRequest } from '../helpers/fake-api.js';
 import { importInto } from '../helpers/run.js';
-import { PASSWORD, USER, envFor, tempDir } from '../helpers/sandbox.js';
+import { USER, envFor, tempDir } from '../helpers/sandbox.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
@@ -63,7 +63,8 @@ describe('odd and hostile API answers', () => {
   });
 
   it('--max-candidates: a key with too many exact hits fails, and a page larger than that is refused before it is parsed', async () => {
-    const many = (n: number, key: string) => Array.from({ length: n }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, external_id: key }));
+    const many = (n: number, key: string) =>
+      Array.from({ length: n }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, external_id: key }));
     const api = await startFakeApi((r) => {
       if (!isSearch(r)) return undefined;
       const q = r.query.get('filters')!;
@@ -78,7 +79,11 @@ describe('odd and hostile API answers', () => {
       const r = await importInto(api.url, { inputs: [f.input], mapping: f.mapping, maxCandidates: 150 });
       const by = Object.fromEntries(r.results.map((x) => [x.key, x]));
       expect(by.PAGED).toMatchObject({ status: 'failed', error_code: 'E_TOO_MANY_CANDIDATES' });
-      expect(by.FLOOD).toMatchObject({ status: 'failed', error_code: 'E_TOO_MANY_CANDIDATES', error_message: expect.stringContaining('more than 150 sessions') });
+      expect(by.FLOOD).toMatchObject({
+        status: 'failed',
+        error_code: 'E_TOO_MANY_CANDIDATES',
+        error_message: expect.stringContaining('more than 150 sessions'),
+      });
       // PAGED: page 1 (100) is examined, page 2 would pass 150, and is refused: two searches, no third
       expect(api.requests.filter((q) => isSearch(q) && q.query.get('filters')!.endsWith('PAGED'))).toHaveLength(2);
     } finally {
@@ -91,8 +96,15 @@ describe('odd and hostile API answers', () => {
       if (r.method === 'PUT') return { body: {} };
       if (!isSearch(r)) return undefined;
       const q = r.query.get('filters')!;
-      if (q.endsWith('TIE')) return page([{ id: A, external_id: 'TIE', start_time: '2025-06-01T10:00:00Z' }, { id: B, external_id: 'TIE', start_time: '2025-06-01T10:00:00.000Z' }]);
-      return page([{ id: A, external_id: 'NEW', start_time: '2025-06-01T10:00:00Z' }, { id: B, external_id: 'NEW', start_time: '2025-06-02T10:00:00Z' }]);
+      if (q.endsWith('TIE'))
+        return page([
+          { id: A, external_id: 'TIE', start_time: '2025-06-01T10:00:00Z' },
+          { id: B, external_id: 'TIE', start_time: '2025-06-01T10:00:00.000Z' },
+        ]);
+      return page([
+        { id: A, external_id: 'NEW', start_time: '2025-06-01T10:00:00Z' },
+        { id: B, external_id: 'NEW', start_time: '2025-06-02T10:00:00Z' },
+      ]);
     });
     try {
       const f = files('Call ID,Customer\nTIE,C1\nNEW,C2\n', 'match: { column: Call ID, onMultiple: newest }\nfields: { customer_id: Customer }\n');
@@ -156,7 +168,13 @@ describe('hardening (issue 8)', () => {
     try {
       const f = files('Call ID,Customer\nK1,C\n');
       const r = await importInto(api.url, { inputs: [f.input], mapping: f.mapping });
-      expect(r.results).toEqual([expect.objectContaining({ status: 'failed', error_code: 'E_REDIRECT', error_message: expect.stringContaining('answered HTTP 307 Temporary Redirect redirecting to host') })]);
+      expect(r.results).toEqual([
+        expect.objectContaining({
+          status: 'failed',
+          error_code: 'E_REDIRECT',
+          error_message: expect.stringContaining('answered HTTP 307 Temporary Redirect redirecting to host'),
+        }),
+      ]);
       expect(r.exitCode).toBe(1);
       expect(elsewhere.requests).toEqual([]);
       // nor is the token ever sent after a redirect, even to the same host
@@ -187,13 +205,21 @@ describe('hardening (issue 8)', () => {
     const api = await startFakeApi((r) => {
       if (!isSearch(r)) return undefined;
       const k = Number(r.query.get('filters')!.split(',')[1]!.slice(1));
-      return { status: 400, body: `${'x'.repeat(k)} ${r.headers.authorization} and again ${encodeURIComponent(TOKEN)}`, headers: { 'content-type': 'text/plain' } };
+      return {
+        status: 400,
+        body: `${'x'.repeat(k)} ${r.headers.authorization} and again ${encodeURIComponent(TOKEN)}`,
+        headers: { 'content-type': 'text/plain' },
+      };
     });
     try {
       const f = files(`Call ID,Customer\n${offsets.map((k) => `K${k},C`).join('\n')}\n`);
       const r = await importInto(api.url, { inputs: [f.input], mapping: f.mapping });
       expect(r.counts.failed).toBe(offsets.length);
-      const out = [readFileSync(join(r.reportDir, 'results.csv'), 'utf8'), readFileSync(join(r.reportDir, 'failed.csv'), 'utf8'), r.captured.logs.join('')].join('\n');
+      const out = [
+        readFileSync(join(r.reportDir, 'results.csv'), 'utf8'),
+        readFileSync(join(r.reportDir, 'failed.csv'), 'utf8'),
+        r.captured.logs.join(''),
+      ].join('\n');
       for (const frag of fragments(TOKEN)) expect(out).not.toContain(frag);
       expect(out).toContain('[REDACTED]');
     } finally {
@@ -203,10 +229,16 @@ describe('hardening (issue 8)', () => {
 
   it('a login error echoing the form leaves no form-encoded password', async () => {
     const password = 'Pa55 secret!word';
-    const api = await startFakeApi((r) => (isLogin(r) ? { status: 400, body: { detail: `bad form: ${r.body}`, raw: r.body, json: JSON.stringify(password) } } : undefined));
+    const api = await startFakeApi((r) =>
+      isLogin(r) ? { status: 400, body: { detail: `bad form: ${r.body}`, raw: r.body, json: JSON.stringify(password) } } : undefined,
+    );
     try {
       const f = files('Call ID,Customer\nK1,C\n');
-      const r = await runCli(['run', '-i', f.input, '-m', f.mapping, '--report-dir', tempDir(), '--log-level', 'trace'], { ET_URL: api.url, ET_AUTH_KEY: USER, ET_AUTH_SECRET: password });
+      const r = await runCli(['run', '-i', f.input, '-m', f.mapping, '--report-dir', tempDir(), '--log-level', 'trace'], {
+        ET_URL: api.url,
+        ET_AUTH_KEY: USER,
+        ET_AUTH_SECRET: password,
+      });
       expect(r.code).toBe(3);
       const forms = [password, 'Pa55+secret%21word', encodeURIComponent(password), 'Pa55%20secret!word', Buffer.from(password).toString('base64')];
       for (const form of forms) expect(r.stderr).not.toContain(form);
@@ -252,7 +284,9 @@ describe('hardening (issue 8)', () => {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const f = files('Call ID,Customer\nK1,C\n');
       const r = await importInto(url, { inputs: [f.input], mapping: f.mapping, timeout: 0.3, retries: 1, retryDelay: 10 });
-      expect(r.results).toEqual([expect.objectContaining({ status: 'failed', error_code: 'E_TIMEOUT', error_message: expect.stringContaining('timed out: no complete answer') })]);
+      expect(r.results).toEqual([
+        expect.objectContaining({ status: 'failed', error_code: 'E_TIMEOUT', error_message: expect.stringContaining('timed out: no complete answer') }),
+      ]);
       expect(r.results[0]!.error_message).not.toContain('cannot reach');
     } finally {
       server.closeAllConnections();
@@ -290,10 +324,17 @@ describe('data the tool does not own', () => {
       return { body: `{"total":1,"items":[{"id":"${key === 'TAINTED' ? A : B}","external_id":"${key}","crm_statuses":${statuses},"note":"x"}]}` };
     });
     try {
-      const f = files('Call ID,Status,Note\nTAINTED,b,n1\nCLEAN,b,n2\n', 'match: { column: Call ID }\nfields:\n  crm_statuses: { column: Status, type: list, merge: append }\n  note: Note\n');
+      const f = files(
+        'Call ID,Status,Note\nTAINTED,b,n1\nCLEAN,b,n2\n',
+        'match: { column: Call ID }\nfields:\n  crm_statuses: { column: Status, type: list, merge: append }\n  note: Note\n',
+      );
       const r = await importInto(api.url, { inputs: [f.input], mapping: f.mapping });
       const by = Object.fromEntries(r.results.map((x) => [x.key, x]));
-      expect(by.TAINTED).toMatchObject({ status: 'failed', error_code: 'E_UNSAFE_EXISTING', error_message: expect.stringContaining("the session's crm_statuses holds keys") });
+      expect(by.TAINTED).toMatchObject({
+        status: 'failed',
+        error_code: 'E_UNSAFE_EXISTING',
+        error_message: expect.stringContaining("the session's crm_statuses holds keys"),
+      });
       expect(by.CLEAN).toMatchObject({ status: 'updated' });
       expect(api.requests.filter((q) => q.method === 'PUT').map((q) => q.path)).toEqual([`/api/v1/sessions/${B}/metadata`]);
     } finally {

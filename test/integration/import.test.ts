@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
@@ -47,7 +47,14 @@ describe('run against the sandbox', () => {
     expect(rows['crm-export.csv:2']!.session_id).toBe(CALL_1001);
     expect(rows['crm-export.csv:11']!.session_id).toBe(CALL_10011);
     const after = metadataById(sandbox);
-    expect(after[CALL_1001]).toEqual({ crm_statuses: ['Opened', 'CSI resolved', 'Callback done'], csi: 5, nps: 10, fcr: 1, customer_id: '176196', campaign_name: 'Spring Promo' });
+    expect(after[CALL_1001]).toEqual({
+      crm_statuses: ['Opened', 'CSI resolved', 'Callback done'],
+      csi: 5,
+      nps: 10,
+      fcr: 1,
+      customer_id: '176196',
+      campaign_name: 'Spring Promo',
+    });
     expect(after[CALL_10011]).toEqual({ csi: 2, nps: 6, fcr: 0, customer_id: 'C-87', crm_statuses: ['Opened'], campaign_name: 'Summer' });
     // nothing else was touched
     for (const id of Object.keys(before)) if (id !== CALL_1001 && id !== CALL_10011) expect(after[id]).toEqual(before[id]);
@@ -55,7 +62,9 @@ describe('run against the sandbox', () => {
 
     expect(rows['crm-export.csv:5']!.error_message).toMatch(/no session has external_id equal to "CALL-100"/);
     expect(rows['crm-export.csv:4']!.error_code).toBe('E_AMBIGUOUS');
-    expect(rows['crm-export.csv:7']!.error_message).toBe('crm-export.csv row 7, column "CSAT": expected a whole number from 1 to 5, got "7"'.replace('crm-export.csv', fixture('crm-export.csv')));
+    expect(rows['crm-export.csv:7']!.error_message).toBe(
+      'crm-export.csv row 7, column "CSAT": expected a whole number from 1 to 5, got "7"'.replace('crm-export.csv', fixture('crm-export.csv')),
+    );
     expect(rows['crm-export.csv:9']!.error_message).toContain('row 9, column "NPS"');
     expect(rows['crm-export.csv:10']!.error_message).toMatch(/HTTP 403/);
     expect(rows['crm-export.csv:3']!.session_id).toBe(CALL_1002);
@@ -74,7 +83,14 @@ describe('run against the sandbox', () => {
     expect(rows['crm-export.xlsx:3']!.key).toBe('37250987916');
     const after = metadataById(sandbox);
     expect(after[NUMERIC_ID]).toEqual({ csi: 4, nps: 8, fcr: 0, customer_id: 'C-201', crm_statuses: ['Closed'], campaign_name: 'Summer' });
-    expect(after[CALL_2001]).toEqual({ crm_statuses: ['Opened', 'Callback done', 'Closed'], csi: 5, nps: 9, fcr: 1, customer_id: 'C-200', campaign_name: 'Summer' });
+    expect(after[CALL_2001]).toEqual({
+      crm_statuses: ['Opened', 'Callback done', 'Closed'],
+      csi: 5,
+      nps: 9,
+      fcr: 1,
+      customer_id: 'C-200',
+      campaign_name: 'Summer',
+    });
     expect(after[CALL_2002]).toEqual({ csi: 2, customer_id: 'C-90', campaign_name: 'Summer', nps: 7, fcr: 0 });
     expect(rows['crm-export.xlsx:4']!.changed_fields).toBe('nps;fcr');
     expect(rows['crm-export.xlsx:5']!.error_message).toContain('row 5, column "FCR": expected one of "Yes", "No", got "Maybe"');
@@ -88,7 +104,10 @@ describe('run against the sandbox', () => {
     expect(rows['recordings.csv:4']!.status).toBe('unmatched');
     expect(rows['recordings.csv:5']!.status).toBe('unmatched');
     // the search went out without directory or extension
-    const queries = sandbox.requests().filter((q) => q.method === 'GET').map((q) => q.query.filters);
+    const queries = sandbox
+      .requests()
+      .filter((q) => q.method === 'GET')
+      .map((q) => q.query.filters);
     expect(queries).toContain('search_query,20250629_1348_cdarwin_37250987916_IN_1');
     expect(metadataById(sandbox)[CALL_1003]).toEqual({ csi: 5, crm_statuses: ['Reviewed'] });
   });
@@ -146,7 +165,10 @@ describe('run against the sandbox', () => {
     const again = await importInto(sandbox.url, { inputs: [join(reportDir, 'failed.csv')], mapping: configFile('mapping.example.yaml') });
     expect(again.counts.total).toBe(7);
     // the same rows end the same way, now that their earlier updates are done
-    const firstStatuses = r.results.filter((x) => !['updated', 'unchanged'].includes(x.status)).map((x) => x.status).sort();
+    const firstStatuses = r.results
+      .filter((x) => !['updated', 'unchanged'].includes(x.status))
+      .map((x) => x.status)
+      .sort();
     expect(again.results.map((x) => x.status).sort()).toEqual(firstStatuses);
   });
 
@@ -179,7 +201,10 @@ describe('run against the sandbox', () => {
     for (let i = 0; i < 40; i++) lines.push(`CALL-1004,s${i},C-${i}`);
     writeFileSync(input, `${lines.join('\n')}\n`);
     const mapping = join(dir, 'm.yaml');
-    writeFileSync(mapping, 'match: { column: Call ID }\nfields:\n  crm_statuses: { column: CRM Status, type: list, merge: append }\n  customer_id: Customer ID\n');
+    writeFileSync(
+      mapping,
+      'match: { column: Call ID }\nfields:\n  crm_statuses: { column: CRM Status, type: list, merge: append }\n  customer_id: Customer ID\n',
+    );
     const r = await importInto(sandbox.url, { inputs: [input], mapping, concurrency: 16 });
     expect(r.counts.updated).toBe(40);
     const meta = metadataById(sandbox)['4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f506172']!;

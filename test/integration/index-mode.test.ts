@@ -36,7 +36,10 @@ function juneExport(opts: { broken?: boolean } = {}) {
   const oneKey = join(dir, 'one-key.yaml');
   writeFileSync(oneKey, `match: { column: Call ID }\n${MAPPING}`);
   const twoKeys = join(dir, 'two-keys.yaml');
-  writeFileSync(twoKeys, `match:\n  keys:\n    - { column: Call ID, by: external_id, sessionFields: [external_id] }\n    - { column: Recording File, by: audio_filename, sessionFields: [file_name] }\n  dateColumn: Date\n${MAPPING}`);
+  writeFileSync(
+    twoKeys,
+    `match:\n  keys:\n    - { column: Call ID, by: external_id, sessionFields: [external_id] }\n    - { column: Recording File, by: audio_filename, sessionFields: [file_name] }\n  dateColumn: Date\n${MAPPING}`,
+  );
   return { input: join(dir, 'in.csv'), oneKey, twoKeys };
 }
 
@@ -103,7 +106,12 @@ describe('index mode', () => {
       writeFileSync(join(dir, 'm.yaml'), `match:\n  keys: [{ column: Call ID }, { column: Recording File, by: audio_filename }]\n${MAPPING}`);
       const r = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml') });
       const byRow = Object.fromEntries(r.results.map((x) => [x.row, x]));
-      expect(byRow['2']).toMatchObject({ status: 'unmatched', error_message: expect.stringMatching(/no key matched: Call ID: no session has external_id equal to "NOPE-1" .*; Recording File: no session has file_name equal to "nope"/) });
+      expect(byRow['2']).toMatchObject({
+        status: 'unmatched',
+        error_message: expect.stringMatching(
+          /no key matched: Call ID: no session has external_id equal to "NOPE-1" .*; Recording File: no session has file_name equal to "nope"/,
+        ),
+      });
       expect(byRow['3']).toMatchObject({ status: 'invalid', error_code: 'E_INVALID_KEY', error_message: expect.stringContaining('no usable key') });
     } finally {
       await sandbox.close();
@@ -120,7 +128,9 @@ describe('index mode', () => {
       const r = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), concurrency: 8 });
       expect(r.counts.updated).toBe(24);
       expect(r.summary.requests!.searches).toBeLessThan(12);
-      expect((metadataById(sandbox)[bulkId(0)]!.crm_statuses as string[]).filter((s) => s.startsWith('s'))).toEqual(Array.from({ length: 8 }, (_, k) => `s${k * 3}`));
+      expect((metadataById(sandbox)[bulkId(0)]!.crm_statuses as string[]).filter((s) => s.startsWith('s'))).toEqual(
+        Array.from({ length: 8 }, (_, k) => `s${k * 3}`),
+      );
       expect(sandbox.stats.overlappingWrites).toBe(0);
     } finally {
       await sandbox.close();
@@ -214,7 +224,11 @@ describe('index mode', () => {
         const r = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup });
         expect(r.exitCode).toBe(1);
         const byRow = Object.fromEntries(r.results.map((x) => [x.row, x]));
-        expect(byRow['3']).toMatchObject({ status: 'invalid', error_code: 'E_INVALID_VALUE', error_message: expect.stringMatching(/column "Date": expected a date .*got "2025-13-45"/) });
+        expect(byRow['3']).toMatchObject({
+          status: 'invalid',
+          error_code: 'E_INVALID_VALUE',
+          error_message: expect.stringMatching(/column "Date": expected a date .*got "2025-13-45"/),
+        });
         expect(byRow['2']!.status).not.toBe('invalid');
         expect(byRow['4']!.status).not.toBe('invalid');
       }
@@ -229,10 +243,21 @@ describe('index mode', () => {
       const dir = tempDir();
       writeFileSync(join(dir, 'in.csv'), `Call ID,CSAT,Status\n${Array.from({ length: 30 }, (_, i) => `${bulkKey(i)},3,a`).join('\n')}\n`);
       writeFileSync(join(dir, 'm.yaml'), `match: { column: Call ID }\n${MAPPING}`);
-      const first = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup: 'index', window: '2025-06-01..2025-06-30' });
+      const first = await importInto(sandbox.url, {
+        inputs: [join(dir, 'in.csv')],
+        mapping: join(dir, 'm.yaml'),
+        lookup: 'index',
+        window: '2025-06-01..2025-06-30',
+      });
       expect(first.exitCode).toBe(0);
       const before = Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0);
-      const again = await importInto(sandbox.url, { inputs: [join(dir, 'in.csv')], mapping: join(dir, 'm.yaml'), lookup: 'index', window: '2025-06-01..2025-06-30', resume: first.reportDir });
+      const again = await importInto(sandbox.url, {
+        inputs: [join(dir, 'in.csv')],
+        mapping: join(dir, 'm.yaml'),
+        lookup: 'index',
+        window: '2025-06-01..2025-06-30',
+        resume: first.reportDir,
+      });
       expect(again.counts.skipped).toBe(30);
       expect(Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0)).toBe(before);
     } finally {

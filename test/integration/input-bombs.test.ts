@@ -16,11 +16,28 @@ function workbookParts(rows: string[][], sharedStrings?: ZipEntry['data']): ZipE
   const cell = (v: string, c: number, r: number) => `<c r="${String.fromCharCode(65 + c)}${r}" t="s"><v>${strings.indexOf(v)}</v></c>`;
   const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows.map((row, r) => `<row r="${r + 1}">${row.map((v, c) => cell(v, c, r + 1)).join('')}</row>`).join('')}</sheetData></worksheet>`;
   return [
-    { name: '[Content_Types].xml', data: '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>' },
-    { name: '_rels/.rels', data: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>' },
-    { name: 'xl/workbook.xml', data: '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Calls" sheetId="1" r:id="rId1"/></sheets></workbook>' },
-    { name: 'xl/_rels/workbook.xml.rels', data: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>' },
-    { name: 'xl/sharedStrings.xml', data: sharedStrings ?? `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${strings.length}" uniqueCount="${strings.length}">${strings.map((s) => `<si><t>${esc(s)}</t></si>`).join('')}</sst>` },
+    {
+      name: '[Content_Types].xml',
+      data: '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    },
+    {
+      name: '_rels/.rels',
+      data: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    },
+    {
+      name: 'xl/workbook.xml',
+      data: '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Calls" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    },
+    {
+      name: 'xl/_rels/workbook.xml.rels',
+      data: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    },
+    {
+      name: 'xl/sharedStrings.xml',
+      data:
+        sharedStrings ??
+        `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${strings.length}" uniqueCount="${strings.length}">${strings.map((s) => `<si><t>${esc(s)}</t></si>`).join('')}</sst>`,
+    },
     { name: 'xl/worksheets/sheet1.xml', data: sheet },
   ];
 }
@@ -30,7 +47,10 @@ async function runMeasured(args: string[], env: NodeJS.ProcessEnv) {
   const dir = tempDir();
   const preload = join(dir, 'rss.mjs');
   const out = join(dir, 'rss.json');
-  writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)));\n`);
+  writeFileSync(
+    preload,
+    `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)));\n`,
+  );
   const r = await runCli(args, { ...env, NODE_OPTIONS: `--import ${preload}` });
   return { ...r, rssMb: Number(readFileSync(out, 'utf8')) / 1024 };
 }
@@ -50,7 +70,15 @@ describe('input bombs', () => {
   it('a built workbook of the same shape imports: the control for the bomb below', async () => {
     const dir = tempDir();
     const file = join(dir, 'ok.xlsx');
-    writeFileSync(file, buildZip(workbookParts([['Call ID', 'Customer', 'Note'], ['CALL-1004', 'C-1', 'fine']])));
+    writeFileSync(
+      file,
+      buildZip(
+        workbookParts([
+          ['Call ID', 'Customer', 'Note'],
+          ['CALL-1004', 'C-1', 'fine'],
+        ]),
+      ),
+    );
     const r = await runCli(['run', '-i', file, '-m', mapping(dir), '--report-dir', tempDir(), '--dry-run'], envFor(sandbox.url));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/would_update\s+1/);
@@ -59,9 +87,16 @@ describe('input bombs', () => {
   it('a 300-million-character shared string in a small workbook is refused before it is read: exit 3, naming the file and the entry', async () => {
     const dir = tempDir();
     const file = join(dir, 'bomb.xlsx');
-    const head = '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4"><si><t>Call ID</t></si><si><t>Customer</t></si><si><t>Note</t></si><si><t>';
+    const head =
+      '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4"><si><t>Call ID</t></si><si><t>Customer</t></si><si><t>Note</t></si><si><t>';
     const bomb = await deflatedRepeat(head, 'a', 300_000_000, '</t></si></sst>');
-    const parts = workbookParts([['Call ID', 'Customer', 'Note'], ['Call ID', 'Customer', 'Note']], bomb);
+    const parts = workbookParts(
+      [
+        ['Call ID', 'Customer', 'Note'],
+        ['Call ID', 'Customer', 'Note'],
+      ],
+      bomb,
+    );
     writeFileSync(file, buildZip(parts));
     expect(statSync(file).size).toBeLessThan(400 * 1024);
     const before = putCount(sandbox);
@@ -100,7 +135,15 @@ describe('input bombs', () => {
     const r = await runMeasured(['run', '-i', file, '-m', mapping(dir), '--report-dir', reportDir], envFor(sandbox.url));
     expect(r.code).toBe(1);
     const rows = Object.fromEntries(readResults(reportDir).map((x) => [x.row, x]));
-    expect(rows['3']).toMatchObject({ status: 'invalid', error_code: 'E_CELL_TOO_LARGE', error_message: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} row 3: the row has a cell of 50000000 bytes in column "Note", more than input.maxCellBytes \\(1048576\\)`)) });
+    expect(rows['3']).toMatchObject({
+      status: 'invalid',
+      error_code: 'E_CELL_TOO_LARGE',
+      error_message: expect.stringMatching(
+        new RegExp(
+          `^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} row 3: the row has a cell of 50000000 bytes in column "Note", more than input.maxCellBytes \\(1048576\\)`,
+        ),
+      ),
+    });
     expect(rows['2']!.status).not.toBe('invalid');
     expect(rows['4']!.status).not.toBe('invalid');
     expect(r.rssMb).toBeLessThanOrEqual(512);
@@ -116,7 +159,11 @@ describe('input bombs', () => {
     const reportDir = tempDir();
     const r = await runCli(['run', '-i', file, '-m', mapping(dir), '--report-dir', reportDir], envFor(sandbox.url));
     expect(r.code).toBe(1);
-    expect(readResults(reportDir)[0]).toMatchObject({ status: 'invalid', error_code: 'E_TOO_LARGE', error_message: expect.stringContaining('more than --max-body-kb 512; not sent') });
+    expect(readResults(reportDir)[0]).toMatchObject({
+      status: 'invalid',
+      error_code: 'E_TOO_LARGE',
+      error_message: expect.stringContaining('more than --max-body-kb 512; not sent'),
+    });
     expect(putCount(sandbox)).toBe(before);
   });
 });

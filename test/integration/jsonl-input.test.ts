@@ -32,7 +32,11 @@ describe('JSON Lines input end to end', () => {
       ]);
       expect(r.results.find((x) => x.row === '3')!.error_message).toMatch(/line 3\) holds a nested object under "Campaign"/);
       const meta = metadataById(sandbox);
-      expect(Object.values(meta).map((m) => m.csi).filter((x) => x !== undefined)).toEqual([5, 3]);
+      expect(
+        Object.values(meta)
+          .map((m) => m.csi)
+          .filter((x) => x !== undefined),
+      ).toEqual([5, 3]);
       // failed.csv holds the rows in the input's columns: fixed, it imports as CSV
       const failed = readFileSync(join(r.reportDir, 'failed.csv'), 'utf8');
       const fixed = join(dir, 'fixed.csv');

@@ -64,7 +64,10 @@ fields:
     ['utf16be.csv', 'utf-16be (BOM)', '\\t'],
   ])('%s: UTF-16 with BOM, tab-delimited', async (file, encoding, delimiter) => {
     const { sandbox: sb, put } = await sandboxFor(['U16-1', 'U16-2']);
-    const r = await importInto(sb.url, { inputs: [messy(file)], mapping: mappingFile('match: { column: Call ID }\nfields: { customer: Customer, note: Note }\n') });
+    const r = await importInto(sb.url, {
+      inputs: [messy(file)],
+      mapping: mappingFile('match: { column: Call ID }\nfields: { customer: Customer, note: Note }\n'),
+    });
     expect(put()).toEqual({ 'U16-1': { customer: 'Jürgen Müller', note: 'café ☕' }, 'U16-2': { customer: 'Zoë', note: 'naïve' } });
     expect(r.summary.inputs).toEqual([expect.objectContaining({ encoding, delimiter })]);
   });
@@ -72,12 +75,19 @@ fields:
   it('Windows-1252 without BOM, "|" delimiter, CR line endings: detected, and failed.csv comes out as UTF-8', async () => {
     const { sandbox: sb, put } = await sandboxFor(['CP-1']);
     const reportDir = tempDir('et-report-');
-    const r = await importInto(sb.url, { inputs: [messy('windows-1252-pipe-cr.csv')], mapping: mappingFile('match: { column: Call ID }\nfields: { customer: Customer, note: Note }\n'), reportDir });
+    const r = await importInto(sb.url, {
+      inputs: [messy('windows-1252-pipe-cr.csv')],
+      mapping: mappingFile('match: { column: Call ID }\nfields: { customer: Customer, note: Note }\n'),
+      reportDir,
+    });
     expect(put()).toEqual({ 'CP-1': { customer: 'Renée', note: '€ 5 refund' } });
     expect(r.summary.inputs).toEqual([expect.objectContaining({ encoding: 'windows-1252', delimiter: '|' })]);
     expect(readCsv(join(reportDir, 'failed.csv'))).toEqual([expect.objectContaining({ 'Call ID': 'CP-2', Customer: 'Ødegård', Note: 'über' })]);
     // and it can be set instead of detected
-    const set = await importInto(sb.url, { inputs: [messy('windows-1252-pipe-cr.csv')], mapping: mappingFile('match: { column: Call ID }\ninput: { encoding: windows-1252, delimiter: "|" }\nfields: { customer: Customer }\n') });
+    const set = await importInto(sb.url, {
+      inputs: [messy('windows-1252-pipe-cr.csv')],
+      mapping: mappingFile('match: { column: Call ID }\ninput: { encoding: windows-1252, delimiter: "|" }\nfields: { customer: Customer }\n'),
+    });
     expect(set.counts.unchanged + set.counts.updated).toBe(1);
   });
 
@@ -93,9 +103,20 @@ fields:
     });
     const rows = Object.fromEntries(readResults(reportDir).map((x) => [x.row, x]));
     expect(Object.keys(rows).sort((a, b) => +a - +b)).toEqual(['2', '5', '9', '10', '11', '12', '13']);
-    expect(rows['9']).toMatchObject({ status: 'invalid', error_code: 'E_ROW_SHAPE', error_message: `${messy('quoted-multiline.csv')} row 9: the row has 2 cells but the header has 4` });
-    expect(rows['10']).toMatchObject({ status: 'invalid', error_code: 'E_ROW_SHAPE', error_message: expect.stringContaining('has 6 cells but the header has 4') });
-    expect(rows['12']).toMatchObject({ status: 'invalid', error_message: expect.stringContaining('row 12, column "Score": expected a whole number of at most 5, got "9"') });
+    expect(rows['9']).toMatchObject({
+      status: 'invalid',
+      error_code: 'E_ROW_SHAPE',
+      error_message: `${messy('quoted-multiline.csv')} row 9: the row has 2 cells but the header has 4`,
+    });
+    expect(rows['10']).toMatchObject({
+      status: 'invalid',
+      error_code: 'E_ROW_SHAPE',
+      error_message: expect.stringContaining('has 6 cells but the header has 4'),
+    });
+    expect(rows['12']).toMatchObject({
+      status: 'invalid',
+      error_message: expect.stringContaining('row 12, column "Score": expected a whole number of at most 5, got "9"'),
+    });
     expect(rows['13']).toMatchObject({ status: 'invalid', error_code: 'E_INVALID_KEY', error_message: expect.stringContaining('contains "±"') });
     // a formula in a cell is written so that a spreadsheet shows it and does not run it
     const failed = readFileSync(join(reportDir, 'failed.csv'), 'utf8');
@@ -105,14 +126,19 @@ fields:
 
   it('title lines above the header (input.headerRow)', async () => {
     const { sandbox: sb, put } = await sandboxFor(['T-1', 'T-2']);
-    const r = await importInto(sb.url, { inputs: [messy('title-lines.csv')], mapping: mappingFile('match: { column: Call ID }\ninput: { headerRow: 3 }\nfields: { score: { column: Score, type: integer } }\n') });
+    const r = await importInto(sb.url, {
+      inputs: [messy('title-lines.csv')],
+      mapping: mappingFile('match: { column: Call ID }\ninput: { headerRow: 3 }\nfields: { score: { column: Score, type: integer } }\n'),
+    });
     expect(put()).toEqual({ 'T-1': { score: 4 }, 'T-2': { score: 2 } });
     expect(r.results.map((x) => x.row).sort()).toEqual(['4', '5']);
   });
 
-  it.each(['messy-1900.xlsx', 'messy-1904.xlsx'])('%s: hidden sheet, title row, dates and times, numeric and zero-padded IDs, formulas, rich text, hyperlinks, merged cells', async (file) => {
-    const { sandbox: sb, put } = await sandboxFor(['37250987916', '00123', 'CALL-M3', 'CALL-M4']);
-    const mapping = mappingFile(`
+  it.each(['messy-1900.xlsx', 'messy-1904.xlsx'])(
+    '%s: hidden sheet, title row, dates and times, numeric and zero-padded IDs, formulas, rich text, hyperlinks, merged cells',
+    async (file) => {
+      const { sandbox: sb, put } = await sandboxFor(['37250987916', '00123', 'CALL-M3', 'CALL-M4']);
+      const mapping = mappingFile(`
 match: { column: Call ID }
 input: { headerRow: 2 }
 fields:
@@ -123,24 +149,34 @@ fields:
   tags: { column: Tags, type: list }
   agent: Agent
 `);
-    const r = await importInto(sb.url, { inputs: [messy(file)], mapping });
-    expect(put()).toEqual({
-      '37250987916': { call_date: '2025-06-29', started: '2025-06-29T11:48:00Z', score: 4, customer: 'C-0042', tags: ['a', 'b'], agent: 'cdarwin' },
-      '00123': { call_date: '2024-02-29', started: '2024-02-29T22:30:00Z', score: 5, customer: 'C-7', tags: ['vip'], agent: 'jdoe' },
-      'CALL-M3': { call_date: '2025-01-01', started: '2024-12-31T23:00:00Z', score: 3, customer: 'C-9', tags: ['x', 'y'], agent: 'Merged agent' },
-      'CALL-M4': { call_date: '2025-01-02', started: '2025-01-02T07:05:00Z', score: 2, customer: 'C-10' },
-    });
-    expect(r.summary.inputs).toEqual([expect.objectContaining({ format: 'xlsx', sheet: 'Calls', headerRow: 2 })]);
-  });
+      const r = await importInto(sb.url, { inputs: [messy(file)], mapping });
+      expect(put()).toEqual({
+        '37250987916': { call_date: '2025-06-29', started: '2025-06-29T11:48:00Z', score: 4, customer: 'C-0042', tags: ['a', 'b'], agent: 'cdarwin' },
+        '00123': { call_date: '2024-02-29', started: '2024-02-29T22:30:00Z', score: 5, customer: 'C-7', tags: ['vip'], agent: 'jdoe' },
+        'CALL-M3': { call_date: '2025-01-01', started: '2024-12-31T23:00:00Z', score: 3, customer: 'C-9', tags: ['x', 'y'], agent: 'Merged agent' },
+        'CALL-M4': { call_date: '2025-01-02', started: '2025-01-02T07:05:00Z', score: 2, customer: 'C-10' },
+      });
+      expect(r.summary.inputs).toEqual([expect.objectContaining({ format: 'xlsx', sheet: 'Calls', headerRow: 2 })]);
+    },
+  );
 
   it('picks a sheet by name or number, and names the sheets there are when it is missing', async () => {
     const { sandbox: sb, put } = await sandboxFor(['37250987916', '00123', 'CALL-M3', 'CALL-M4']);
     for (const sheet of ['Calls', '2', 'calls']) {
-      const r = await importInto(sb.url, { inputs: [messy('messy-1900.xlsx')], mapping: mappingFile(`match: { column: Call ID }\ninput: { headerRow: 2, sheet: ${sheet} }\nfields: { score: { column: Score, type: integer } }\n`), dryRun: true });
+      const r = await importInto(sb.url, {
+        inputs: [messy('messy-1900.xlsx')],
+        mapping: mappingFile(`match: { column: Call ID }\ninput: { headerRow: 2, sheet: ${sheet} }\nfields: { score: { column: Score, type: integer } }\n`),
+        dryRun: true,
+      });
       expect(r.counts.would_update).toBe(4);
     }
     expect(put()).toEqual({});
-    await expect(importInto(sb.url, { inputs: [messy('messy-1900.xlsx')], mapping: mappingFile('match: { column: Call ID }\ninput: { sheet: Export }\nfields: { score: Score }\n') })).rejects.toMatchObject({
+    await expect(
+      importInto(sb.url, {
+        inputs: [messy('messy-1900.xlsx')],
+        mapping: mappingFile('match: { column: Call ID }\ninput: { sheet: Export }\nfields: { score: Score }\n'),
+      }),
+    ).rejects.toMatchObject({
       code: 'E_INPUT',
       message: expect.stringContaining('sheet "Export" not found; the workbook has: "Notes", "Calls"'),
     });
@@ -148,7 +184,9 @@ fields:
 
   it('an XLSX saved by LibreOffice Calc', async () => {
     const { sandbox: sb, put } = await sandboxFor(['37250987916', 'LO-2', 'LO-3']);
-    const mapping = mappingFile('match: { column: Call ID }\nfields:\n  call_date: { column: Call date, type: date }\n  score: { column: Score, type: integer }\n  amount: { column: Amount, type: number }\n  resolved: { column: Resolved, type: boolean }\n');
+    const mapping = mappingFile(
+      'match: { column: Call ID }\nfields:\n  call_date: { column: Call date, type: date }\n  score: { column: Score, type: integer }\n  amount: { column: Amount, type: number }\n  resolved: { column: Resolved, type: boolean }\n',
+    );
     await importInto(sb.url, { inputs: [messy('libreoffice.xlsx')], mapping });
     expect(put()).toEqual({
       '37250987916': { call_date: '2025-06-29', score: 4, amount: 12.5, resolved: true },
@@ -159,8 +197,13 @@ fields:
 
   it('an XLSX row error names the file, sheet, row, column and what was expected', async () => {
     const { sandbox: sb } = await sandboxFor(['37250987916']);
-    const r = await importInto(sb.url, { inputs: [messy('messy-1900.xlsx')], mapping: mappingFile('match: { column: Call ID }\ninput: { headerRow: 2 }\nfields: { score: { column: Customer, type: integer } }\n') });
-    expect(r.results.find((x) => x.row === '3')!.error_message).toBe(`${messy('messy-1900.xlsx')}, sheet "Calls", row 3, column "Customer": expected a whole number, got "C-0042"`);
+    const r = await importInto(sb.url, {
+      inputs: [messy('messy-1900.xlsx')],
+      mapping: mappingFile('match: { column: Call ID }\ninput: { headerRow: 2 }\nfields: { score: { column: Customer, type: integer } }\n'),
+    });
+    expect(r.results.find((x) => x.row === '3')!.error_message).toBe(
+      `${messy('messy-1900.xlsx')}, sheet "Calls", row 3, column "Customer": expected a whole number, got "C-0042"`,
+    );
   });
 });
 
@@ -172,15 +215,24 @@ describe('duplicate keys in one file', () => {
   };
   it('are applied in file order by default, and reported', async () => {
     const { sandbox: sb } = await sandboxFor(['D-1', 'D-2']);
-    const r = await importInto(sb.url, { inputs: [input()], mapping: mappingFile('match: { column: Call ID }\nfields: { score: { column: Score, type: integer } }\n') });
+    const r = await importInto(sb.url, {
+      inputs: [input()],
+      mapping: mappingFile('match: { column: Call ID }\nfields: { score: { column: Score, type: integer } }\n'),
+    });
     expect(r.counts).toMatchObject({ updated: 4 });
-    expect(r.summary.duplicateKeys).toMatchObject({ rows: 2, examples: [expect.objectContaining({ key: 'D-1', rows: [2, 4] }), expect.objectContaining({ key: 'D-1', rows: [4, 5] })] });
+    expect(r.summary.duplicateKeys).toMatchObject({
+      rows: 2,
+      examples: [expect.objectContaining({ key: 'D-1', rows: [2, 4] }), expect.objectContaining({ key: 'D-1', rows: [4, 5] })],
+    });
     expect(sb.store.get(bulkId(1))!.metadata.score).toBe(4);
     expect(r.captured.logs.join('')).toContain('2 rows repeat a key seen earlier in the same file');
   });
   it('only the last row of a key is applied with match.duplicates: last', async () => {
     const { sandbox: sb } = await sandboxFor(['D-1', 'D-2']);
-    const r = await importInto(sb.url, { inputs: [input()], mapping: mappingFile('match: { column: Call ID, duplicates: last }\nfields: { score: { column: Score, type: integer } }\n') });
+    const r = await importInto(sb.url, {
+      inputs: [input()],
+      mapping: mappingFile('match: { column: Call ID, duplicates: last }\nfields: { score: { column: Score, type: integer } }\n'),
+    });
     expect(r.counts).toMatchObject({ updated: 2, skipped: 2 });
     expect(r.results.find((x) => x.row === '2')!.error_message).toContain('superseded by row 5');
     expect(sb.store.get(bulkId(1))!.metadata.score).toBe(4);

@@ -6,7 +6,11 @@ import { runCli } from '../helpers/cli.js';
 import { importInto } from '../helpers/run.js';
 import { envFor, metadataById, putCount, startSandbox, tempDir } from '../helpers/sandbox.js';
 
-const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Record<string, unknown> & { options: Record<string, unknown>; optionSources: Record<string, string> };
+const summaryOf = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Record<string, unknown> & {
+    options: Record<string, unknown>;
+    optionSources: Record<string, string>;
+  };
 
 describe('nightly and backfill operations', () => {
   it('one run per state directory: a second run exits 3 at once naming the lock and pid; after kill -9, --resume takes the stale lock over', async () => {
@@ -19,7 +23,10 @@ describe('nightly and backfill operations', () => {
       const first = runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir, '--concurrency', '2'], envFor(slow.url));
       while (putCount(slow) < 5) await new Promise((r) => setTimeout(r, 20));
       const started = Date.now();
-      const second = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-'), '--state-dir', join(reportDir, 'state')], envFor(slow.url));
+      const second = await runCli(
+        ['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-'), '--state-dir', join(reportDir, 'state')],
+        envFor(slow.url),
+      );
       expect(second.code).toBe(3);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(second.stderr).toContain(join(reportDir, 'state', 'lock.json'));
@@ -49,7 +56,25 @@ describe('nightly and backfill operations', () => {
       writeFileSync(join(drop, 'notes.md'), 'not an export');
       const mapping = join(dir, 'm.yaml');
       writeFileSync(mapping, 'match: { column: Call ID }\nfields: { customer_id: Customer ID, csi: { column: CSAT, type: integer, max: 5 } }\n');
-      const night = () => runCli(['run', '-i', drop, '-m', mapping, '--archive', join(dir, 'done'), '--settle', '0', '--state-dir', join(dir, 'state'), '--report-dir', tempDir('et-report-')], envFor(sandbox.url));
+      const night = () =>
+        runCli(
+          [
+            'run',
+            '-i',
+            drop,
+            '-m',
+            mapping,
+            '--archive',
+            join(dir, 'done'),
+            '--settle',
+            '0',
+            '--state-dir',
+            join(dir, 'state'),
+            '--report-dir',
+            tempDir('et-report-'),
+          ],
+          envFor(sandbox.url),
+        );
       const first = await night();
       expect(first.code).toBe(1);
       const day = readdirSync(join(dir, 'done'));
@@ -83,7 +108,10 @@ describe('nightly and backfill operations', () => {
       const mapping = join(dir, 'm.yaml');
       writeFileSync(mapping, 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
       const reportDir = tempDir('et-report-');
-      const dry = await runCli(['run', '--dry-run', '-i', `${drop}/*.csv`, '-m', mapping, '--archive', join(dir, 'done'), '--report-dir', reportDir], envFor(sandbox.url));
+      const dry = await runCli(
+        ['run', '--dry-run', '-i', `${drop}/*.csv`, '-m', mapping, '--archive', join(dir, 'done'), '--report-dir', reportDir],
+        envFor(sandbox.url),
+      );
       expect(dry.code).toBe(0);
       const s = summaryOf(reportDir);
       expect(s.notReady).toEqual([expect.objectContaining({ file: join(drop, 'new.csv') })]);
@@ -105,13 +133,20 @@ describe('nightly and backfill operations', () => {
       const settings = join(dir, 'settings.yaml');
       writeFileSync(settings, `concurrency: 5\npageSize: 50\nretries: 4\nmapping: ${mapping}\n`);
       const viaEnv = tempDir('et-report-');
-      const r1 = await runCli(['run', '-i', input, '--config', settings, '--report-dir', viaEnv], { ...envFor(sandbox.url), ET_IMPORT_CONCURRENCY: '3', ET_IMPORT_RETRIES: '6' });
+      const r1 = await runCli(['run', '-i', input, '--config', settings, '--report-dir', viaEnv], {
+        ...envFor(sandbox.url),
+        ET_IMPORT_CONCURRENCY: '3',
+        ET_IMPORT_RETRIES: '6',
+      });
       expect(r1.code).toBe(0);
       const s1 = summaryOf(viaEnv);
       expect(s1.options).toMatchObject({ concurrency: 3, retries: 6, pageSize: 50 });
       expect(s1.optionSources).toMatchObject({ concurrency: 'env', retries: 'env', 'page-size': 'config', mapping: 'config', input: 'flag' });
       const viaFlag = tempDir('et-report-');
-      const r2 = await runCli(['run', '-i', input, '-m', mapping, '--concurrency', '7', '--report-dir', viaFlag], { ...envFor(sandbox.url), ET_IMPORT_CONCURRENCY: '3' });
+      const r2 = await runCli(['run', '-i', input, '-m', mapping, '--concurrency', '7', '--report-dir', viaFlag], {
+        ...envFor(sandbox.url),
+        ET_IMPORT_CONCURRENCY: '3',
+      });
       expect(r2.code).toBe(0);
       expect(summaryOf(viaFlag).options.concurrency).toBe(7);
       writeFileSync(settings, 'concurrency: 5\npassword: hunter2hunter2\n');

@@ -62,7 +62,7 @@ describe('resume keeps file order per session', () => {
     }
   });
 
-  it('after a finished run, row 2 is edited and the run resumed: the session holds the file\'s last row for it', async () => {
+  it("after a finished run, row 2 is edited and the run resumed: the session holds the file's last row for it", async () => {
     const { api, meta } = await storingApi(() => false);
     try {
       const f = files(csv);
@@ -96,7 +96,7 @@ describe('resume keeps file order per session', () => {
     }
   });
 
-  it('a real run refuses to resume a dry run\'s journal (exit 3, saying why); a dry run resuming a real journal keeps its own', async () => {
+  it("a real run refuses to resume a dry run's journal (exit 3, saying why); a dry run resuming a real journal keeps its own", async () => {
     const sandbox = await startSandbox();
     try {
       const f = files('Call ID,CSAT,Note\nCALL-1004,3,a\nCALL-1003,4,b\n');

@@ -52,7 +52,11 @@ describe('secrets and hostile answers', () => {
       // the secret file itself lives outside the folder the secret scan reads
       const secretFile = join(mkdtempSync(join(tmpdir(), 'et-secret-')), 'password');
       writeFileSync(secretFile, `${PASSWORD}\n`);
-      const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', tempDir()], { ET_URL: sandbox.url, ET_AUTH_KEY: USER, ET_AUTH_SECRET_FILE: secretFile });
+      const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', tempDir()], {
+        ET_URL: sandbox.url,
+        ET_AUTH_KEY: USER,
+        ET_AUTH_SECRET_FILE: secretFile,
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/updated\s+2/);
     } finally {
@@ -75,7 +79,9 @@ describe('secrets and hostile answers', () => {
         }
         const q = new URL(req.url ?? '/', 'http://x').searchParams.get('filters') ?? '';
         if (q.endsWith('HUGE')) return res.end(JSON.stringify({ total: 1, items: [{ id, external_id: 'HUGE', blob: 'x'.repeat(3 * 1024 * 1024) }] }));
-        res.end(`{"total":1,"items":[{"id":"${id}","external_id":"EVIL","__proto__":{"polluted":"yes","crm_statuses":["from-proto"]},"constructor":{"prototype":{"polluted":"yes"}},"crm_statuses":["a"]}]}`);
+        res.end(
+          `{"total":1,"items":[{"id":"${id}","external_id":"EVIL","__proto__":{"polluted":"yes","crm_statuses":["from-proto"]},"constructor":{"prototype":{"polluted":"yes"}},"crm_statuses":["a"]}]}`,
+        );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -8,7 +8,8 @@ import { runCli } from '../helpers/cli.js';
 import { importInto } from '../helpers/run.js';
 import { PASSWORD, ROOT, USER, metadataById, startSandbox, tempDir } from '../helpers/sandbox.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML of any shape, read field by field in the assertions
+type Obj = Record<string, any>;
 
 describe('shards', () => {
   it("the example Indexed Job's four pods, started as Kubernetes starts them (JOB_COMPLETION_INDEX only, the rest from the pod's env), import every row once", async () => {
@@ -32,10 +33,16 @@ describe('shards', () => {
       const env = Object.fromEntries((c.env as Obj[]).map((e) => [e.name, at(String(e.value))]));
       mkdirSync(join(secrets, 'secrets/et-import'), { recursive: true });
       writeFileSync(env.ET_AUTH_SECRET_FILE, `${PASSWORD}\n`);
-      const runs = await Promise.all(Array.from({ length: job.spec.completions as number }, (_, i) => runCli(args, { ...env, ET_URL: pods.url, ET_AUTH_KEY: USER, JOB_COMPLETION_INDEX: String(i) })));
+      const runs = await Promise.all(
+        Array.from({ length: job.spec.completions as number }, (_, i) =>
+          runCli(args, { ...env, ET_URL: pods.url, ET_AUTH_KEY: USER, JOB_COMPLETION_INDEX: String(i) }),
+        ),
+      );
       expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
       const base = at(args[args.indexOf('--report-dir') + 1]!);
-      const counted = [1, 2, 3, 4].map((i) => JSON.parse(readFileSync(`${base}-shard-${i}-of-4/summary.json`, 'utf8')) as { counts: { total: number }; notInShard: number });
+      const counted = [1, 2, 3, 4].map(
+        (i) => JSON.parse(readFileSync(`${base}-shard-${i}-of-4/summary.json`, 'utf8')) as { counts: { total: number }; notInShard: number },
+      );
       expect(counted.reduce((n, s) => n + s.counts.total, 0)).toBe(300);
       for (const s of counted) expect(s.counts.total + s.notInShard).toBe(300);
       expect(metadataById(pods)).toEqual(metadataById(whole));
@@ -50,7 +57,12 @@ describe('shards', () => {
     const sandbox = await startSandbox({ sessions: bulkSessions(10) });
     try {
       const { input, mapping } = bulkExport(10, 10, 5);
-      const r = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-')], { ET_URL: sandbox.url, ET_AUTH_KEY: USER, ET_AUTH_SECRET: PASSWORD, JOB_COMPLETION_INDEX: '1' });
+      const r = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-')], {
+        ET_URL: sandbox.url,
+        ET_AUTH_KEY: USER,
+        ET_AUTH_SECRET: PASSWORD,
+        JOB_COMPLETION_INDEX: '1',
+      });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/JOB_COMPLETION_INDEX is "1" but JOB_COMPLETIONS is not set/);
       expect(Object.keys(sandbox.stats.requests)).toEqual([]);

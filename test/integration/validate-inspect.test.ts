@@ -35,7 +35,8 @@ describe('validate', () => {
       const dr = byRow(readResults(dDir));
       expect(Object.keys(vr).sort()).toEqual(Object.keys(dr).sort());
       for (const row of Object.keys(vr)) {
-        if (vr[row]!.status === 'invalid') expect(dr[row]).toMatchObject({ status: 'invalid', error_code: vr[row]!.error_code, error_message: vr[row]!.error_message });
+        if (vr[row]!.status === 'invalid')
+          expect(dr[row]).toMatchObject({ status: 'invalid', error_code: vr[row]!.error_code, error_message: vr[row]!.error_message });
         else expect(dr[row]!.status).not.toBe('invalid');
       }
       const invalid = Object.values(vr).filter((r) => r.status === 'invalid').length;
@@ -70,7 +71,8 @@ describe('inspect', () => {
     const v = await runCli(['validate', '-i', messy(file), '-m', mapping, '--report-dir', reportDir]);
     expect(v.code).toBe(validateExit);
     // where validate finds problems, they are the file's own (row shape, unsafe key), never a guessed type
-    for (const row of readResults(reportDir)) expect(row.error_code === '' || row.error_code === 'E_ROW_SHAPE' || row.error_code === 'E_INVALID_KEY').toBe(true);
+    for (const row of readResults(reportDir))
+      expect(row.error_code === '' || row.error_code === 'E_ROW_SHAPE' || row.error_code === 'E_INVALID_KEY').toBe(true);
   });
 });
 

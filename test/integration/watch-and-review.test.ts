@@ -10,7 +10,8 @@ import { readResults } from '../helpers/run.js';
 import { PASSWORD, ROOT, USER, configFile, envFor, fixture, startSandbox, tempDir } from '../helpers/sandbox.js';
 import { keepOutput } from '../helpers/secrets.js';
 
-const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { counts: Record<string, number>; exitCode: number; requests: Record<string, number> };
+const summaryOf = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { counts: Record<string, number>; exitCode: number; requests: Record<string, number> };
 
 /** 60 rows over the fixture sessions: at 60 ms a request and concurrency 2, a few seconds of run. */
 function slowExport(): { input: string; mapping: string } {
@@ -31,11 +32,21 @@ describe('a run people can watch', () => {
   it('on a terminal (a real pseudo-terminal, through script): a bar with percentage and ETA, readable log lines, no raw JSON', async () => {
     const { input, mapping } = slowExport();
     const reportDir = tempDir('et-report-');
-    const command = [process.execPath, CLI, 'run', '-i', input, '-m', mapping, '--concurrency', '2', '--progress-every', '1', '--report-dir', reportDir].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, CLI, 'run', '-i', input, '-m', mapping, '--concurrency', '2', '--progress-every', '1', '--report-dir', reportDir]
+      .map((a) => `'${a}'`)
+      .join(' ');
     const typescript = join(tempDir(), 'typescript');
     // asynchronously: the sandbox answers from this process
     await new Promise<void>((resolve) => {
-      execFile('script', ['-qfec', command, typescript], { env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm', ET_URL: sandbox.url, ET_AUTH_KEY: USER, ET_AUTH_SECRET: PASSWORD }, timeout: 60_000 }, () => resolve());
+      execFile(
+        'script',
+        ['-qfec', command, typescript],
+        {
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm', ET_URL: sandbox.url, ET_AUTH_KEY: USER, ET_AUTH_SECRET: PASSWORD },
+          timeout: 60_000,
+        },
+        () => resolve(),
+      );
     });
     const screen = readFileSync(typescript, 'utf8');
     keepOutput('tty', screen);
@@ -51,7 +62,10 @@ describe('a run people can watch', () => {
 
   it('off a terminal: JSON progress lines with rows, total, percent, rows/s and ETA', async () => {
     const { input, mapping } = slowExport();
-    const r = await runCli(['run', '-i', input, '-m', mapping, '--concurrency', '2', '--progress-every', '1', '--report-dir', tempDir('et-report-')], envFor(sandbox.url));
+    const r = await runCli(
+      ['run', '-i', input, '-m', mapping, '--concurrency', '2', '--progress-every', '1', '--report-dir', tempDir('et-report-')],
+      envFor(sandbox.url),
+    );
     const progress = r.stderr
       .split('\n')
       .filter((l) => l.startsWith('{'))
@@ -59,7 +73,13 @@ describe('a run people can watch', () => {
       .filter((l) => l.msg === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     for (const p of progress) {
-      expect(p).toMatchObject({ rows: expect.any(Number), total: 60, percent: expect.any(Number), rowsPerSec: { interval: expect.any(Number), overall: expect.any(Number) }, counts: expect.any(Object) });
+      expect(p).toMatchObject({
+        rows: expect.any(Number),
+        total: 60,
+        percent: expect.any(Number),
+        rowsPerSec: { interval: expect.any(Number), overall: expect.any(Number) },
+        counts: expect.any(Object),
+      });
       expect(p.etaSeconds === null || typeof p.etaSeconds === 'number').toBe(true);
     }
   });
@@ -72,14 +92,23 @@ describe('a run people can review', () => {
   });
   afterAll(() => sandbox.close());
 
-  it('a dry run: changes.csv covers exactly the would_update rows, each CSAT change equals the file\'s CSAT', async () => {
+  it("a dry run: changes.csv covers exactly the would_update rows, each CSAT change equals the file's CSAT", async () => {
     const reportDir = tempDir('et-report-');
-    const r = await runCli(['run', '--dry-run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir], envFor(sandbox.url));
+    const r = await runCli(
+      ['run', '--dry-run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir],
+      envFor(sandbox.url),
+    );
     expect(r.code).toBe(1);
     const changes = parse(readFileSync(join(reportDir, 'changes.csv')), { columns: true }) as Record<string, string>[];
     const wouldUpdate = readResults(reportDir).filter((x) => x.status === 'would_update');
     expect(new Set(changes.map((c) => c.row))).toEqual(new Set(wouldUpdate.map((x) => x.row)));
-    for (const x of wouldUpdate) expect(changes.filter((c) => c.row === x.row).map((c) => c.field).sort()).toEqual(x.changed_fields.split(';').sort());
+    for (const x of wouldUpdate)
+      expect(
+        changes
+          .filter((c) => c.row === x.row)
+          .map((c) => c.field)
+          .sort(),
+      ).toEqual(x.changed_fields.split(';').sort());
     const file = parse(readFileSync(fixture('crm-export.csv')), { columns: true, info: true }) as { record: Record<string, string>; info: { lines: number } }[];
     const csatByRow = new Map(file.map((f) => [String(f.info.lines), f.record.CSAT]));
     const csi = changes.filter((c) => c.field === 'csi');
@@ -89,46 +118,55 @@ describe('a run people can review', () => {
     expect(JSON.parse(list.before!)).toEqual(expect.any(Array));
   });
 
-  it.skipIf(!HAVE_BROWSER)('report.html opens in a real browser with no network and no console error, shows the counts of summary.json, and runs nothing from the data', async () => {
-    // hostile text in a key, a value and the API's answers
-    const dir = tempDir();
-    writeFileSync(join(dir, 'in.csv'), `Call ID,Customer ID,CSAT\n"<script>window.__pwned=1</script>",C-1,3\n"""><img src=x onerror=window.__pwned=2>",C-2,9\nCALL-1004,"<b onmouseover=alert(1)>C-3</b>",4\n`);
-    writeFileSync(join(dir, 'm.yaml'), 'match: { column: Call ID }\nfields:\n  customer_id: Customer ID\n  csi: { column: CSAT, type: integer, max: 5 }\n');
-    const reportDir = tempDir('et-report-');
-    await runCli(['run', '--dry-run', '-i', join(dir, 'in.csv'), '-m', join(dir, 'm.yaml'), '--report-dir', reportDir], envFor(sandbox.url));
-    const summary = summaryOf(reportDir);
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-      const consoleErrors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') consoleErrors.push(m.text());
-      });
-      page.on('pageerror', (e) => consoleErrors.push(e.message));
-      page.on('request', (q) => requests.push(q.url()));
-      await page.goto(`file://${join(reportDir, 'report.html')}`);
-      expect(consoleErrors).toEqual([]);
-      expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
-      expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-      expect(await page.locator('img').count()).toBe(0);
-      expect(await page.locator('script').count()).toBe(0);
-      for (const [status, n] of Object.entries(summary.counts)) {
-        const shown = page.locator(`[data-status="${status}"]`);
-        if (n > 0) expect(Number(await shown.textContent())).toBe(n);
-        else expect(await shown.count()).toBe(0);
+  it.skipIf(!HAVE_BROWSER)(
+    'report.html opens in a real browser with no network and no console error, shows the counts of summary.json, and runs nothing from the data',
+    async () => {
+      // hostile text in a key, a value and the API's answers
+      const dir = tempDir();
+      writeFileSync(
+        join(dir, 'in.csv'),
+        `Call ID,Customer ID,CSAT\n"<script>window.__pwned=1</script>",C-1,3\n"""><img src=x onerror=window.__pwned=2>",C-2,9\nCALL-1004,"<b onmouseover=alert(1)>C-3</b>",4\n`,
+      );
+      writeFileSync(join(dir, 'm.yaml'), 'match: { column: Call ID }\nfields:\n  customer_id: Customer ID\n  csi: { column: CSAT, type: integer, max: 5 }\n');
+      const reportDir = tempDir('et-report-');
+      await runCli(['run', '--dry-run', '-i', join(dir, 'in.csv'), '-m', join(dir, 'm.yaml'), '--report-dir', reportDir], envFor(sandbox.url));
+      const summary = summaryOf(reportDir);
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+        const consoleErrors: string[] = [];
+        const requests: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') consoleErrors.push(m.text());
+        });
+        page.on('pageerror', (e) => consoleErrors.push(e.message));
+        page.on('request', (q) => requests.push(q.url()));
+        await page.goto(`file://${join(reportDir, 'report.html')}`);
+        expect(consoleErrors).toEqual([]);
+        expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+        expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+        expect(await page.locator('img').count()).toBe(0);
+        expect(await page.locator('script').count()).toBe(0);
+        for (const [status, n] of Object.entries(summary.counts)) {
+          const shown = page.locator(`[data-status="${status}"]`);
+          if (n > 0) expect(Number(await shown.textContent())).toBe(n);
+          else expect(await shown.count()).toBe(0);
+        }
+        expect(Number(await page.locator('#exit-code').textContent())).toBe(summary.exitCode);
+        expect(Number(await page.locator('[data-request="requests"]').textContent())).toBe(summary.requests.requests);
+        expect(await page.locator('body').textContent()).toContain('<script>window.__pwned=1</script>');
+      } finally {
+        await browser.close();
       }
-      expect(Number(await page.locator('#exit-code').textContent())).toBe(summary.exitCode);
-      expect(Number(await page.locator('[data-request="requests"]').textContent())).toBe(summary.requests.requests);
-      expect(await page.locator('body').textContent()).toContain('<script>window.__pwned=1</script>');
-    } finally {
-      await browser.close();
-    }
-  });
+    },
+  );
 
-  it.skipIf(!HAVE_BROWSER)('the README\'s screenshot is taken by this browser from a dry run of the bundled fixtures', async () => {
+  it.skipIf(!HAVE_BROWSER)("the README's screenshot is taken by this browser from a dry run of the bundled fixtures", async () => {
     const reportDir = tempDir('et-report-');
-    await runCli(['run', '--dry-run', '-i', fixture('crm-export.csv'), fixture('crm-export.xlsx'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir], envFor(sandbox.url));
+    await runCli(
+      ['run', '--dry-run', '-i', fixture('crm-export.csv'), fixture('crm-export.xlsx'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir],
+      envFor(sandbox.url),
+    );
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });

@@ -21,7 +21,16 @@ describe('a journal or report that cannot be written', () => {
     sandbox = await startSandbox();
   });
   afterAll(() => sandbox.close());
-  const args = (reportDir: string, ...more: string[]) => ['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', reportDir, ...more];
+  const args = (reportDir: string, ...more: string[]) => [
+    'run',
+    '-i',
+    fixture('crm-export.csv'),
+    '-m',
+    configFile('mapping.example.yaml'),
+    '--report-dir',
+    reportDir,
+    ...more,
+  ];
 
   it('a journal on a full disk (/dev/full): exit 3, the journal and "no space" named, summary.json written', async () => {
     const reportDir = tempDir();

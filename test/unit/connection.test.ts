@@ -15,7 +15,10 @@ describe('readConnection', () => {
   });
 
   it('flags win over both', () => {
-    const c = readConnection({ ...base, ET_URL: 'https://env.example.com', ET_API_VERSION: 'v2' }, { url: 'http://flag.example.com:8080/', insecure: true, apiVersion: 'v3', caFile: '/ca.pem' });
+    const c = readConnection(
+      { ...base, ET_URL: 'https://env.example.com', ET_API_VERSION: 'v2' },
+      { url: 'http://flag.example.com:8080/', insecure: true, apiVersion: 'v3', caFile: '/ca.pem' },
+    );
     expect(c).toMatchObject({ baseUrl: 'http://flag.example.com:8080', sslVerify: false, apiVersion: 'v3', caFile: '/ca.pem' });
   });
 

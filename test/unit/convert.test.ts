@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldSpec } from '../../src/mapping/types.js';
 import { convertCell } from '../../src/pipeline/convert.js';
+import { fieldSpec } from '../helpers/field.js';
 
-const field = (over: Partial<FieldSpec>): FieldSpec => ({ name: 'f', column: 'F', type: 'string', merge: 'replace', required: false, separator: ';', decimal: '.', thousands: [], truthy: [], falsy: [], formats: [], timezone: 'UTC', ...over });
+const field = (over: Partial<FieldSpec>): FieldSpec => fieldSpec(over);
 const value = (cell: Parameters<typeof convertCell>[0], over: Partial<FieldSpec>) => {
   const r = convertCell(cell, field(over));
   if (!r.ok) throw new Error(r.error);

@@ -7,7 +7,8 @@ import { settleRunArgs } from '../../src/cli/settings.js';
 import { ROOT } from '../helpers/sandbox.js';
 
 const example = (p: string) => join(ROOT, 'examples', p);
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML of any shape, read field by field in the assertions
+type Obj = Record<string, any>;
 
 /** Parses an et-import command line with the real parser, settings included, without running it. */
 async function check(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Obj> {
@@ -42,7 +43,15 @@ describe('examples/ work as written', () => {
     expect((job.template.spec.volumes as Obj[]).find((v) => v.persistentVolumeClaim)!.persistentVolumeClaim.claimName).toBe(docs[0]!.metadata.name);
     expect(c.resources.requests.memory).toBe('192Mi');
     const a = await check(c.args as string[], env);
-    expect(a).toMatchObject({ input: ['/data/drop'], archive: '/data/archive', stateDir: '/data/state', resume: '/data/state', settle: 300, maxErrors: '5%', concurrency: 8 });
+    expect(a).toMatchObject({
+      input: ['/data/drop'],
+      archive: '/data/archive',
+      stateDir: '/data/state',
+      resume: '/data/state',
+      settle: 300,
+      maxErrors: '5%',
+      concurrency: 8,
+    });
   });
 
   it('the Indexed Job: each pod a shard', async () => {
@@ -65,14 +74,29 @@ describe('examples/ work as written', () => {
   });
 
   it('the crontab line and its settings file', async () => {
-    const line = readFileSync(example('crontab'), 'utf8').split('\n').find((l) => /^\d/.test(l))!;
+    const line = readFileSync(example('crontab'), 'utf8')
+      .split('\n')
+      .find((l) => /^\d/.test(l))!;
     const [, envText, argText] = /^(?:\S+\s+){5}((?:[A-Z_]+=\S+\s+)*)et-import\s+(.*?)\s*\|\|/.exec(line)!;
-    const env = Object.fromEntries(envText!.trim().split(/\s+/).map((kv) => kv.split('=') as [string, string]));
+    const env = Object.fromEntries(
+      envText!
+        .trim()
+        .split(/\s+/)
+        .map((kv) => kv.split('=') as [string, string]),
+    );
     expect(env.ET_AUTH_SECRET_FILE).toBeTruthy();
     // the settings file is read from where the example keeps it
     env.ET_IMPORT_CONFIG = example('nightly.yaml');
     const args = argText!.replace(/\$\(date \+\\%F\)/, '2026-01-01').split(/\s+/);
     const a = await check(args, env);
-    expect(a).toMatchObject({ input: ['/srv/et-import/drop'], archive: '/srv/et-import/archive', stateDir: '/srv/et-import/state', resume: '/srv/et-import/state', settle: 300, maxErrors: '5%', reportDir: '/srv/et-import/reports/nightly-2026-01-01' });
+    expect(a).toMatchObject({
+      input: ['/srv/et-import/drop'],
+      archive: '/srv/et-import/archive',
+      stateDir: '/srv/et-import/state',
+      resume: '/srv/et-import/state',
+      settle: 300,
+      maxErrors: '5%',
+      reportDir: '/srv/et-import/reports/nightly-2026-01-01',
+    });
   });
 });

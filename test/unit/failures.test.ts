@@ -15,9 +15,17 @@ describe('classifyFailure: the one definition of "the API failed"', () => {
   });
   it('errors of the client by their code; a 413 and a redirect are answers about the row', () => {
     expect(classifyFailure(new ApiError('E_TIMEOUT', 't'))).toEqual({ retryable: true, transport: true, answered: false });
-    expect(classifyFailure(new ApiError('E_API_UNREACHABLE', 'u', { cause: { code: 'ECONNRESET' } }))).toEqual({ retryable: true, transport: true, answered: false });
+    expect(classifyFailure(new ApiError('E_API_UNREACHABLE', 'u', { cause: { code: 'ECONNRESET' } }))).toEqual({
+      retryable: true,
+      transport: true,
+      answered: false,
+    });
     // an untrusted certificate does not heal in a moment
-    expect(classifyFailure(new ApiError('E_API_UNREACHABLE', 'u', { cause: { code: 'SELF_SIGNED_CERT_IN_CHAIN' } }))).toEqual({ retryable: false, transport: true, answered: false });
+    expect(classifyFailure(new ApiError('E_API_UNREACHABLE', 'u', { cause: { code: 'SELF_SIGNED_CERT_IN_CHAIN' } }))).toEqual({
+      retryable: false,
+      transport: true,
+      answered: false,
+    });
     expect(classifyFailure(new ApiError('E_HTTP', 'h', { status: 503 }))).toEqual(statusFailure(503));
     expect(classifyFailure(new ApiError('E_TOO_LARGE', 'l', { status: 413 }))).toEqual({ retryable: false, transport: false, answered: true });
     expect(classifyFailure(new ApiError('E_REDIRECT', 'r', { status: 302 }))).toEqual({ retryable: false, transport: false, answered: true });

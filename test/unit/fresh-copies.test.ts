@@ -28,7 +28,16 @@ function setup(o: { maxWaitMs?: number; lookAhead?: number } = {}) {
     },
   } as unknown as ApiClient;
   const stop = new AbortController();
-  const fresh = new FreshCopies(index, client, { freshMs: 0, limit: pLimit(4), lookAhead: o.lookAhead ?? 100, maxWaitMs: o.maxWaitMs ?? 60_000, flushes: 2, groupMax: 10, stopSignal: stop.signal, now: () => t });
+  const fresh = new FreshCopies(index, client, {
+    freshMs: 0,
+    limit: pLimit(4),
+    lookAhead: o.lookAhead ?? 100,
+    maxWaitMs: o.maxWaitMs ?? 60_000,
+    flushes: 2,
+    groupMax: 10,
+    stopSignal: stop.signal,
+    now: () => t,
+  });
   const session = (i: number) => (index.resolve(0, `CALL-${i}`) as { session: Session }).session;
   return { fresh, index, server, asked, stop, session, tick: (ms: number) => (t += ms) };
 }

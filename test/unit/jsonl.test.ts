@@ -43,8 +43,13 @@ describe('JSON Lines input', () => {
     expect(rows[5]!.shapeError).toBeUndefined();
   });
   it('a first line that is not a flat object, or bytes that are not UTF-8, refuse the file with where', async () => {
-    await expect(openRows(file('{"a":[1]}\n'))).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/line 1, the first object, holds a nested array under "a"/) });
+    await expect(openRows(file('{"a":[1]}\n'))).rejects.toMatchObject({
+      code: 'E_INPUT',
+      message: expect.stringMatching(/line 1, the first object, holds a nested array under "a"/),
+    });
     await expect(openRows(file('\n\n'))).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/no JSON object/) });
-    await expect(openRows(file(Buffer.concat([Buffer.from('{"a":"x"}\n{"a":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')])))).rejects.toThrow(/is not valid UTF-8 \(somewhere in bytes 0-\d+\)/);
+    await expect(openRows(file(Buffer.concat([Buffer.from('{"a":"x"}\n{"a":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')])))).rejects.toThrow(
+      /is not valid UTF-8 \(somewhere in bytes 0-\d+\)/,
+    );
   });
 });

@@ -4,7 +4,10 @@ import { parseMapping } from '../../src/mapping/load.js';
 import { filterValueProblem } from '../../src/api/sessions.js';
 import { baseName, mapRow } from '../../src/pipeline/mapper.js';
 
-const mapping = parseMapping('match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer }\n', 'm.yaml');
+const mapping = parseMapping(
+  'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer }\n',
+  'm.yaml',
+);
 const plan = { keyIndex: 0, keyIndexes: [0], fieldIndexes: [1, 2] };
 const rowError = (r: ReturnType<typeof mapRow>): RowError => {
   if (r.ok) throw new Error(`expected a row error, got ${JSON.stringify(r.value)}`);
@@ -13,7 +16,10 @@ const rowError = (r: ReturnType<typeof mapRow>): RowError => {
 
 describe('mapRow', () => {
   it('maps a row to a trimmed key and typed values', () => {
-    expect(mapRow(mapping, plan, { row: 2, cells: [' CALL-1 ', '5', ''] }, 'x.csv')).toEqual({ ok: true, value: { key: 'CALL-1', lookup: 'CALL-1', keys: [{ index: 0, column: 'Call ID', key: 'CALL-1', lookup: 'CALL-1' }], values: { csi: 5 } } });
+    expect(mapRow(mapping, plan, { row: 2, cells: [' CALL-1 ', '5', ''] }, 'x.csv')).toEqual({
+      ok: true,
+      value: { key: 'CALL-1', lookup: 'CALL-1', keys: [{ index: 0, column: 'Call ID', key: 'CALL-1', lookup: 'CALL-1' }], values: { csi: 5 } },
+    });
   });
   it('names the file, row and every bad column', () => {
     const r = rowError(mapRow(mapping, plan, { row: 7, cells: ['CALL-1', '9', 'x'] }, 'x.csv'));

@@ -24,7 +24,14 @@ fields:
   campaign_name: { column: Campaign }
   short: Agent
 `);
-    expect(m.match).toEqual({ keys: [{ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] }], onMultiple: 'fail', newestField: 'start_time', duplicates: 'all', lookup: 'search', datePad: 1 });
+    expect(m.match).toEqual({
+      keys: [{ column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] }],
+      onMultiple: 'fail',
+      newestField: 'start_time',
+      duplicates: 'all',
+      lookup: 'search',
+      datePad: 1,
+    });
     expect(m.fields.map((f) => [f.name, f.type, f.merge])).toEqual([
       ['csi', 'integer', 'replace'],
       ['fcr', 'integer', 'replace'],
@@ -35,8 +42,10 @@ fields:
     expect(m.fields[1]!.values?.get('Yes')).toBe(1);
   });
 
-  it('refuses a field that would write the session field any key matches on, the second key\'s too', () => {
-    const issues = issuesOf('match:\n  keys:\n    - { column: Call ID }\n    - { column: Recording, by: audio_filename }\nfields:\n  file_name: { column: Recording }\n  csi: CSAT\n');
+  it("refuses a field that would write the session field any key matches on, the second key's too", () => {
+    const issues = issuesOf(
+      'match:\n  keys:\n    - { column: Call ID }\n    - { column: Recording, by: audio_filename }\nfields:\n  file_name: { column: Recording }\n  csi: CSAT\n',
+    );
     expect(issues).toEqual([expect.objectContaining({ path: 'fields.file_name', message: expect.stringContaining('match.keys.1.sessionFields') })]);
   });
 
@@ -54,7 +63,18 @@ fields:
 extra: 1
 `);
     const paths = issues.map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['extra', 'match.onMultipel', 'match.by', 'fields.csi.type', 'fields.nps.colum', 'fields.nps.column', 'fields.fcr.merge', 'fields.fcr.values.Yes']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'extra',
+        'match.onMultipel',
+        'match.by',
+        'fields.csi.type',
+        'fields.nps.colum',
+        'fields.nps.column',
+        'fields.fcr.merge',
+        'fields.fcr.values.Yes',
+      ]),
+    );
     expect(issues.find((i) => i.path === 'match.onMultipel')!.message).toContain('did you mean "onMultiple"');
     expect(issues.find((i) => i.path === 'fields.csi.type')!.message).toContain('did you mean "integer"');
   });
@@ -64,7 +84,9 @@ extra: 1
     expect(issues.map((i) => i.path)).toEqual(['fields.id', 'fields.__proto__', 'fields.constructor', 'fields.prototype']);
     expect(issues.map((i) => i.line)).toEqual([3, 4, 5, 6]);
     // JSON keeps "__proto__" as an own key too: refused the same way
-    expect(() => parseMapping('{"match":{"column":"K"},"fields":{"__proto__":"B"}}', 'm.json')).toThrow(/fields\.__proto__: "__proto__" cannot be used as a metadata key/);
+    expect(() => parseMapping('{"match":{"column":"K"},"fields":{"__proto__":"B"}}', 'm.json')).toThrow(
+      /fields\.__proto__: "__proto__" cannot be used as a metadata key/,
+    );
   });
 
   it('refuses writing to the field used for matching', () => {
@@ -88,7 +110,9 @@ extra: 1
   });
 
   it('reads match.keys, tried in order, and refuses mixing them with the shorthand', () => {
-    const m = parse('match:\n  keys:\n    - { column: Call ID }\n    - { column: Recording File, by: audio_filename }\n  lookup: index\n  dateColumn: Date\n  datePad: 2\nfields: { csi: CSAT }\n');
+    const m = parse(
+      'match:\n  keys:\n    - { column: Call ID }\n    - { column: Recording File, by: audio_filename }\n  lookup: index\n  dateColumn: Date\n  datePad: 2\nfields: { csi: CSAT }\n',
+    );
     expect(m.match.keys).toEqual([
       { column: 'Call ID', by: 'external_id', sessionFields: ['external_id'] },
       { column: 'Recording File', by: 'audio_filename', sessionFields: ['file_name'] },
@@ -96,6 +120,9 @@ extra: 1
     expect(m.match).toMatchObject({ lookup: 'index', dateColumn: 'Date', datePad: 2 });
     expect(m.match).not.toHaveProperty('column');
     expect(issuesOf('match: { column: A, keys: [B] }\nfields: { csi: CSAT }\n').map((i) => i.path)).toEqual(['match.keys']);
-    expect(issuesOf('match: { keys: [{ column: A, bye: x }], lookup: indx }\nfields: { csi: CSAT }\n').map((i) => i.path)).toEqual(['match.keys.0.bye', 'match.lookup']);
+    expect(issuesOf('match: { keys: [{ column: A, bye: x }], lookup: indx }\nfields: { csi: CSAT }\n').map((i) => i.path)).toEqual([
+      'match.keys.0.bye',
+      'match.lookup',
+    ]);
   });
 });

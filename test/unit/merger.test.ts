@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldSpec } from '../../src/mapping/types.js';
 import { mergeMetadata } from '../../src/pipeline/merger.js';
+import { fieldSpec } from '../helpers/field.js';
 
-const f = (name: string, merge: FieldSpec['merge'], type: FieldSpec['type'] = 'string'): FieldSpec => ({ name, column: name, type, merge, required: false, separator: ';', decimal: '.', thousands: [], truthy: [], falsy: [], formats: [], timezone: 'UTC' });
+const f = (name: string, merge: FieldSpec['merge'], type: FieldSpec['type'] = 'string'): FieldSpec => fieldSpec({ name, column: name, type, merge });
 
 describe('mergeMetadata', () => {
   it('replace: the row wins; equal values are unchanged', () => {

@@ -31,7 +31,9 @@ describe('StateLock', () => {
   it('a live holder refuses, naming the lock file, pid, host and start time', () => {
     const dir = temp();
     const held = StateLock.acquire(dir, { staleMs: 3_600_000, warn: quiet });
-    expect(() => StateLock.acquire(dir, { staleMs: 3_600_000, warn: quiet })).toThrow(new RegExp(`in use by another run: pid ${process.pid} on host ${hostname()}, started .* \\(lock file ${join(dir, LOCK_FILE)}\\)`));
+    expect(() => StateLock.acquire(dir, { staleMs: 3_600_000, warn: quiet })).toThrow(
+      new RegExp(`in use by another run: pid ${process.pid} on host ${hostname()}, started .* \\(lock file ${join(dir, LOCK_FILE)}\\)`),
+    );
     held.release();
     StateLock.acquire(dir, { staleMs: 3_600_000, warn: quiet }).release();
   });
@@ -45,7 +47,7 @@ describe('StateLock', () => {
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     lock.release();
   });
-  it('another host\'s lock is respected until its holder has not refreshed it for --lock-stale, whatever its start time says', () => {
+  it("another host's lock is respected until its holder has not refreshed it for --lock-stale, whatever its start time says", () => {
     const dir = temp();
     const at = (ms: number, startedAt: string) => {
       writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'other-host', startedAt }));
@@ -59,7 +61,7 @@ describe('StateLock', () => {
     StateLock.acquire(dir, { staleMs: 3_600_000, warn: (m) => void warnings.push(m) }).release();
     expect(warnings[0]).toMatch(/host other-host has not refreshed for 61 min, more than --lock-stale/);
   });
-  it('a lock with this process\'s pid that none of its runs holds (pid 1 in a restarted container) is stale', () => {
+  it("a lock with this process's pid that none of its runs holds (pid 1 in a restarted container) is stale", () => {
     const dir = temp();
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), runId: 'an-earlier-run' }));
     const warnings: string[] = [];
@@ -79,12 +81,17 @@ describe('StateLock', () => {
       const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
       writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: Number(dead), host: hostname(), startedAt: new Date().toISOString() }));
       const go = String(Date.now() + 400);
-      const outs = await Promise.all([0, 1, 2].map(() => new Promise<string>((resolve) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, go]);
-        let out = '';
-        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-        child.on('close', () => resolve(out));
-      })));
+      const outs = await Promise.all(
+        [0, 1, 2].map(
+          () =>
+            new Promise<string>((resolve) => {
+              const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, go]);
+              let out = '';
+              child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+              child.on('close', () => resolve(out));
+            }),
+        ),
+      );
       expect(outs.sort()).toEqual(['E_LOCKED', 'E_LOCKED', 'held']);
     }
   }, 120_000);

@@ -54,19 +54,25 @@ const mapped = { key: 'K', lookup: 'K', keys: [{ index: 0, column: 'Call ID', ke
 
 describe('processRow', () => {
   it('never rejects: a bug is the row failing with E_INTERNAL, and the run stops as fatal', async () => {
-    const { ctx, results, stop } = context(clientThat(async () => {
-      throw new TypeError("Cannot read properties of undefined (reading 'items')");
-    }));
+    const { ctx, results, stop } = context(
+      clientThat(async () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'items')");
+      }),
+    );
     await expect(processRow(ctx, at(2), mapped, ctx.gate.ticket())).resolves.toBeUndefined();
-    expect(results).toEqual([expect.objectContaining({ row: 2, status: 'failed', errorCode: 'E_INTERNAL', errorMessage: expect.stringContaining('internal error') })]);
+    expect(results).toEqual([
+      expect.objectContaining({ row: 2, status: 'failed', errorCode: 'E_INTERNAL', errorMessage: expect.stringContaining('internal error') }),
+    ]);
     expect(stop.outcome.fatal).toMatch(/internal error at x\.csv row 2: Cannot read properties/);
     stop.dispose();
   });
 
-  it('an expected failure is the row\'s status, and the run goes on', async () => {
-    const { ctx, results, stop } = context(clientThat(async () => {
-      throw new ApiError('E_HTTP', 'GET /sessions answered HTTP 500', { status: 500 });
-    }));
+  it("an expected failure is the row's status, and the run goes on", async () => {
+    const { ctx, results, stop } = context(
+      clientThat(async () => {
+        throw new ApiError('E_HTTP', 'GET /sessions answered HTTP 500', { status: 500 });
+      }),
+    );
     await processRow(ctx, at(3), mapped, ctx.gate.ticket());
     expect(results).toEqual([expect.objectContaining({ status: 'failed', errorCode: 'E_HTTP', transport: true })]);
     expect(stop.stopping).toBe(false);

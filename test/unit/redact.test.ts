@@ -6,7 +6,10 @@ describe('redaction', () => {
     registerSecret('p@ss word!');
     expect(scrub('https://u%40x.com:p%40ss%20word!@host/api failed with p@ss word!')).not.toMatch(/p@ss|p%40ss/);
     expect(displayUrl('https://u:pw@host:8443/base?ssl_verify=false')).toBe('https://host:8443/base?ssl_verify=false');
-    expect(scrubValue({ headers: { authorization: 'bearer abcdefghijkl' }, password: 'x1' })).toEqual({ headers: { authorization: '[REDACTED]' }, password: '[REDACTED]' });
+    expect(scrubValue({ headers: { authorization: 'bearer abcdefghijkl' }, password: 'x1' })).toEqual({
+      headers: { authorization: '[REDACTED]' },
+      password: '[REDACTED]',
+    });
     expect(scrub('Authorization: Bearer abcdefghijkl123')).toBe('Authorization: Bearer [REDACTED]');
   });
 });
@@ -16,7 +19,13 @@ describe('snippet: scrub, then cut', () => {
     const { snippet } = await import('../../src/redact.js');
     const secret = 'tok en/+secret!value=0123456789';
     registerSecret(secret);
-    const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')];
+    const forms = [
+      secret,
+      encodeURIComponent(secret),
+      new URLSearchParams({ v: secret }).toString().slice(2),
+      JSON.stringify(secret).slice(1, -1),
+      Buffer.from(secret).toString('base64'),
+    ];
     for (const form of forms) {
       for (let offset = 150; offset <= 210; offset++) {
         const shown = snippet(`${'a'.repeat(offset)}${form}${'b'.repeat(50)}`);
@@ -37,7 +46,11 @@ describe('parseJsonSafe', () => {
     const plain = parseJsonSafe('{"a":[1,{"b":2}]}') as Record<string, unknown>;
     expect(plain).toEqual({ a: [1, { b: 2 }] });
     expect(hasDroppedKeys(plain)).toBe(false);
-    for (const text of ['{"list":[{"__proto__":{"x":1},"k":1}]}', '{"list":[{"__prot\\u006f__":{"x":1},"k":1}]}', '{"list":[{"constructor":{"prototype":{"x":1}},"k":1}]}']) {
+    for (const text of [
+      '{"list":[{"__proto__":{"x":1},"k":1}]}',
+      '{"list":[{"__prot\\u006f__":{"x":1},"k":1}]}',
+      '{"list":[{"constructor":{"prototype":{"x":1}},"k":1}]}',
+    ]) {
       const v = parseJsonSafe(text) as { list: Record<string, unknown>[] };
       expect(Object.keys(v.list[0]!)).toEqual(['k']);
       expect(hasDroppedKeys(v.list)).toBe(true);

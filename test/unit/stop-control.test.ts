@@ -22,7 +22,13 @@ describe('StopControl', () => {
     const s = new StopControl({ maxErrors: { percent: 5 }, circuitBreaker: 10, stopTimeoutMs: 1000, logger: quiet });
     s.onRow('unmatched', false, c, 'x');
     expect(s.outcome.aborted).toBe('--max-errors reached: 8 of 150 rows did not end well (8 unmatched)');
-    const narrow = new StopControl({ maxErrors: { percent: 5 }, errorStatuses: new Set(['failed', 'invalid']), circuitBreaker: 10, stopTimeoutMs: 1000, logger: quiet });
+    const narrow = new StopControl({
+      maxErrors: { percent: 5 },
+      errorStatuses: new Set(['failed', 'invalid']),
+      circuitBreaker: 10,
+      stopTimeoutMs: 1000,
+      logger: quiet,
+    });
     narrow.onRow('unmatched', false, c, 'x');
     expect(narrow.stopping).toBe(false);
   });

@@ -14,9 +14,13 @@ describe('Throttle', () => {
     expect(t.currentRate).toBeCloseTo(1.25);
   });
   it('with no cap, a 429 halves the pace actually reached', async () => {
-    let now = 10_000;
+    const now = 10_000;
     const waits: number[] = [];
-    const t = new Throttle(Infinity, () => now, async (ms) => void waits.push(ms));
+    const t = new Throttle(
+      Infinity,
+      () => now,
+      async (ms) => void waits.push(ms),
+    );
     for (let i = 0; i < 40; i++) await t.acquire();
     expect(waits).toEqual([]);
     t.onThrottled(1000);

@@ -12,8 +12,27 @@ describe('ReportWriter', () => {
     const w = await ReportWriter.create(dir, (e) => {
       throw e;
     });
-    const ok: RowResult = { file: 'a.csv', row: 2, key: 'k1', status: 'updated', sessionId: 's1', changed: ['csi', 'note'], matchedBy: 'Call ID', changes: [{ field: 'csi', before: undefined, after: 5 }, { field: 'note', before: 'x', after: '=1+1' }] };
-    const bad: RowResult = { file: 'a.csv', row: 3, key: 'k2', status: 'invalid', errorCode: 'E_INVALID_VALUE', errorMessage: 'a.csv row 3, column "CSAT": expected 1..5' };
+    const ok: RowResult = {
+      file: 'a.csv',
+      row: 2,
+      key: 'k1',
+      status: 'updated',
+      sessionId: 's1',
+      changed: ['csi', 'note'],
+      matchedBy: 'Call ID',
+      changes: [
+        { field: 'csi', before: undefined, after: 5 },
+        { field: 'note', before: 'x', after: '=1+1' },
+      ],
+    };
+    const bad: RowResult = {
+      file: 'a.csv',
+      row: 3,
+      key: 'k2',
+      status: 'invalid',
+      errorCode: 'E_INVALID_VALUE',
+      errorMessage: 'a.csv row 3, column "CSAT": expected 1..5',
+    };
     await w.record(ok, ['Call ID', 'CSAT'], ['k1', '5']);
     await w.record(bad, ['Call ID', 'CSAT'], ['k2', '=9']);
     await w.close();

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { missedEntries } from '../../src/input/xlsx.js';
 
-const workbook = ['[Content_Types].xml', '_rels/.rels', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/worksheets/sheet1.xml', 'xl/sharedStrings.xml', 'xl/styles.xml'];
+const workbook = [
+  '[Content_Types].xml',
+  '_rels/.rels',
+  'xl/workbook.xml',
+  'xl/_rels/workbook.xml.rels',
+  'xl/worksheets/sheet1.xml',
+  'xl/sharedStrings.xml',
+  'xl/styles.xml',
+];
 
 describe('missedEntries', () => {
   it('names the entries the workbook holds but exceljs had not read when it handed over the sheet', () => {
@@ -12,6 +20,11 @@ describe('missedEntries', () => {
   it('is empty when exceljs read them, or when the workbook has none to read', () => {
     expect(missedEntries(workbook, { sharedStrings: [], workbookRels: [] })).toEqual([]);
     // a workbook with inline strings only has no shared-strings table
-    expect(missedEntries(workbook.filter((e) => e !== 'xl/sharedStrings.xml'), { workbookRels: [] })).toEqual([]);
+    expect(
+      missedEntries(
+        workbook.filter((e) => e !== 'xl/sharedStrings.xml'),
+        { workbookRels: [] },
+      ),
+    ).toEqual([]);
   });
 });

@@ -15,7 +15,12 @@ export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> 
   const sources = outcome.sources ?? {};
   const terminal = chooseOutput(a.logFormat as 'json' | 'pretty' | undefined, io.stderr);
   const logger = createLogger(a.logLevel as LogLevel, terminal?.destination);
-  const connection = readConnection(io.env, { url: a.url as string | undefined, insecure: a.insecure as boolean, caFile: a.caFile as string | undefined, apiVersion: a.apiVersion as string | undefined });
+  const connection = readConnection(io.env, {
+    url: a.url as string | undefined,
+    insecure: a.insecure as boolean,
+    caFile: a.caFile as string | undefined,
+    apiVersion: a.apiVersion as string | undefined,
+  });
   if (!connection.sslVerify) logger.warn({ url: connection.baseUrl }, 'TLS certificate verification is OFF (ET_SSL_VERIFY=false / --insecure)');
   const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort());

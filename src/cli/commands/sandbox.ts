@@ -27,7 +27,17 @@ export async function handler(a: Args, io: Io): Promise<void> {
   const users = seed.users ?? [{ username: a.user, password: a.password ?? io.env.ET_SANDBOX_PASSWORD ?? DEFAULT_USER.password }];
   // loaded when served: a run never needs the server
   const { Sandbox } = await import('../../sandbox/server.js');
-  const sandbox = new Sandbox({ sessions: seed.sessions, users, tokenTtlSeconds: a.tokenTtl, latencyMs: a.latency, maxPageSize: a.maxPageSize, failRate: a.failRate, dropRate: a.dropRate, rateLimit: a.rateLimit, seed: a.seed });
+  const sandbox = new Sandbox({
+    sessions: seed.sessions,
+    users,
+    tokenTtlSeconds: a.tokenTtl,
+    latencyMs: a.latency,
+    maxPageSize: a.maxPageSize,
+    failRate: a.failRate,
+    dropRate: a.dropRate,
+    rateLimit: a.rateLimit,
+    seed: a.seed,
+  });
   const url = await sandbox.listen(a.port, a.host);
   io.stdout.write(`sandbox listening on ${url} (${sandbox.store.size} sessions; user ${users[0]!.username})\n`);
   await new Promise<void>((resolve) => {
