@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=16 --max-old-space-size=2048 --heap-growing-percent=50
 /**
- * The `et-import` executable: the only place that exits the process. The crash handlers are a
- * last resort: every expected failure, and every bug inside a run, ends through `main`'s exit code.
+ * The `et-import` executable: it sets the process's exit code from `main`, and its crash handlers
+ * are a last resort: every expected failure, and every bug inside a run, ends through `main`'s exit
+ * code. The one other exit is cli/signals.ts's, on a second SIGINT/SIGTERM (exit 4 at once).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -140,7 +140,7 @@ describe('odd and hostile API answers', () => {
   });
 });
 
-describe('hardening (issue 8)', () => {
+describe('redirects, refused tokens, echoed secrets and stalls', () => {
   it('a login redirected to another host never delivers the password there: exit 3', async () => {
     const elsewhere = await startFakeApi(() => ({ body: { access_token: 'stolen', token_type: 'bearer' } }));
     for (const status of [301, 302, 307, 308]) {

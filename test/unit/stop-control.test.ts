@@ -103,10 +103,3 @@ describe('StopControl', () => {
     s.dispose();
   });
 });
-
-describe('exitCodeFor', () => {
-  it('is 0 when every row ended well, 1 otherwise', () => {
-    expect(exitCodeFor({ interrupted: false }, { ...emptyCounts(), updated: 2, skipped: 1, total: 3 })).toBe(EXIT.OK);
-    expect(exitCodeFor({ interrupted: false }, { ...emptyCounts(), updated: 2, unmatched: 1, total: 3 })).toBe(EXIT.ROWS_FAILED);
-  });
-});

@@ -1,30 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../helpers/sandbox.js';
-import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/pipeline/shard.js';
-import { expandInputs } from '../../src/run/inputs.js';
 import { LOCK_FILE, StateLock } from '../../src/state/lock.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'et-nightly-'));
-
-describe('shardOf', () => {
-  it('spreads 100,000 keys over 3 and over 7 shards within 5 % of each other', () => {
-    for (const n of [3, 7]) {
-      const sizes = new Array<number>(n).fill(0);
-      for (let i = 0; i < 100_000; i++) sizes[shardOf(`CALL-${String(i).padStart(7, '0')}`, n) - 1]!++;
-      expect(Math.max(...sizes) / Math.min(...sizes)).toBeLessThanOrEqual(1.05);
-    }
-  });
-  it('puts a key in the same shard every time, and a row without a key in shard 1', () => {
-    expect(shardOf('K-1', 5)).toBe(shardOf('K-1', 5));
-    expect(shardOf('', 5)).toBe(1);
-    expect(shardOf('anything', 1)).toBe(1);
-  });
-});
 
 describe('StateLock', () => {
   const quiet = () => {};
@@ -95,25 +78,4 @@ describe('StateLock', () => {
       expect(outs.sort()).toEqual(['E_LOCKED', 'E_LOCKED', 'held']);
     }
   }, 120_000);
-});
-
-describe('expandInputs', () => {
-  it('a folder gives its exports in name order; a pattern its matching files; a named file stays as given', () => {
-    const dir = temp();
-    mkdirSync(join(dir, 'sub'));
-    for (const f of ['b.csv', 'a.xlsx', 'c.tsv', 'readme.md', 'sub/d.csv']) writeFileSync(join(dir, f), 'x');
-    const old = new Date(Date.now() - 600_000);
-    for (const f of ['b.csv', 'a.xlsx', 'c.tsv']) utimesSync(join(dir, f), old, old);
-    expect(expandInputs([dir], 60_000).files).toEqual([join(dir, 'a.xlsx'), join(dir, 'b.csv'), join(dir, 'c.tsv')]);
-    expect(expandInputs([join(dir, '*.csv'), join(dir, '[ab].*')], 60_000).files).toEqual([join(dir, 'b.csv'), join(dir, 'a.xlsx')]);
-    expect(expandInputs(['missing.csv'], 60_000).files).toEqual(['missing.csv']);
-  });
-  it('leaves files changed less than --settle ago for a later run', () => {
-    const dir = temp();
-    writeFileSync(join(dir, 'fresh.csv'), 'x');
-    const r = expandInputs([dir], 60_000);
-    expect(r.files).toEqual([]);
-    expect(r.notReady).toEqual([{ file: join(dir, 'fresh.csv'), modifiedSecondsAgo: expect.any(Number) }]);
-    expect(expandInputs([dir], 0).files).toEqual([join(dir, 'fresh.csv')]);
-  });
 });

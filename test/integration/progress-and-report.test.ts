@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,7 +173,15 @@ describe('a run people can review', () => {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       await page.goto(`file://${join(reportDir, 'report.html')}`);
       const png = await page.screenshot({ fullPage: false });
-      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      const shot = pngFacts(png);
+      // the page as the viewport shows it, and not blank: many colours on it (text, bars, table)
+      expect([shot.width, shot.height]).toEqual([1100, 900]);
+      expect(shot.distinctBytes).toBeGreaterThan(64);
+      const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')) as { exitCode: number };
+      expect(Number(await page.locator('#exit-code').textContent())).toBe(summary.exitCode);
+      // the README's picture is one such screenshot
+      const committed = pngFacts(readFileSync(join(ROOT, 'docs', 'report.png')));
+      expect([committed.width, committed.height]).toEqual([1100, 900]);
       // ET_UPDATE_SCREENSHOT=1 npm test refreshes docs/report.png
       if (process.env.ET_UPDATE_SCREENSHOT) writeFileSync(join(ROOT, 'docs', 'report.png'), png);
     } finally {
@@ -180,3 +189,16 @@ describe('a run people can review', () => {
     }
   });
 });
+
+/** A PNG's size from its header, and how many distinct byte values its pixel data holds (a blank page holds a handful). */
+function pngFacts(png: Buffer): { width: number; height: number; distinctBytes: number } {
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  const idat: Buffer[] = [];
+  for (let at = 8; at < png.length; ) {
+    const length = png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + length));
+    at += 12 + length;
+  }
+  const pixels = inflateSync(Buffer.concat(idat));
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20), distinctBytes: new Set(pixels).size };
+}
