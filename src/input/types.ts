@@ -1,3 +1,4 @@
+import { MAPPING_DEFAULTS } from '../mapping/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -18,7 +19,8 @@ export interface RowSource {
   file: string;
   /** The bytes read: the file as the run first saw it. */
   snapshot: Snapshot;
-  format: 'csv' | 'xlsx' | 'jsonl';
+  /** The format's name in input/formats.ts (csv, xlsx, jsonl, ...). */
+  format: string;
   header: string[];
   /**
    * Each data row once, in file order, a batch at a time (what the parser has ready, each row
@@ -34,6 +36,6 @@ export interface RowSource {
 }
 
 /** A cell larger than this makes its row invalid (`input.maxCellBytes`). */
-export const DEFAULT_MAX_CELL_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CELL_BYTES = MAPPING_DEFAULTS.maxCellBytes;
 /** An XLSX shared-strings table may inflate to at most this (`input.maxSharedStringsMb`). */
-export const DEFAULT_MAX_SHARED_STRINGS_MB = 100;
+export const DEFAULT_MAX_SHARED_STRINGS_MB = MAPPING_DEFAULTS.maxSharedStringsMb;

@@ -113,3 +113,16 @@ export interface Mapping {
   fields: FieldSpec[];
   input: InputSpec;
 }
+
+/**
+ * Every default of a mapping, in one place: what the loader fills in where the mapping is silent
+ * (config/mapping.schema.json states the same values; a unit test holds the two in step).
+ */
+export const MAPPING_DEFAULTS = {
+  match: { by: 'external_id', onMultiple: 'fail', newestField: 'start_time', duplicates: 'all', lookup: 'search', datePad: 1 },
+  field: { type: 'string', merge: 'replace', separator: ';', decimal: '.', timezone: 'UTC' },
+  /** A cell larger than this makes its row invalid (`input.maxCellBytes`, 1 MB). */
+  maxCellBytes: 1024 * 1024,
+  /** An XLSX shared-strings table may inflate to at most this (`input.maxSharedStringsMb`). */
+  maxSharedStringsMb: 100,
+} as const;

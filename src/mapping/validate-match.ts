@@ -1,5 +1,5 @@
 import { checkKeys, isObj, nonEmptyString, oneOf, type Obj } from './checks.js';
-import { DUPLICATES, LOOKUPS, MATCH_BY, ON_MULTIPLE, type MatchKey, type MatchSpec } from './types.js';
+import { DUPLICATES, LOOKUPS, MAPPING_DEFAULTS, MATCH_BY, ON_MULTIPLE, type MatchKey, type MatchSpec } from './types.js';
 
 /** `match`: which column(s) hold the key, how they are matched, and how sessions are looked up. */
 export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'keys', 'onMultiple', 'newestField', 'duplicates', 'lookup', 'dateColumn', 'datePad'];
@@ -23,17 +23,17 @@ export function checkMatch(raw: unknown, add: (p: string, m: string) => void): M
   let ok = true;
   const keys = checkMatchKeys(raw, add);
   if (!keys) ok = false;
-  const onMultiple = oneOf(raw.onMultiple ?? 'fail', ON_MULTIPLE, 'match.onMultiple', add);
+  const onMultiple = oneOf(raw.onMultiple ?? MAPPING_DEFAULTS.match.onMultiple, ON_MULTIPLE, 'match.onMultiple', add);
   if (onMultiple === undefined) ok = false;
-  const newestField = raw.newestField === undefined ? 'start_time' : nonEmptyString(raw.newestField, 'match.newestField', add);
+  const newestField = raw.newestField === undefined ? MAPPING_DEFAULTS.match.newestField : nonEmptyString(raw.newestField, 'match.newestField', add);
   if (newestField === undefined) ok = false;
-  const duplicates = oneOf(raw.duplicates ?? 'all', DUPLICATES, 'match.duplicates', add);
+  const duplicates = oneOf(raw.duplicates ?? MAPPING_DEFAULTS.match.duplicates, DUPLICATES, 'match.duplicates', add);
   if (duplicates === undefined) ok = false;
-  const lookup = oneOf(raw.lookup ?? 'search', LOOKUPS, 'match.lookup', add);
+  const lookup = oneOf(raw.lookup ?? MAPPING_DEFAULTS.match.lookup, LOOKUPS, 'match.lookup', add);
   if (lookup === undefined) ok = false;
   const dateColumn = raw.dateColumn === undefined ? undefined : nonEmptyString(raw.dateColumn, 'match.dateColumn', add);
   if (raw.dateColumn !== undefined && dateColumn === undefined) ok = false;
-  let datePad = 1;
+  let datePad: number = MAPPING_DEFAULTS.match.datePad;
   if (raw.datePad !== undefined) {
     if (typeof raw.datePad === 'number' && Number.isInteger(raw.datePad) && raw.datePad >= 0 && raw.datePad <= 31) datePad = raw.datePad;
     else {
@@ -71,7 +71,7 @@ function checkMatchKey(raw: unknown, path: string, add: (p: string, m: string) =
   }
   if (path !== 'match') checkKeys(spec, KEY_KEYS, path, add);
   const column = nonEmptyString(spec.column, `${path}.column`, add);
-  const by = oneOf(spec.by ?? 'external_id', MATCH_BY, `${path}.by`, add);
+  const by = oneOf(spec.by ?? MAPPING_DEFAULTS.match.by, MATCH_BY, `${path}.by`, add);
   let sessionFields: string[] | undefined = by ? DEFAULT_SESSION_FIELDS[by] : undefined;
   if (spec.sessionFields !== undefined) {
     if (!Array.isArray(spec.sessionFields) || spec.sessionFields.length === 0 || !spec.sessionFields.every((s) => typeof s === 'string' && s.trim() !== '')) {

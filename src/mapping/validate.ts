@@ -2,7 +2,17 @@ import type { ConfigIssue, Result } from '../errors.js';
 import { closest } from './closest.js';
 import { checkKeys, isObj, nonEmptyString, oneOf, type Obj } from './checks.js';
 import { checkMatch } from './validate-match.js';
-import { ENCODINGS, FIELD_TYPES, MERGE_POLICIES, type FieldSpec, type FieldType, type InputSpec, type Mapping, type Scalar } from './types.js';
+import {
+  ENCODINGS,
+  FIELD_TYPES,
+  MAPPING_DEFAULTS,
+  MERGE_POLICIES,
+  type FieldSpec,
+  type FieldType,
+  type InputSpec,
+  type Mapping,
+  type Scalar,
+} from './types.js';
 
 export { closest };
 
@@ -144,8 +154,8 @@ function checkField(name: string, raw: unknown, add: (p: string, m: string) => v
   }
   checkKeys(spec, FIELD_KEYS, path, addc);
   const column = nonEmptyString(spec.column, `${path}.column`, addc);
-  const type = oneOf(spec.type ?? 'string', FIELD_TYPES, `${path}.type`, addc) as FieldType | undefined;
-  const merge = oneOf(spec.merge ?? 'replace', MERGE_POLICIES, `${path}.merge`, addc);
+  const type = oneOf(spec.type ?? MAPPING_DEFAULTS.field.type, FIELD_TYPES, `${path}.type`, addc) as FieldType | undefined;
+  const merge = oneOf(spec.merge ?? MAPPING_DEFAULTS.field.merge, MERGE_POLICIES, `${path}.merge`, addc);
   if (merge === 'append' && type !== undefined && type !== 'list') addc(`${path}.merge`, `"append" needs type: list (this field is ${type})`);
 
   const c: FieldCheck = { spec, path, type, add: addc };
@@ -231,13 +241,13 @@ function checkValueRules(c: FieldCheck) {
 }
 
 function checkTextRules(c: FieldCheck) {
-  let separator = ';';
+  let separator: string = MAPPING_DEFAULTS.field.separator;
   if (c.spec.separator !== undefined) {
     if (typeof c.spec.separator !== 'string' || c.spec.separator === '') c.add(`${c.path}.separator`, 'expected a non-empty string');
     else separator = c.spec.separator;
     if (c.type !== 'list') c.add(`${c.path}.separator`, `separator applies to list fields (this field is ${c.type})`);
   }
-  let decimal: '.' | ',' = '.';
+  let decimal: '.' | ',' = MAPPING_DEFAULTS.field.decimal;
   if (c.spec.decimal !== undefined) {
     if (c.spec.decimal === '.' || c.spec.decimal === ',') decimal = c.spec.decimal;
     else c.add(`${c.path}.decimal`, 'expected "." or ","');
@@ -261,7 +271,7 @@ function checkTextRules(c: FieldCheck) {
   for (const f of formats)
     if (!/(YYYY|YY)/.test(f) || !/(MM|M)/.test(f) || !/(DD|D)/.test(f))
       c.add(`${c.path}.formats`, `format ${JSON.stringify(f)} needs YYYY (or YY), MM (or M) and DD (or D)`);
-  let timezone = 'UTC';
+  let timezone: string = MAPPING_DEFAULTS.field.timezone;
   if (c.spec.timezone !== undefined) {
     if (typeof c.spec.timezone !== 'string' || !isTimeZone(c.spec.timezone))
       c.add(`${c.path}.timezone`, `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(c.spec.timezone)}`);

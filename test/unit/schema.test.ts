@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DUPLICATES, FIELD_TYPES, MATCH_BY, MERGE_POLICIES, ON_MULTIPLE } from '../../src/mapping/types.js';
+import { DUPLICATES, FIELD_TYPES, MAPPING_DEFAULTS, MATCH_BY, MERGE_POLICIES, ON_MULTIPLE } from '../../src/mapping/types.js';
 import { ENCODING_NAMES, FIELD_KEYS, INPUT_KEYS, MATCH_KEYS, RESERVED_METADATA_KEYS, TOP_KEYS } from '../../src/mapping/validate.js';
 import { parseMapping } from '../../src/mapping/load.js';
 
@@ -24,6 +24,12 @@ describe('config/mapping.schema.json is in step with the loader', () => {
     expect(schema.$defs.field.properties.type.enum).toEqual([...FIELD_TYPES]);
     expect(schema.$defs.field.properties.merge.enum).toEqual([...MERGE_POLICIES]);
     expect(schema.properties.fields.propertyNames.not.enum.sort()).toEqual([...RESERVED_METADATA_KEYS].sort());
+  });
+  it('states each of the loader defaults (MAPPING_DEFAULTS)', () => {
+    for (const [k, v] of Object.entries(MAPPING_DEFAULTS.match)) expect(schema.properties.match.properties[k].default, `match.${k}`).toEqual(v);
+    for (const [k, v] of Object.entries(MAPPING_DEFAULTS.field)) expect(schema.$defs.field.properties[k].default, `fields.*.${k}`).toEqual(v);
+    expect(schema.properties.input.properties.maxCellBytes.default).toBe(MAPPING_DEFAULTS.maxCellBytes);
+    expect(schema.properties.input.properties.maxSharedStringsMb.default).toBe(MAPPING_DEFAULTS.maxSharedStringsMb);
   });
   it('the example mappings load, and point editors at the schema', () => {
     for (const f of ['mapping.example.yaml', 'mapping.audio-filename.yaml']) {
