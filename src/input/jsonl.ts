@@ -13,8 +13,8 @@ import { type Cell, DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } fro
  * columns, in its order; a later line without one of them has it empty, and a line with a key
  * the first does not have is invalid (its value has no column). Values are strings, numbers,
  * booleans or null; a nested object or array makes its line invalid, with the line number and
- * the key, as does a line that is not a JSON object. Blank lines are skipped. The row number is
- * the line number.
+ * the key, as does a line that is not a JSON object, or one longer than 16 x input.maxCellBytes
+ * (never held whole). Blank lines are skipped. The row number is the line number.
  */
 export const jsonlFormat = {
   name: 'jsonl',
@@ -25,10 +25,18 @@ export const jsonlFormat = {
 
 const BATCH = 512;
 
-/** The file's lines, decoded strictly as UTF-8 (a byte that is not UTF-8 stops the read with where it is). */
-async function* splitLines(file: string, stream: Readable): AsyncGenerator<string> {
+/** Stands for a line longer than the reader holds: its row is invalid, its text never held whole. */
+const TOO_LONG = '\u0000too long';
+
+/**
+ * The file's lines, decoded strictly as UTF-8 (a byte that is not UTF-8 stops the read with where
+ * it is). A line longer than `maxLine` characters is not held: it comes as TOO_LONG, and what is
+ * left of it is skipped to its line break.
+ */
+async function* splitLines(file: string, stream: Readable, maxLine: number): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let rest = '';
+  let skipping = false;
   let bytes = 0;
   const decode = (chunk?: Buffer) => {
     try {
@@ -37,20 +45,30 @@ async function* splitLines(file: string, stream: Readable): AsyncGenerator<strin
       throw new InputError(file, `is not valid UTF-8 (somewhere in bytes ${bytes}-${bytes + (chunk?.length ?? 0)}); JSON Lines files are UTF-8`);
     }
   };
+  const line = (p: string) => (p.endsWith('\r') ? p.slice(0, -1) : p);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const parts = (rest + decode(chunk)).split('\n');
     bytes += chunk.length;
     rest = parts.pop()!;
-    for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p;
+    for (const p of parts) {
+      yield skipping ? TOO_LONG : line(p);
+      skipping = false;
+    }
+    if (rest.length > maxLine) {
+      skipping = true;
+      rest = '';
+    }
   }
   rest += decode();
-  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  if (skipping) yield TOO_LONG;
+  else if (rest !== '') yield line(rest);
 }
 
 /** A line's cells, and why it is invalid if it is: a nested value keeps its JSON text, so failed.csv holds what the line had. */
 type Parsed = { cells: Record<string, Cell>; why?: string };
 
 function parseLine(text: string): Parsed {
+  if (text === TOO_LONG) return { cells: {}, why: 'is longer than the reader holds (16 x input.maxCellBytes): not read; is it one JSON object a line?' };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -92,8 +110,8 @@ function toRow(line: number, parsed: Parsed, header: string[], columns: Map<stri
 }
 
 /** The non-blank lines with their numbers (a BOM before the first is skipped). */
-function numbered(file: string, stream: Readable): () => Promise<{ n: number; text: string } | undefined> {
-  const lines = splitLines(file, stream);
+function numbered(file: string, stream: Readable, maxLine: number): () => Promise<{ n: number; text: string } | undefined> {
+  const lines = splitLines(file, stream, maxLine);
   let n = 0;
   return async () => {
     for (;;) {
@@ -123,7 +141,7 @@ async function firstObject(file: string, next: ReturnType<typeof numbered>): Pro
 export async function openJsonl(file: string, maxCell: number, snap: Snapshot): Promise<RowSource> {
   const stream = snapshotStream(await openSnapshot(snap), snap);
   const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
-  const next = numbered(file, stream);
+  const next = numbered(file, stream, 16 * maxCell);
   const { n, head } = await firstObject(file, next).catch((e: unknown) => {
     stream.destroy();
     throw e;

@@ -42,6 +42,17 @@ describe('JSON Lines input', () => {
     expect(rows[4]!.shapeError).toMatch(/has 3 cells but the header has 2 \(line 5 has "w", which the first line does not/);
     expect(rows[5]!.shapeError).toBeUndefined();
   });
+  it('a line longer than 16 x input.maxCellBytes is never held: its row is invalid, the next line reads', async () => {
+    const f = file(`{"id":"a"}\n{"id":"${'x'.repeat(100_000)}"}\n{"id":"c"}\n`);
+    const s = await openRows(f, { maxCellBytes: 100 });
+    const rows: SourceRow[] = [];
+    for await (const r of s.rows) rows.push(r);
+    expect(rows.map((r) => [r.row, r.shapeError === undefined ? r.cells : r.shapeError.slice(0, 40)])).toEqual([
+      [1, ['a']],
+      [2, '(line 2) is longer than the reader holds'],
+      [3, ['c']],
+    ]);
+  });
   it('a first line that is not a flat object, or bytes that are not UTF-8, refuse the file with where', async () => {
     await expect(openRows(file('{"a":[1]}\n'))).rejects.toMatchObject({
       code: 'E_INPUT',
