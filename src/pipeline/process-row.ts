@@ -1,52 +1,15 @@
-import type { LimitFunction } from 'p-limit';
-import type { ApiClient } from '../api/client.js';
 import { hasDroppedKeys } from '../api/json.js';
-import type { Logger } from '../logger.js';
-import type { Mapping } from '../mapping/types.js';
 import type { FieldChange, RowResult } from '../row-result.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
+import { resolveSession, type Session } from './resolver.js';
 import type { FreshCopies } from './fresh-copies.js';
-import { resolveFromIndex, resolveRow, resolveSession, type ResolveOptions, type RowResolution, type Session } from './resolver.js';
-import type { SessionIndex } from './session-index.js';
-import type { RowAt, RowSink, StopState } from './row.js';
+import type { RowScheduler } from './row-scheduler.js';
+import type { RowAt } from './row.js';
 import { type Base, failure, internalError, unresolved, written } from './row-results.js';
-import type { SessionQueue } from './session-queue.js';
-import type { TurnGate } from './turn-gate.js';
-import type { WrittenState } from './written-state.js';
 
-export interface RowContext {
-  mapping: Mapping;
-  client: ApiClient;
-  /** The one bound on requests in flight. */
-  limit: LimitFunction;
-  gate: TurnGate;
-  queue: SessionQueue;
-  written: WrittenState;
-  stop: StopState;
-  sink: RowSink;
-  logger: Logger;
-  dryRun: boolean;
-  resolve: ResolveOptions;
-  maxBodyBytes: number;
-  /** Resumed runs: sessions written by a row redone in this run; later rows of theirs are redone too. */
-  dirty: Set<string> | undefined;
-  /** Index mode: the listed sessions. */
-  index?: SessionIndex | undefined;
-  /** Index mode: copies of the listed sessions read again when older than --index-fresh. */
-  fresh?: FreshCopies | undefined;
-  /** Index mode resuming a run: lists the window when the first row needs the API (then gone). */
-  indexReady?: (() => Promise<void>) | undefined;
-  /** Resolutions of keys with rows in flight: a key repeated meanwhile is not searched again. */
-  shared?: Map<string, SharedResolution>;
-}
-
-export interface SharedResolution {
-  promise: Promise<RowResolution | null>;
-  users: number;
-  /** The written-state mark of its search: every row using it saw the server as of then. */
-  mark: number;
-}
+/** What a row's processing uses: the run's row scheduler (row-scheduler.ts). */
+export type RowContext = RowScheduler;
 
 /**
  * Resolves a row, waits for its turn, then merges and writes on its session's queue, and records
@@ -66,33 +29,20 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
   };
   let passed = false;
   const pass = () => {
-    if (!passed) ctx.gate.pass(ticket);
+    if (!passed) ctx.pass(ticket);
     passed = true;
   };
   if (ctx.indexReady) await ctx.indexReady();
-  const { resolution, mark, release } = shareResolution(ctx, mapped);
+  const { resolution, mark, release } = ctx.search(mapped);
   try {
     const found = await resolution.catch((e: unknown) => failure(e, base, where));
     if (found === null || 'status' in found) return await record(found);
     if (found.kind !== 'matched') return await record(unresolved(ctx.mapping.match.keys, ctx.index !== undefined, found, base, where));
     const session = found.session;
-    await ctx.gate.turn(ticket);
-    ctx.dirty?.add(session.id);
+    await ctx.turn(ticket);
+    ctx.redo(session.id);
     const matched: Base = { file: base.file, row: base.row, key: base.key, matchedBy: found.matchedBy, matchNote: found.note };
-    const write = ctx.queue.run(session.id, async () => {
-      // index mode: a stale copy waits, with its page's other rows, for the page to be read again
-      const ready = ctx.fresh ? await ctx.fresh.ready(session) : undefined;
-      try {
-        await record(
-          await ctx.limit(() => {
-            ready?.sent();
-            return writeRow(ctx, session, mapped, matched, where, ready?.readSince);
-          }),
-        );
-      } finally {
-        ready?.sent();
-      }
-    });
+    const write = ctx.queueWrite(session, (readSince) => writeRow(ctx, session, mapped, matched, where, readSince), record);
     pass();
     await write;
   } catch (e) {
@@ -100,42 +50,8 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
   } finally {
     pass();
     release();
-    ctx.written.done(mark);
+    ctx.done(mark);
   }
-}
-
-/**
- * The row's resolution: a search of its own, or the one a row with the same keys still in flight
- * made (a key repeated in the file is searched once while its session is being written).
- */
-function shareResolution(ctx: RowContext, mapped: MappedRow): { resolution: Promise<RowResolution | null>; mark: number; release: () => void } {
-  // the row's date is part of the question: the same key on another day may be another session
-  const sig = `${mapped.keys.map((k) => `${k.index}\u0000${k.lookup}`).join('\u0001')}\u0002${mapped.date ?? ''}`;
-  let shared = ctx.shared?.get(sig);
-  let mark: number;
-  if (shared) {
-    shared.users++;
-    mark = ctx.written.join(shared.mark);
-  } else {
-    mark = ctx.written.begin();
-    // a key the index knows needs no request, so no turn among the requests in flight
-    const known = ctx.index && !ctx.stop.stopping ? resolveFromIndex(mapped.keys, ctx.index, mapped.date) : undefined;
-    const promise = known
-      ? Promise.resolve(known)
-      : ctx.limit(() => (ctx.stop.stopping ? null : resolveRow(ctx.client, ctx.mapping.match, mapped.keys, ctx.resolve, ctx.index, mapped.date)));
-    // every row using it handles a failure; this keeps an unwatched rejection from surfacing
-    promise.catch(() => undefined);
-    shared = { promise, users: 1, mark };
-    ctx.shared?.set(sig, shared);
-  }
-  const mine = shared;
-  return {
-    resolution: mine.promise,
-    mark,
-    release: () => {
-      if (--mine.users === 0 && ctx.shared?.get(sig) === mine) ctx.shared.delete(sig);
-    },
-  };
 }
 
 /**
@@ -150,12 +66,12 @@ export async function processResumed(
   earlier: { status: string; sessionId: string },
 ): Promise<void> {
   try {
-    await ctx.gate.turn(ticket);
-    if (ctx.dirty?.has(earlier.sessionId)) {
+    await ctx.turn(ticket);
+    if (ctx.redone(earlier.sessionId)) {
       ctx.logger.debug({ file: at.file, row: at.row.row }, 'redoing a finished row: an earlier row of its session was redone');
       return await processRow(ctx, at, mapped, ticket);
     }
-    ctx.gate.pass(ticket);
+    ctx.pass(ticket);
     await ctx.sink.record(
       {
         file: at.file,
@@ -168,7 +84,7 @@ export async function processResumed(
       at,
     );
   } catch (e) {
-    ctx.gate.pass(ticket);
+    ctx.pass(ticket);
     await internalError(ctx, e, at, { file: at.file, row: at.row.row, key: mapped.key }, `${at.file} row ${at.row.row}`, (r) => ctx.sink.record(r, at));
   }
 }

@@ -170,7 +170,7 @@ function dispatch(
 
 /** Puts a row that needs the API in flight, in its turn. */
 function start(rc: RowContext, inflight: InFlight, c: Extract<Classified, { kind: 'work' | 'resumed' }>, at: RowAt): true {
-  const ticket = rc.gate.ticket();
+  const ticket = rc.ticket();
   inflight.add(c.kind === 'resumed' ? processResumed(rc, at, c.mapped, ticket, c.earlier) : processRow(rc, at, c.mapped, ticket));
   return true;
 }

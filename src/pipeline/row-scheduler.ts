@@ -4,8 +4,8 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
 import { type FreshCopies, freshCopiesFor } from './fresh-copies.js';
-import type { RowContext, SharedResolution } from './process-row.js';
-import type { ResolveOptions } from './resolver.js';
+import type { MappedRow } from './mapper.js';
+import { type ResolveOptions, type RowResolution, resolveFromIndex, resolveRow, type Session } from './resolver.js';
 import type { RowSink, StopState } from './row.js';
 import type { SessionIndex } from './session-index.js';
 import { SessionQueue } from './session-queue.js';
@@ -54,13 +54,29 @@ export interface SchedulerOptions {
  * 6. Memory holds only the rows in flight (the reader's look-ahead bounds them) and the sessions
  *    they touch; every part forgets a session once no row in flight needs it.
  */
-export class RowScheduler implements RowContext {
-  readonly limit: LimitFunction;
-  readonly gate = new TurnGate();
-  readonly queue = new SessionQueue();
+/** A search shared by the rows of the same keys still in flight. */
+export interface SharedResolution {
+  promise: Promise<RowResolution | null>;
+  users: number;
+  /** The written-state mark of its search: every row using it saw the server as of then. */
+  mark: number;
+}
+
+/** A row's hold on a search: its answer, the row's mark, and the release when the row is done with it. */
+export interface Lease {
+  resolution: Promise<RowResolution | null>;
+  mark: number;
+  release: () => void;
+}
+
+export class RowScheduler {
+  private readonly limit: LimitFunction;
+  private readonly gate = new TurnGate();
+  private readonly queue = new SessionQueue();
+  /** What this run last wrote to each session, for rows that searched before (merged in writeRow). */
   readonly written = new WrittenState();
-  readonly shared = new Map<string, SharedResolution>();
-  readonly dirty: Set<string> | undefined;
+  private readonly shared = new Map<string, SharedResolution>();
+  private readonly dirty: Set<string> | undefined;
   readonly mapping: Mapping;
   readonly client: ApiClient;
   readonly stop: StopState;
@@ -90,6 +106,91 @@ export class RowScheduler implements RowContext {
   }
 
   private listing: Promise<void> | undefined;
+
+  /** A ticket for the next row, in the order rows are read (invariant 2). */
+  ticket(): number {
+    return this.gate.ticket();
+  }
+
+  /** Resolves when every earlier row has queued its write or learnt it has none. */
+  turn(ticket: number): Promise<void> {
+    return this.gate.turn(ticket);
+  }
+
+  pass(ticket: number): void {
+    this.gate.pass(ticket);
+  }
+
+  /**
+   * The row's search: its own, or the one a row with the same keys still in flight made (a key
+   * repeated in the file is searched once while its session is being written; invariant 4), with
+   * the row's mark (invariant 3). The row's date is part of the question: the same key on another
+   * day may be another session.
+   */
+  search(mapped: MappedRow): Lease {
+    const sig = `${mapped.keys.map((k) => `${k.index}\u0000${k.lookup}`).join('\u0001')}\u0002${mapped.date ?? ''}`;
+    let shared = this.shared.get(sig);
+    let mark: number;
+    if (shared) {
+      shared.users++;
+      mark = this.written.join(shared.mark);
+    } else {
+      mark = this.written.begin();
+      shared = { promise: this.resolveKeys(mapped), users: 1, mark };
+      this.shared.set(sig, shared);
+    }
+    const mine = shared;
+    const release = () => {
+      if (--mine.users === 0 && this.shared.get(sig) === mine) this.shared.delete(sig);
+    };
+    return { resolution: mine.promise, mark, release };
+  }
+
+  private resolveKeys(mapped: MappedRow): Promise<RowResolution | null> {
+    // a key the index knows needs no request, so no turn among the requests in flight
+    const known = this.index && !this.stop.stopping ? resolveFromIndex(mapped.keys, this.index, mapped.date) : undefined;
+    const promise = known
+      ? Promise.resolve(known)
+      : this.limit(() => (this.stop.stopping ? null : resolveRow(this.client, this.mapping.match, mapped.keys, this.resolve, this.index, mapped.date)));
+    // every row using it handles a failure; this keeps an unwatched rejection from surfacing
+    promise.catch(() => undefined);
+    return promise;
+  }
+
+  /**
+   * Queues a row's write on its session (invariant 2): in index mode a stale copy first waits,
+   * with its page's other rows, for the page to be read again (invariant 3); the write takes a
+   * request slot (invariant 1), and `then` records it before the session's next write starts.
+   */
+  queueWrite<T>(session: Session, write: (readSince: number | undefined) => Promise<T>, then: (result: T) => Promise<void>): Promise<void> {
+    return this.queue.run(session.id, async () => {
+      const ready = this.fresh ? await this.fresh.ready(session) : undefined;
+      try {
+        await then(
+          await this.limit(() => {
+            ready?.sent();
+            return write(ready?.readSince);
+          }),
+        );
+      } finally {
+        ready?.sent();
+      }
+    });
+  }
+
+  /** The row is done with what it searched: writes it may have missed can be forgotten. */
+  done(mark: number): void {
+    this.written.done(mark);
+  }
+
+  /** Resuming: a session a redone row writes; its later finished rows are redone too (invariant 5). */
+  redo(sessionId: string): void {
+    this.dirty?.add(sessionId);
+  }
+
+  redone(sessionId: string): boolean {
+    return this.dirty?.has(sessionId) ?? false;
+  }
 
   private useIndex(index: SessionIndex | undefined): void {
     this.index = index;

@@ -1,16 +1,10 @@
-import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import { ApiError } from '../../src/errors.js';
-import { createLogger } from '../../src/logger.js';
 import { parseMapping } from '../../src/mapping/load.js';
-import { processRow, type RowContext } from '../../src/pipeline/process-row.js';
+import { processRow } from '../../src/pipeline/process-row.js';
+import { NO_STATS, testScheduler } from '../helpers/scheduler.js';
 import type { RowAt } from '../../src/pipeline/row.js';
-import { SessionQueue } from '../../src/pipeline/session-queue.js';
-import { TurnGate } from '../../src/pipeline/turn-gate.js';
-import { WrittenState } from '../../src/pipeline/written-state.js';
-import type { RowResult } from '../../src/row-result.js';
-import { StopControl } from '../../src/run/stop-control.js';
 
 const mapping = parseMapping('match: { column: Call ID }\nfields: { customer_id: Customer }\n', 'm.yaml');
 const ID = '11111111-1111-4111-8111-111111111111';
@@ -22,31 +16,14 @@ function clientThat(search: () => Promise<unknown>): ApiClient {
     searchSessions: search as ApiClient['searchSessions'],
     listSessions: search as ApiClient['listSessions'],
     putMetadata: async () => {},
-    stats: { requests: 0, searches: 0, puts: 0, logins: 0, retries: 0, throttled: 0, dryRunPuts: 0, listings: 0 },
+    stats: NO_STATS,
     close: () => {},
   };
 }
 
 function context(client: ApiClient) {
-  const results: RowResult[] = [];
-  const stop = new StopControl({ maxErrors: undefined, circuitBreaker: 10, stopTimeoutMs: 1000, logger: createLogger('silent') });
-  const ctx: RowContext = {
-    mapping,
-    client,
-    limit: pLimit(2),
-    gate: new TurnGate(),
-    queue: new SessionQueue(),
-    written: new WrittenState(),
-    stop,
-    sink: { record: async (r) => void results.push(r) },
-    logger: createLogger('silent'),
-    dryRun: false,
-    resolve: { pageSize: 100, maxCandidates: 1000 },
-    maxBodyBytes: 512 * 1024,
-    dirty: undefined,
-    shared: new Map(),
-  };
-  return { ctx, results, stop };
+  const { rows, results, stop } = testScheduler(mapping, client, 2);
+  return { ctx: rows, results, stop };
 }
 
 const at = (row: number): RowAt => ({ file: 'x.csv', absFile: '/x.csv', header: ['Call ID', 'Customer'], row: { row, cells: ['K', 'C'] }, hash: 'h' });
@@ -59,7 +36,7 @@ describe('processRow', () => {
         throw new TypeError("Cannot read properties of undefined (reading 'items')");
       }),
     );
-    await expect(processRow(ctx, at(2), mapped, ctx.gate.ticket())).resolves.toBeUndefined();
+    await expect(processRow(ctx, at(2), mapped, ctx.ticket())).resolves.toBeUndefined();
     expect(results).toEqual([
       expect.objectContaining({ row: 2, status: 'failed', errorCode: 'E_INTERNAL', errorMessage: expect.stringContaining('internal error') }),
     ]);
@@ -73,7 +50,7 @@ describe('processRow', () => {
         throw new ApiError('E_HTTP', 'GET /sessions answered HTTP 500', { status: 500 });
       }),
     );
-    await processRow(ctx, at(3), mapped, ctx.gate.ticket());
+    await processRow(ctx, at(3), mapped, ctx.ticket());
     expect(results).toEqual([expect.objectContaining({ status: 'failed', errorCode: 'E_HTTP', transport: true })]);
     expect(stop.stopping).toBe(false);
     stop.dispose();
@@ -82,7 +59,7 @@ describe('processRow', () => {
   it('a row that finds the run stopping before its first request is left for --resume', async () => {
     const { ctx, results, stop } = context(clientThat(async () => ({ total: 1, items: [{ id: ID, external_id: 'K' }] })));
     stop.abort('thresholds');
-    await processRow(ctx, at(4), mapped, ctx.gate.ticket());
+    await processRow(ctx, at(4), mapped, ctx.ticket());
     expect(results).toEqual([]);
     stop.dispose();
   });
@@ -97,8 +74,8 @@ describe('processRow', () => {
       puts.push(String(body.customer_id));
     };
     const { ctx, results, stop } = context(client);
-    const a = processRow(ctx, at(2), { ...mapped, values: { customer_id: 'first' } }, ctx.gate.ticket());
-    const b = processRow(ctx, at(3), { ...mapped, values: { customer_id: 'second' } }, ctx.gate.ticket());
+    const a = processRow(ctx, at(2), { ...mapped, values: { customer_id: 'first' } }, ctx.ticket());
+    const b = processRow(ctx, at(3), { ...mapped, values: { customer_id: 'second' } }, ctx.ticket());
     await new Promise((r) => setTimeout(r, 20));
     expect(puts).toEqual([]);
     release();
