@@ -33,11 +33,6 @@ export function commandOptions<T>(y: Argv<T>, command: 'run' | 'validate'): Argv
   });
 }
 
-/** Every option of `run`. */
-export function runOptions<T>(y: Argv<T>) {
-  return commandOptions(y, 'run');
-}
-
 /** What the parsed arguments hold of the table's options, as `runImport` takes them (same names, same units). */
 export function optionValues(a: Record<string, unknown>, command: 'run' | 'validate'): RunOptions {
   const out: Record<string, unknown> = {};

@@ -4,7 +4,7 @@ import { markCellTooLarge } from './cell.js';
 import { type CellGuard, oversizedBytes } from './cell-guard.js';
 import { unneutralise } from './formula.js';
 import { checkHeader, trimHeader } from './header.js';
-import { checkWidth, HALF_WRITTEN } from './shape.js';
+import { checkWidth, markHalfWritten } from './shape.js';
 import type { SourceRow } from './types.js';
 
 /**
@@ -89,10 +89,7 @@ export class CsvRows {
       // the guard runs ahead of the parser: look for its marker while one is unreported
       if (this.guard.found > this.reported) this.reported += markOversized(row, this.header, this.maxCell);
       // the last line caught half-written: its cells are not trusted (the next run reads it whole)
-      if (last && i === records.length - 1 && this.lastLineCut()) {
-        row.shapeError = HALF_WRITTEN;
-        row.shapeCode = 'E_ROW_SHAPE';
-      }
+      if (last && i === records.length - 1 && this.lastLineCut()) markHalfWritten(row);
       yield row;
     }
   }

@@ -3,7 +3,8 @@ import { Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { InputError } from '../errors.js';
 import { readHead } from './head.js';
-import { grewSince, openSnapshot, readTail, snapshotStream, type Snapshot } from './snapshot.js';
+import { openSnapshot, snapshotStream, type Snapshot } from './snapshot.js';
+import { lastLineCut } from './shape.js';
 import type { Readable } from 'node:stream';
 import { CellGuard } from './cell-guard.js';
 import { ENCODINGS } from '../mapping/types.js';
@@ -66,7 +67,7 @@ export async function openCsv(file: string, options: CsvOptions, snap: Snapshot)
   const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
   const guard = new CellGuard(maxCell, sniff.delimiter.charCodeAt(0));
   // a file whose bytes end mid-line may be one still being written: its last line is checked at the end
-  const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
+  const cut = await lastLineCut(snap);
   const { stream, parser } = parseStream(file, snapshotStream(await openSnapshot(snap), snap), sniff, guard, headerRow);
   const records = readBatches<string[]>(parser);
   const pull = async (): Promise<string[][] | undefined> => {
@@ -77,7 +78,7 @@ export async function openCsv(file: string, options: CsvOptions, snap: Snapshot)
       throw parseError(file, err, guard);
     }
   };
-  const rows = new CsvRows(file, pull, guard, maxCell, headerRow, () => endsMidLine && grewSince(snap));
+  const rows = new CsvRows(file, pull, guard, maxCell, headerRow, cut);
   const header = await rows.readHeader().catch((err: unknown) => {
     stream.destroy();
     throw err;

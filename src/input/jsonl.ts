@@ -4,8 +4,8 @@ import type { InputSpec } from '../mapping/types.js';
 import { eachRow } from './batches.js';
 import { checkHeader } from './header.js';
 import { countLines } from './line-count.js';
-import { HALF_WRITTEN, checkWidth, markLargeCells } from './shape.js';
-import { grewSince, openSnapshot, readTail, type Snapshot, snapshotStream } from './snapshot.js';
+import { checkWidth, lastLineCut, markHalfWritten, markLargeCells } from './shape.js';
+import { openSnapshot, type Snapshot, snapshotStream } from './snapshot.js';
 import { type Cell, DEFAULT_MAX_CELL_BYTES, type RowSource, type SourceRow } from './types.js';
 
 /**
@@ -140,7 +140,7 @@ async function firstObject(file: string, next: ReturnType<typeof numbered>): Pro
 
 export async function openJsonl(file: string, maxCell: number, snap: Snapshot): Promise<RowSource> {
   const stream = snapshotStream(await openSnapshot(snap), snap);
-  const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
+  const cut = await lastLineCut(snap);
   const next = numbered(file, stream, 16 * maxCell);
   const { n, head } = await firstObject(file, next).catch((e: unknown) => {
     stream.destroy();
@@ -157,7 +157,7 @@ export async function openJsonl(file: string, maxCell: number, snap: Snapshot): 
         const after = await next();
         const row = toRow(line.n, parseLine(line.text), header, columns, maxCell);
         // the last line, without its line break, in a file that has grown since: caught half-written
-        if (after === undefined && endsMidLine && grewSince(snap)) row.shapeError = HALF_WRITTEN;
+        if (after === undefined && cut()) markHalfWritten(row);
         batch.push(row);
         if (batch.length >= BATCH) {
           yield batch;

@@ -1,4 +1,5 @@
 import { markCellTooLarge } from './cell.js';
+import { grewSince, readTail, type Snapshot } from './snapshot.js';
 import type { SourceRow } from './types.js';
 
 /**
@@ -22,6 +23,18 @@ export function markLargeCells(row: SourceRow, header: string[], maxCell: number
   }
 }
 
-/** The file's last line, without its line break, in a file that has grown since the run opened it: caught half-written. */
-export const HALF_WRITTEN =
-  "is the file's last line, which was still being written when the run opened the file (it has grown since); not imported: the next run reads it whole";
+/**
+ * Whether a file's last line was caught half-written: its bytes end without a line break and the
+ * file has grown since the run opened it (asked once the last line is reached). Its row is then
+ * invalid, whatever else was found in it: its cells are not trusted, and the next run reads it whole.
+ */
+export async function lastLineCut(snap: Snapshot): Promise<() => boolean> {
+  const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
+  return () => endsMidLine && grewSince(snap);
+}
+
+export function markHalfWritten(row: SourceRow): void {
+  row.shapeError =
+    "is the file's last line, which was still being written when the run opened the file (it has grown since); not imported: the next run reads it whole";
+  row.shapeCode = 'E_ROW_SHAPE';
+}
