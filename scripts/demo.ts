@@ -13,8 +13,11 @@ import { DEFAULT_USER, Sandbox, parseSessions } from '../src/sandbox/server.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 
+const CALL_1001 = '5ef1ce61-f10a-4c18-badb-5b0f71a75c98';
+
 interface Step {
   title: string;
+  command: 'run' | 'undo';
   args: string[];
   /** The fixtures hold bad rows on purpose, so these steps end with exit 1. */
   expectedExit: number;
@@ -35,32 +38,44 @@ async function main(): Promise<number> {
   const steps: Step[] = [
     {
       title: 'Import the CRM exports (CSV and XLSX) by call ID',
+      command: 'run',
       args: ['-i', 'fixtures/crm-export.csv', 'fixtures/crm-export.xlsx', '-m', 'config/mapping.example.yaml', '--report-dir', join(reports, '1-import')],
       expectedExit: 1,
     },
     {
       title: 'Run the same import again: appended lists are not doubled, nothing is rewritten',
+      command: 'run',
       args: ['-i', 'fixtures/crm-export.csv', 'fixtures/crm-export.xlsx', '-m', 'config/mapping.example.yaml', '--report-dir', join(reports, '2-again')],
       expectedExit: 1,
     },
     {
       title: 'Dry run matching by audio file name',
+      command: 'run',
       args: ['-i', 'fixtures/recordings.csv', '-m', 'config/mapping.audio-filename.yaml', '--dry-run', '--report-dir', join(reports, '3-dry-run')],
       expectedExit: 1,
     },
+    {
+      title: 'Undo steps 2 and 1: every session holds again what it held before the demo (keys the import added are null)',
+      command: 'undo',
+      args: [join(reports, '2-again'), join(reports, '1-import'), '--report-dir', join(reports, '4-undo')],
+      expectedExit: 0,
+    },
   ];
+  const before = sandbox.store.get(CALL_1001)?.metadata;
+  say(`Session of CALL-1001 holds: ${JSON.stringify(before)}`);
 
   let ok = true;
   try {
     for (const [i, step] of steps.entries()) {
-      say(`\n== ${i + 1}. ${step.title}\n$ et-import run ${step.args.map((a) => (a.startsWith(root) ? relative(root, a) : a)).join(' ')}`);
+      say(`\n== ${i + 1}. ${step.title}\n$ et-import ${step.command} ${step.args.map((a) => (a.startsWith(root) ? relative(root, a) : a)).join(' ')}`);
       const before = countPuts(sandbox);
-      const code = await runCli(['run', ...step.args, '--log-level', 'warn'], {
+      const code = await runCli([step.command, ...step.args, '--log-level', 'warn'], {
         ET_URL: url,
         ET_AUTH_KEY: DEFAULT_USER.username,
         ET_AUTH_SECRET: DEFAULT_USER.password,
       });
       const reportDir = step.args[step.args.indexOf('--report-dir') + 1]!;
+      if (step.command === 'run' && i === 0) say(`Session of CALL-1001 now holds: ${JSON.stringify(sandbox.store.get(CALL_1001)?.metadata)}`);
       say(
         `exit code ${code}${code === 1 ? ' (some rows did not end well: see failed.csv)' : ''}; PUT requests: ${countPuts(sandbox).sent - before.sent} (refused by the API: ${countPuts(sandbox).refused - before.refused}); report: ${relative(process.cwd(), reportDir)}/`,
       );
@@ -69,8 +84,7 @@ async function main(): Promise<number> {
         ok = false;
       }
     }
-    const s = sandbox.store.get('5ef1ce61-f10a-4c18-badb-5b0f71a75c98');
-    say(`\nSession of CALL-1001 now holds: ${JSON.stringify(s?.metadata)}`);
+    say(`\nAfter the undo, the session of CALL-1001 holds: ${JSON.stringify(sandbox.store.get(CALL_1001)?.metadata)}`);
     say(`Reports: ${relative(process.cwd(), reports)}/ (report.html, results.csv, changes.csv, failed.csv, summary.json per step)`);
   } finally {
     await sandbox.close();

@@ -29,7 +29,8 @@ export type ErrorCode =
   | 'E_WRITE'
   | 'E_INTERRUPTED'
   | 'E_INTERNAL'
-  | 'E_LOCKED';
+  | 'E_LOCKED'
+  | 'E_CONFLICT';
 
 export class EtError extends Error {
   readonly code: ErrorCode;

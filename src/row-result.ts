@@ -7,7 +7,21 @@ import { scrub } from './redact.js';
  * the value it takes from a result: the writer and the tests use the same list.
  */
 
-export const STATUSES = ['updated', 'unchanged', 'would_update', 'skipped', 'valid', 'unmatched', 'ambiguous', 'invalid', 'failed'] as const;
+export const STATUSES = [
+  'updated',
+  'unchanged',
+  'would_update',
+  'skipped',
+  'valid',
+  'unmatched',
+  'ambiguous',
+  'invalid',
+  'failed',
+  // undo: a field changed since the run, left as it is (the others restored)
+  'kept',
+  // apply: the session no longer holds the plan's before-values, or its key finds another; not written
+  'conflict',
+] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** Statuses that end a row well; any other status makes the run exit 1. */
@@ -39,6 +53,8 @@ export interface RowResult {
   matchedBy?: string | undefined;
   /** What decided among the candidates, when it was more than the key: the row's date, or only the listed window. */
   matchNote?: string | undefined;
+  /** skipped by a resume: the status the row ended with in the earlier run. */
+  earlier?: Status | undefined;
   /** updated / would_update: each changed field, before and after. */
   changes?: FieldChange[] | undefined;
 }

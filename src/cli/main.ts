@@ -3,9 +3,12 @@ import { ConfigError, EtError } from '../errors.js';
 import { registerEnvSecrets } from '../api/connection.js';
 import { scrub } from '../redact.js';
 import { EXIT } from '../run/index.js';
+import * as apply from './commands/apply.js';
+import * as history from './commands/history.js';
 import * as inspect from './commands/inspect.js';
 import * as run from './commands/run.js';
 import * as sandbox from './commands/sandbox.js';
+import * as undo from './commands/undo.js';
 import * as validate from './commands/validate.js';
 import type { Io, Outcome } from './io.js';
 import { settleRunArgs } from './settings.js';
@@ -14,11 +17,12 @@ export type { Io };
 
 const EPILOG = `Exit codes:
   0  every row updated, unchanged, would_update or skipped
-  1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed), or an export
-     of a drop folder could not be used
+  1  the run finished and some rows did not (unmatched, ambiguous, invalid, failed; kept in an undo,
+     conflict in an apply), or an export of a drop folder could not be used
   2  the run was aborted midway: --max-errors, the circuit breaker, or an input that broke off (resumable)
   3  nothing could be done, or the run cannot go on: bad usage or config, unreadable input, login
-     refused, API unreachable, another run holding the state directory's lock, --archive with
+     refused, API unreachable, another run holding the state directory's lock, a --report-dir
+     holding another run's report, a plan too old to apply, --archive with
      --shard, a listing whose paging cannot be trusted (index mode), a journal or report
      file that cannot be written, an internal error (when the run had started, it is resumable)
   4  interrupted (SIGINT/SIGTERM): rows in flight finished, report and journal written (resumable)
@@ -48,10 +52,13 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
   y = add(y, 'run', run as Command<unknown>);
   y = add(y, 'validate', validate as Command<unknown>);
   y = add(y, 'inspect <file>', inspect as unknown as Command<unknown>);
+  y = add(y, 'undo <runs..>', undo as Command<unknown>);
+  y = add(y, 'apply <plan>', apply as Command<unknown>);
+  y = add(y, 'history [root..]', history as unknown as Command<unknown>);
   y = add(y, 'sandbox', sandbox as unknown as Command<unknown>);
   return (
     y
-      .demandCommand(1, 'name a command: run, validate, inspect or sandbox')
+      .demandCommand(1, 'name a command: run, validate, inspect, undo, apply, history or sandbox')
       .strict()
       .epilog(EPILOG)
       // yargs renders the whole help text after starting every command, to cache it: wrapped to the

@@ -1,6 +1,6 @@
 import type { Argv, Options } from 'yargs';
 import type { RunOptions } from '../run/options.js';
-import { camel, type OptionSpec, optionsOf } from '../run/option-table.js';
+import { camel, type Command, type OptionSpec, optionsOf } from '../run/option-table.js';
 import { parseErrorStatuses, parseMaxErrors, parseShard } from '../run/index.js';
 
 /** A table entry as yargs takes it; the help shows the default in the option's unit. */
@@ -20,10 +20,11 @@ function yargsOption(spec: OptionSpec, logLevel: string): Options {
  * The options of `run` or `validate`, every one from run/option-table.ts. Their types are what
  * the table says; `runImport` checks the values again, so an API caller is refused what a flag is.
  */
-export function commandOptions<T>(y: Argv<T>, command: 'run' | 'validate'): Argv<Record<string, unknown>> {
+export function commandOptions<T>(y: Argv<T>, command: Command): Argv<Record<string, unknown>> {
   let out = y as unknown as Argv<Record<string, unknown>>;
-  for (const spec of optionsOf(command)) out = out.option(spec.name, yargsOption(spec, command === 'run' ? 'info' : 'warn')) as Argv<Record<string, unknown>>;
-  if (command !== 'run') return out;
+  for (const spec of optionsOf(command))
+    out = out.option(spec.name, yargsOption(spec, command === 'validate' ? 'warn' : 'info')) as Argv<Record<string, unknown>>;
+  if (command === 'validate') return out;
   return out.check((a) => {
     // the same checks run again in resolveRunOptions; here they fail before anything is opened
     if (a['max-errors'] !== undefined) parseMaxErrors(a['max-errors'] as string);
@@ -34,7 +35,7 @@ export function commandOptions<T>(y: Argv<T>, command: 'run' | 'validate'): Argv
 }
 
 /** What the parsed arguments hold of the table's options, as `runImport` takes them (same names, same units). */
-export function optionValues(a: Record<string, unknown>, command: 'run' | 'validate'): RunOptions {
+export function optionValues(a: Record<string, unknown>, command: Command): RunOptions {
   const out: Record<string, unknown> = {};
   for (const spec of optionsOf(command)) {
     if (spec.cliOnly) continue;

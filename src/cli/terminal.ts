@@ -4,7 +4,8 @@ import type { ProgressState, ProgressView } from '../run/progress.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 const COLOR: Record<number, string> = { 40: '\x1b[33m', 50: '\x1b[31m', 60: '\x1b[31m' };
-const SKIP = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
+// the run id is on every JSON line; a terminal shows it once, when the run starts
+const SKIP = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname', 'run']);
 
 /**
  * A run on a terminal: log lines in readable form (time, level, message, fields), printed above a

@@ -121,7 +121,7 @@ export function baseName(name: string): string {
  * The values a session offers a key: its `sessionFields` that are text or numbers, reduced the
  * way the key is (audio file names to their base name). A hit is a value equal to the lookup.
  */
-export function matchValues(key: MatchKey, session: Record<string, unknown>): string[] {
+export function matchValues(key: Pick<MatchKey, 'by' | 'sessionFields'>, session: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const field of key.sessionFields) {
     const v = session[field];

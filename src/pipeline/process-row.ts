@@ -1,5 +1,6 @@
 import { hasDroppedKeys } from '../api/json.js';
-import type { FieldChange, RowResult } from '../row-result.js';
+import type { FieldChange, RowResult, Status } from '../row-result.js';
+import { changeEntry } from './change-entry.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
 import { resolveSession, type Session } from './resolver.js';
@@ -80,6 +81,7 @@ export async function processResumed(
         status: 'skipped',
         sessionId: earlier.sessionId,
         errorMessage: `finished earlier as ${earlier.status}`,
+        earlier: earlier.status as Status,
       },
       at,
     );
@@ -94,7 +96,9 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   // (search mode needs no wait: the search's answer with this run's writes since)
   const held = ctx.fresh ? await heldNow(ctx, session, mapped, base, where, readSince) : { copy: ctx.written.get(session.id) ?? session };
   if ('result' in held) return held.result;
-  const current = held.copy;
+  // a dry run's own earlier writes never reached the server: what it read is seen through them
+  const simulated = ctx.dryRun ? ctx.written.get(session.id) : undefined;
+  const current = simulated ? { ...held.copy, ...simulated } : held.copy;
   const unsafe = ctx.mapping.fields.filter((f) => Object.hasOwn(mapped.values, f.name) && hasDroppedKeys(current[f.name]));
   if (unsafe.length > 0) {
     return {
@@ -118,6 +122,16 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   }
   // what the session holds after the PUT is known as of when it was sent: another writer may
   // change it while it is on the wire, so a later row's merge never counts it fresher than that
+  if (ctx.changes) {
+    try {
+      // write-ahead: no PUT leaves before its before-values are on disk
+      await ctx.changes.sink.write(changeEntry(ctx.changes.runId, ctx.mapping.match, base, session.id, mapped, current, body, changed));
+    } catch (e) {
+      return { ...failure(e, base, where), sessionId: session.id, changed, fatal: true };
+    }
+    // a stop that came while the line was written: the PUT is not sent (a line without its PUT undoes to nothing)
+    if (ctx.stop.stopping) return null;
+  }
   const sentAt = Date.now();
   if (!ctx.dryRun) {
     try {

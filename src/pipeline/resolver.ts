@@ -26,6 +26,18 @@ export async function resolveSession(
   options: ResolveOptions,
   date?: string,
 ): Promise<Resolution> {
+  const { hits, seen } = await exactHits(client, key, lookup, options);
+  const r = decide(hits, match, date);
+  return r.kind === 'unmatched' ? { ...r, searched: seen } : r;
+}
+
+/** Every session the key's search finds whose session fields hold the key exactly (paged, at most --max-candidates examined). */
+export async function exactHits(
+  client: ApiClient,
+  key: Pick<MatchKey, 'by' | 'sessionFields'>,
+  lookup: string,
+  options: ResolveOptions,
+): Promise<{ hits: Session[]; seen: number }> {
   const filters = searchFilter(lookup);
   const hits = new Map<string, Session>();
   let seen = 0;
@@ -48,11 +60,10 @@ export async function resolveSession(
       );
     }
   }
-  const r = decide([...hits.values()], match, date);
-  return r.kind === 'unmatched' ? { ...r, searched: seen } : r;
+  return { hits: [...hits.values()], seen };
 }
 
-export function isExactHit(item: Record<string, unknown>, key: MatchKey, lookup: string): boolean {
+export function isExactHit(item: Record<string, unknown>, key: Pick<MatchKey, 'by' | 'sessionFields'>, lookup: string): boolean {
   return matchValues(key, item).includes(lookup);
 }
 

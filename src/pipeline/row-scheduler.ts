@@ -2,6 +2,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { ApiClient } from '../api/client.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ChangeSink } from '../change-line.js';
 import type { Mapping } from '../mapping/types.js';
 import { type FreshCopies, freshCopiesFor } from './fresh-copies.js';
 import type { MappedRow } from './mapper.js';
@@ -33,6 +34,8 @@ export interface SchedulerOptions {
   index: IndexSource | undefined;
   /** Index mode: `--index-fresh`, ms. */
   freshMs: number;
+  /** The run's way back: each write's line, durable before its PUT is sent (a dry run's plan). */
+  changes?: { runId: string; sink: ChangeSink } | undefined;
 }
 
 /**
@@ -74,7 +77,7 @@ export class RowScheduler {
   private readonly gate = new TurnGate();
   private readonly queue = new SessionQueue();
   /** What this run last wrote to each session, for rows that searched before (merged in writeRow). */
-  readonly written = new WrittenState();
+  readonly written: WrittenState;
   private readonly shared = new Map<string, SharedResolution>();
   private readonly dirty: Set<string> | undefined;
   readonly mapping: Mapping;
@@ -85,12 +88,14 @@ export class RowScheduler {
   readonly dryRun: boolean;
   readonly resolve: ResolveOptions;
   readonly maxBodyBytes: number;
+  readonly changes: SchedulerOptions['changes'];
   index: SessionIndex | undefined;
   fresh: FreshCopies | undefined;
   indexReady: (() => Promise<void>) | undefined;
 
   constructor(private readonly o: SchedulerOptions) {
     this.limit = pLimit(o.concurrency);
+    this.written = new WrittenState(o.dryRun);
     this.dirty = o.resumed ? new Set() : undefined;
     this.mapping = o.mapping;
     this.client = o.client;
@@ -100,6 +105,7 @@ export class RowScheduler {
     this.dryRun = o.dryRun;
     this.resolve = o.resolve;
     this.maxBodyBytes = o.maxBodyBytes;
+    this.changes = o.changes;
     this.useIndex(o.index?.current());
     const later = o.index?.later;
     if (later) this.indexReady = () => (this.listing ??= this.listLater(later));

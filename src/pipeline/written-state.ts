@@ -1,8 +1,10 @@
 /**
  * What this run last wrote to each session, kept only while some row in flight may have
- * searched before that write finished (its search answer could predate the write).
+ * searched before that write finished (its search answer could predate the write). A dry run
+ * keeps every write (`keepAll`): the server never sees them, so no later search answer holds them.
  */
 export class WrittenState {
+  constructor(private readonly keepAll = false) {}
   private clock = 0;
   private written = new Map<string, { at: number; meta: Record<string, unknown> }>();
   private log: { at: number; id: string }[] = [];
@@ -35,6 +37,7 @@ export class WrittenState {
     const n = (this.active.get(mark) ?? 1) - 1;
     if (n === 0) this.active.delete(mark);
     else this.active.set(mark, n);
+    if (this.keepAll) return;
     // a write no row in flight searched before is visible to every later search: forget it
     let oldest = this.clock;
     for (const m of this.active.keys()) if (m < oldest) oldest = m;

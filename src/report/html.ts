@@ -4,7 +4,7 @@ import type { ChangeLine, ErrorGroup } from './digest.js';
 export interface ReportPage {
   verdict: string;
   exitCode: number;
-  mode: 'run' | 'validate';
+  mode: 'run' | 'validate' | 'undo' | 'apply';
   dryRun: boolean;
   inputs: { file: string; rowsRead: number }[];
   startedAt: string;
@@ -42,7 +42,8 @@ export function esc(v: unknown): string {
  */
 export function renderReport(p: ReportPage): string {
   const rate = p.durationMs > 0 ? Math.round((p.counts.total / p.durationMs) * 1000) : p.counts.total;
-  const title = `et-import ${p.mode === 'validate' ? 'validation' : p.dryRun ? 'dry run' : 'run'}: ${p.verdict}`;
+  const kind = p.mode === 'validate' ? 'validation' : p.mode === 'run' ? 'run' : p.mode;
+  const title = `et-import ${p.dryRun ? `dry ${kind}` : kind}: ${p.verdict}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

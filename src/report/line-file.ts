@@ -19,9 +19,10 @@ export class LineFile {
   constructor(
     readonly path: string,
     onError: (e: Error) => void,
+    append = false,
   ) {
     // a large buffer: the reader waits on a full one
-    this.stream = createWriteStream(path, { highWaterMark: 1 << 20 });
+    this.stream = createWriteStream(path, { highWaterMark: 1 << 20, flags: append ? 'a' : 'w' });
     this.stream.on('error', (e) => {
       this.broken = true;
       onError(e);

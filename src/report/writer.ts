@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WriteError } from '../errors.js';
@@ -52,23 +53,31 @@ export class ReportWriter {
    * Creates the report directory and results.csv. A write that fails later (full disk, a
    * directory in the way) is reported once through `onError`, never as an unhandled error.
    */
-  static async create(dir: string, onError: (e: WriteError) => void = () => {}): Promise<ReportWriter> {
+  static async create(dir: string, onError: (e: WriteError) => void = () => {}, continued = false): Promise<ReportWriter> {
     try {
       await mkdir(dir, { recursive: true });
     } catch (e) {
       throw new WriteError(dir, e);
     }
     const w = new ReportWriter(dir, onError);
-    w.results = w.open('results.csv');
-    w.results.add(csvLine(RESULT_COLUMNS.map((c) => c.name)));
-    w.changes = w.open('changes.csv');
-    w.changes.add(csvLine([...CHANGE_COLUMNS]));
+    w.continued = continued;
+    w.results = w.open('results.csv', continued);
+    if (!continued || !hasLines(w.results.path)) w.results.add(csvLine(RESULT_COLUMNS.map((c) => c.name)));
+    w.changes = w.open('changes.csv', continued);
+    if (!continued || !hasLines(w.changes.path)) w.changes.add(csvLine([...CHANGE_COLUMNS]));
     return w;
   }
 
-  private open(name: string): LineFile {
+  /**
+   * A resume into its own report directory: results.csv and changes.csv are appended to, and a
+   * row an earlier part finished (skipped now) counts under the status it ended with, so that the
+   * counts are those of every part.
+   */
+  private continued = false;
+
+  private open(name: string, append = false): LineFile {
     const path = join(this.dir, name);
-    return new LineFile(path, (e) => this.fail(new WriteError(path, e)));
+    return new LineFile(path, (e) => this.fail(new WriteError(path, e)), append);
   }
 
   private fail(e: WriteError): void {
@@ -82,7 +91,7 @@ export class ReportWriter {
    * Returns a promise only when the caller should wait (a file's buffer is full).
    */
   record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> | undefined {
-    this.counts[result.status]++;
+    this.counts[this.continued && result.earlier ? result.earlier : result.status]++;
     this.counts.total++;
     const ok = OK_STATUSES.has(result.status);
     if (!ok) this.digest.addProblem(result);
@@ -90,7 +99,7 @@ export class ReportWriter {
     if (this.failure) return undefined;
     const line = csvLine(RESULT_COLUMNS.map((c) => c.value(result)));
     wait = this.results.add(line) ?? wait;
-    if (!ok && header && cells) wait = this.writeFailed(result, header, cells) ?? wait;
+    if (!ok && header && header.length > 0 && cells) wait = this.writeFailed(result, header, cells) ?? wait;
     return wait;
   }
 
@@ -190,4 +199,12 @@ export function formatSummaryTable(counts: Counts, extra: { durationMs: number; 
   const rate = secs > 0 ? Math.round(counts.total / secs) : counts.total;
   out.push('', `  ${counts.total} rows in ${secs.toFixed(1)} s (${rate} rows/s); report: ${extra.reportDir}`);
   return `${out.join('\n')}\n`;
+}
+
+function hasLines(path: string): boolean {
+  try {
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
 }

@@ -14,6 +14,7 @@ export type Origin = 'flag' | 'env' | 'config';
 
 /** A user unit: what one of it is in the internal unit (ms or bytes). */
 export const UNITS = {
+  h: { factor: 3_600_000, name: 'h' },
   s: { factor: 1000, name: 's' },
   ms: { factor: 1, name: 'ms' },
   MB: { factor: 1024 * 1024, name: 'MB' },
@@ -38,8 +39,8 @@ export interface OptionSpec {
   defaultText?: string;
   unit?: UnitName;
   check?: NumberCheck;
-  /** The commands that take it (default: run only). */
-  commands?: readonly ('run' | 'validate')[];
+  /** The commands that take it (default: the commands that write: run, undo, apply). */
+  commands?: readonly Command[];
   /** Where it may come from (default: flag, env, config). */
   from?: readonly Origin[];
   /** Part of `summary.json`'s options (default: yes, for the options a run resolves). */
@@ -48,7 +49,12 @@ export interface OptionSpec {
   cliOnly?: boolean;
 }
 
-const BOTH = ['run', 'validate'] as const;
+export type Command = 'run' | 'validate' | 'undo' | 'apply';
+/** The commands that read an export with a mapping. */
+const INPUT = ['run', 'validate'] as const;
+const RUN = ['run'] as const;
+const ALL = ['run', 'validate', 'undo', 'apply'] as const;
+const WRITERS = ['run', 'undo', 'apply'] as const;
 
 export const OPTION_TABLE = [
   {
@@ -57,15 +63,15 @@ export const OPTION_TABLE = [
     type: 'string',
     array: true,
     required: true,
-    commands: BOTH,
+    commands: INPUT,
     summary: false,
     describe: `CRM export(s): ${extensionList()}; a folder (its exports, in name order) or a quoted pattern such as "drop/*.csv"`,
   },
-  { name: 'mapping', alias: 'm', type: 'string', required: true, commands: BOTH, describe: 'mapping config (YAML or JSON), see config/mapping.example.yaml' },
+  { name: 'mapping', alias: 'm', type: 'string', required: true, commands: INPUT, describe: 'mapping config (YAML or JSON), see config/mapping.example.yaml' },
   {
     name: 'report-dir',
     type: 'string',
-    commands: BOTH,
+    commands: ALL,
     summary: false,
     defaultText: 'reports/<UTC timestamp>/',
     describe: 'where results.csv, failed.csv and summary.json go',
@@ -74,7 +80,7 @@ export const OPTION_TABLE = [
     name: 'log-level',
     type: 'string',
     choices: LOG_LEVELS,
-    commands: BOTH,
+    commands: ALL,
     cliOnly: true,
     defaultText: 'info for run, warn for validate',
     describe: 'log lines on stderr',
@@ -83,7 +89,7 @@ export const OPTION_TABLE = [
     name: 'log-format',
     type: 'string',
     choices: ['json', 'pretty'],
-    commands: BOTH,
+    commands: ALL,
     cliOnly: true,
     defaultText: 'pretty on a terminal, json otherwise',
     describe: 'pretty: readable lines and a progress bar; json: one JSON object a line',
@@ -94,7 +100,7 @@ export const OPTION_TABLE = [
     default: 10,
     unit: 's',
     check: 'positive',
-    commands: BOTH,
+    commands: ALL,
     describe: 'seconds between progress log lines (JSON logs; a terminal shows a bar)',
   },
   { name: 'url', type: 'string', cliOnly: true, describe: 'API base URL (overrides ET_URL)' },
@@ -103,6 +109,7 @@ export const OPTION_TABLE = [
   { name: 'page-size', type: 'number', default: 100, check: { whole: 1 }, describe: 'sessions per search or listing page' },
   {
     name: 'lookup',
+    commands: RUN,
     type: 'string',
     choices: ['search', 'index'],
     defaultText: "the mapping's match.lookup, or search",
@@ -110,12 +117,14 @@ export const OPTION_TABLE = [
   },
   {
     name: 'window',
+    commands: RUN,
     type: 'string',
     defaultText: 'from match.dateColumn',
     describe: 'index mode: the dates to list, FROM..TO inclusive, e.g. 2025-06-01..2025-06-30',
   },
   {
     name: 'index-max',
+    commands: RUN,
     type: 'number',
     default: 1_200_000,
     check: { whole: 1 },
@@ -126,6 +135,7 @@ export const OPTION_TABLE = [
   // another client appended during a run over a shuffled export (README, Index mode)
   {
     name: 'index-fresh',
+    commands: RUN,
     type: 'number',
     default: 0,
     unit: 's',
@@ -216,6 +226,7 @@ export const OPTION_TABLE = [
   },
   {
     name: 'settle',
+    commands: RUN,
     type: 'number',
     default: 60,
     unit: 's',
@@ -224,15 +235,41 @@ export const OPTION_TABLE = [
   },
   {
     name: 'archive',
+    commands: RUN,
     type: 'string',
     describe:
       'move each input whose rows all ended well, and that is still the file the run read (not appended or replaced since), to ARCHIVE/<YYYY-MM-DD>/ (not in a dry run; refused with --shard)',
   },
   {
     name: 'shard',
+    commands: RUN,
     type: 'string',
     defaultText: 'JOB_COMPLETION_INDEX/JOB_COMPLETIONS; the index alone is refused',
     describe: 'only the rows whose key falls in shard i of n, e.g. 2/3',
+  },
+  {
+    name: 'force',
+    type: 'boolean',
+    default: false,
+    commands: ['undo'],
+    describe: 'restore a field also where it changed since the run (default: such a field is kept and reported)',
+  },
+  {
+    name: 'absent-as',
+    type: 'string',
+    choices: ['null', 'empty'],
+    default: 'null',
+    commands: ['undo'],
+    describe: 'how a key the run added is cleared: null, or the empty string (the API has no documented way to delete a key)',
+  },
+  {
+    name: 'max-plan-age',
+    type: 'number',
+    default: 24,
+    unit: 'h',
+    check: 'positive',
+    commands: ['apply'],
+    describe: 'hours after which a dry run is too old to apply (make a new one)',
   },
   {
     name: 'config',
@@ -270,8 +307,8 @@ export function optionSpec(name: string): OptionSpec | undefined {
 }
 
 /** The options a command takes. */
-export function optionsOf(command: 'run' | 'validate'): readonly OptionSpec[] {
-  return (OPTION_TABLE as readonly OptionSpec[]).filter((o) => (o.commands ?? ['run']).includes(command));
+export function optionsOf(command: Command): readonly OptionSpec[] {
+  return (OPTION_TABLE as readonly OptionSpec[]).filter((o) => (o.commands ?? WRITERS).includes(command));
 }
 
 /** The default of a numeric option, in its user unit. */

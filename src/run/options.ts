@@ -4,9 +4,10 @@ import type { ClientOptions } from '../api/client.js';
 import type { Connection } from '../api/connection.js';
 import { EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { expandReportDir } from '../report/report-dir.js';
 import { parseWindow } from '../pipeline/index-build.js';
 import { ERROR_STATUSES, type MaxErrors, type StopControl, type StopRules } from './stop-control.js';
-import { OPTION_TABLE, UNITS, camel, optionSpec, type OptionName, type OptionValues, type Origin } from './option-table.js';
+import { type Command, UNITS, camel, optionSpec, optionsOf, type OptionName, type OptionValues, type Origin } from './option-table.js';
 import type { ProgressView } from './progress.js';
 
 /**
@@ -15,7 +16,7 @@ import type { ProgressView } from './progress.js';
  */
 export interface RunOptions extends Omit<OptionValues, 'input' | 'mapping' | 'shard' | 'maxErrors' | 'maxErrorsStatuses'> {
   /** `validate`: everything before the network, over every row; statuses valid/invalid. */
-  mode?: 'run' | 'validate';
+  mode?: Command;
   inputs: string[];
   mapping: string;
   /** Not needed to validate. */
@@ -39,7 +40,7 @@ export interface RunOptions extends Omit<OptionValues, 'input' | 'mapping' | 'sh
 
 /** The options a run actually uses: checked, defaulted, in internal units (ms, bytes), paths absolute. */
 export interface ResolvedOptions {
-  mode: 'run' | 'validate';
+  mode: Command;
   inputs: string[];
   mapping: string;
   connection: Connection | undefined;
@@ -84,7 +85,7 @@ export interface ResolvedOptions {
  */
 export function resolveRunOptions(o: RunOptions, started = new Date()): ResolvedOptions {
   const mode = o.mode ?? 'run';
-  if (mode === 'run' && !o.connection) throw new EtError('E_USAGE', 'no API connection given');
+  if (mode !== 'validate' && !o.connection) throw new EtError('E_USAGE', 'no API connection given');
   if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw new EtError('E_USAGE', '--input: name at least one export');
   const dryRun = o.dryRun ?? false;
   const shard = o.shard === undefined ? undefined : typeof o.shard === 'string' ? parseShard(o.shard) : checkShard(o.shard);
@@ -130,7 +131,7 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
   };
   return {
     ...resolved,
-    used: usedValues(o, {
+    used: usedValues(o, mode, {
       maxErrors: o.maxErrors === undefined ? null : String(o.maxErrors),
       maxErrorsStatuses: [...maxErrorsStatuses],
       shard: shard ? `${shard.index}/${shard.count}` : null,
@@ -143,7 +144,7 @@ type Dirs = Pick<ResolvedOptions, 'reportDir' | 'stateDir' | 'resumeDir' | 'resu
 /** Where the report, the journal and the resumed journal are: each shard keeps its own. */
 function directories(o: RunOptions, shard: ResolvedOptions['shard'], dryRun: boolean, started: Date): Dirs {
   const suffix = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
-  const reportDir = resolve(`${o.reportDir ?? defaultReportDir(started)}${suffix}`);
+  const reportDir = resolve(`${o.reportDir === undefined ? defaultReportDir(started) : expandReportDir(o.reportDir, started)}${suffix}`);
   let resumeDir: string | undefined;
   if (o.resume !== undefined) {
     // a shard resumes from its own directory
@@ -163,9 +164,9 @@ function directories(o: RunOptions, shard: ResolvedOptions['shard'], dryRun: boo
 }
 
 /** Each option the run takes, as given or defaulted, in the user's unit (secrets are never options). */
-function usedValues(o: RunOptions, parsed: Record<string, unknown>): Record<string, unknown> {
+function usedValues(o: RunOptions, mode: Command, parsed: Record<string, unknown>): Record<string, unknown> {
   const used: Record<string, unknown> = {};
-  for (const spec of OPTION_TABLE) {
+  for (const spec of optionsOf(mode)) {
     if ('cliOnly' in spec || ('summary' in spec && spec.summary === false)) continue;
     const key = camel(spec.name);
     used[key] = key in parsed ? parsed[key] : ((o as unknown as Record<string, unknown>)[key] ?? ('default' in spec ? spec.default : null));

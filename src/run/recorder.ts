@@ -77,7 +77,7 @@ export class Recorder implements RowSink {
   private appendJournal(result: RowResult, at: RowAt): void {
     if (!this.journal || this.journalBroken || result.status === 'skipped') return;
     try {
-      const entry: JournalEntry = { f: at.absFile, r: result.row, h: at.hash, s: result.status };
+      const entry: JournalEntry = { f: at.absFile, r: at.row.row, h: at.hash, s: result.status };
       if (result.sessionId) entry.id = result.sessionId;
       if (this.dryRun) entry.d = 1;
       this.journal.append(entry);

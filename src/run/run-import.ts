@@ -1,8 +1,6 @@
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type ApiClient, createClient } from '../api/client.js';
+import type { ApiClient } from '../api/client.js';
 import { EtError, errorMessage } from '../errors.js';
 import { estimateRows } from '../input/formats.js';
 import { Lifetimes } from '../lifetimes.js';
@@ -17,15 +15,14 @@ import { type IndexSource, RowScheduler } from '../pipeline/row-scheduler.js';
 import { openSources, type NotImported, type PlannedSource } from '../pipeline/sources.js';
 import { displayUrl } from '../redact.js';
 import type { Counts } from '../row-result.js';
-import { ReportWriter } from '../report/writer.js';
-import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
-import { StateLock } from '../state/lock.js';
+import { newRunId } from '../report/report-dir.js';
+import type { ResumeIndex } from '../state/journal.js';
 import { archiveDone, changedDuringRun } from './archive.js';
 import { type ExpandedInputs, findInputs } from './inputs.js';
-import { clientOptions, resolveRunOptions, stopRules, type ResolvedOptions, type RunOptions } from './options.js';
+import { resolveRunOptions, type ResolvedOptions, type RunOptions } from './options.js';
 import { Progress } from './progress.js';
-import { Recorder } from './recorder.js';
-import { StopControl } from './stop-control.js';
+import { firstLogin, loadResume, type OpenParts, openParts, type RunStart } from './open-run.js';
+import type { StopControl } from './stop-control.js';
 import { finishRun, type ExitCode, type Summary } from './summary.js';
 
 export interface RunResult {
@@ -48,13 +45,14 @@ const GRACE_MS = 5_000;
 export async function runImport(input: RunOptions): Promise<RunResult> {
   const started = new Date();
   const o = resolveRunOptions(input, started);
-  const logger = input.logger ?? createLogger('info');
+  const runId = newRunId(started);
+  const logger = (input.logger ?? createLogger('info')).child({ run: runId });
   const mapping = await loadMapping(o.mapping);
   const resume = loadResume(o, logger);
   const found = findInputs(o.inputs, o.settleMs, started, logger);
   await using held = new Lifetimes();
-  const run = await openRun(o, input.signal, mapping, found, logger, held);
-  logStart(logger, o, resume);
+  const run = await openRun(o, { runId, started, signal: input.signal }, mapping, found, logger, held);
+  logStart(logger, o, resume, runId);
   // A refused login or an unreachable API stops the run here, before any row is touched.
   // A resumed run logs in only when a row needs the API, so resuming a finished run sends nothing.
   if (!resume && run.client) await firstLogin(run.client, run.stop);
@@ -83,48 +81,16 @@ export async function runImport(input: RunOptions): Promise<RunResult> {
 }
 
 /** What a run holds open while its rows are read; each is closed by `held` when the run ends. */
-interface OpenRun {
+interface OpenRun extends OpenParts {
   sources: PlannedSource[];
   notImported: NotImported[];
-  stop: StopControl;
-  report: ReportWriter;
-  recorder: Recorder;
-  client: ApiClient | undefined;
-  logger: Logger;
 }
 
-async function openRun(
-  o: ResolvedOptions,
-  signal: AbortSignal | undefined,
-  mapping: Mapping,
-  found: ExpandedInputs,
-  logger: Logger,
-  held: Lifetimes,
-): Promise<OpenRun> {
+async function openRun(o: ResolvedOptions, at: RunStart, mapping: Mapping, found: ExpandedInputs, logger: Logger, held: Lifetimes): Promise<OpenRun> {
   const { sources, notImported } = await openSources(found.files, mapping, found.found);
   held.defer(() => Promise.all(sources.map((s) => s.close())));
   logNotImported(notImported, logger);
-  const stop = new StopControl(stopRules(o, logger));
-  held.defer(() => stop.dispose());
-  stop.follow(signal);
-  // one run per state directory, taken before the journal is touched
-  if (o.mode === 'run') {
-    const lock = StateLock.acquire(o.stateDir, {
-      staleMs: o.lockStaleMs,
-      warn: (msg, holder) => logger.warn({ holder }, msg),
-      onLost: (msg) => stop.fatal(msg),
-    });
-    held.defer(() => lock.release());
-  }
-  let recorder: Recorder | undefined;
-  const report = await ReportWriter.create(o.reportDir, (e) => recorder?.onWriteError(e));
-  held.defer(() => report.close());
-  const journal = o.mode === 'validate' ? undefined : Journal.open(o.stateDir);
-  held.defer(() => journal?.close());
-  recorder = new Recorder(report, journal, stop, logger, o.dryRun);
-  const client = o.mode === 'validate' || !o.connection ? undefined : createClient(o.connection, clientOptions(o, stop, logger));
-  held.defer(() => client?.close());
-  return { sources, notImported, stop, report, recorder, client, logger };
+  return { sources, notImported, ...(await openParts(o, at, logger, held)) };
 }
 
 /** Reads every row, with a progress view; in a run, hands each to the row scheduler. */
@@ -146,7 +112,7 @@ async function readEveryRow(
     o.progressEveryMs,
     input.progressView,
   );
-  const rows = client && scheduler(o, mapping, client, stop, recorder, logger, resume !== undefined, index);
+  const rows = client && scheduler(o, mapping, client, run, resume !== undefined, index);
   const lookAhead = index ? FRESH_LOOK_AHEAD + o.concurrency * 2 : undefined;
   const settleRows = (inflight: Set<Promise<void>>) => settle(inflight, stop, logger);
   const ctx: ReadContext = {
@@ -164,29 +130,6 @@ async function readEveryRow(
   };
   await readSafely(ctx, progress, read);
   return read;
-}
-
-function loadResume(o: ResolvedOptions, logger: Logger): ResumeIndex | undefined {
-  if (o.resumeDir === undefined) return undefined;
-  if (o.resumeOwnState && !existsSync(join(o.resumeDir, JOURNAL_FILE))) {
-    logger.info({ stateDir: o.resumeDir }, 'no journal in the state directory yet: starting afresh');
-    return undefined;
-  }
-  try {
-    return ResumeIndex.load(o.resumeDir, o.dryRun);
-  } catch (e) {
-    throw new EtError('E_USAGE', `--resume ${o.resumeDir}: ${errorMessage(e)}`, { cause: e });
-  }
-}
-
-async function firstLogin(client: ApiClient, stop: StopControl): Promise<void> {
-  try {
-    // a wrong URL fails in seconds, not after a night of retries
-    await client.login(3);
-  } catch (e) {
-    // a stop during the login (a signal, a report that cannot be written) still ends with the report written
-    if (!(e instanceof EtError && e.code === 'E_INTERRUPTED' && stop.stopping)) throw e;
-  }
 }
 
 /**
@@ -210,22 +153,14 @@ async function indexSource(o: ResolvedOptions, mapping: Mapping, run: OpenRun, r
   return { current: () => index, ...(resumed && { later: list }) };
 }
 
-function scheduler(
-  o: ResolvedOptions,
-  mapping: Mapping,
-  client: ApiClient,
-  stop: StopControl,
-  sink: Recorder,
-  logger: Logger,
-  resumed: boolean,
-  index: IndexSource | undefined,
-): RowScheduler {
+function scheduler(o: ResolvedOptions, mapping: Mapping, client: ApiClient, run: OpenRun, resumed: boolean, index: IndexSource | undefined): RowScheduler {
   return new RowScheduler({
     mapping,
     client,
-    stop,
-    sink,
-    logger,
+    stop: run.stop,
+    sink: run.recorder,
+    logger: run.logger,
+    changes: run.changes && { runId: run.runId, sink: run.changes },
     dryRun: o.dryRun,
     concurrency: o.concurrency,
     resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },
@@ -276,11 +211,12 @@ function logNotImported(notImported: NotImported[], logger: Logger): void {
   }
 }
 
-function logStart(logger: Logger, o: ResolvedOptions, resume: ResumeIndex | undefined): void {
+function logStart(logger: Logger, o: ResolvedOptions, resume: ResumeIndex | undefined, runId: string): void {
   const validate = o.mode === 'validate';
   logger.info(
     {
       mode: o.mode,
+      runId,
       inputs: o.inputs,
       reportDir: o.reportDir,
       stateDir: validate ? undefined : o.stateDir,

@@ -6,7 +6,9 @@ import type { DuplicateKeys } from '../pipeline/row.js';
 import type { SessionIndex } from '../pipeline/session-index.js';
 import type { NotImported, PlannedSource } from '../pipeline/sources.js';
 import { displayUrl, scrubValue } from '../redact.js';
+import type { RunKind, RunRecord } from '../report/report-dir.js';
 import type { ReportWriter } from '../report/writer.js';
+import { fileDigest, TOOL } from '../version.js';
 import type { Archived, Changed } from './archive.js';
 import { OK_STATUSES, type Counts, type Status } from '../row-result.js';
 import { formatSummaryTable } from '../report/writer.js';
@@ -18,6 +20,15 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** What `summary.json` holds. */
 export interface Summary {
+  /** This part's id (each log line carries it as `run`), and every part of the run (a resume into its own report directory adds one). */
+  runId: string;
+  parts: { runId: string; startedAt: string }[];
+  tool: { name: string; version: string };
+  /** sha256 of the mapping file the run used. */
+  mappingDigest: string | null;
+  /** undo: the report directories undone; apply: the dry run applied; otherwise null. */
+  of: string[] | null;
+  /** Counts of every part. */
   counts: Counts;
   startedAt: string;
   finishedAt: string;
@@ -28,7 +39,7 @@ export interface Summary {
   aborted: string | null;
   /** The command line that finishes a stopped run, or null. */
   resumable: string | null;
-  mode: 'run' | 'validate';
+  mode: RunKind;
   inputs: ({ file: string; rowsRead: number } & Record<string, string | number>)[];
   duplicateKeys: DuplicateKeys;
   failedRows: { file: string; inputs: string[] }[];
@@ -93,7 +104,7 @@ export function formatEnd(s: Summary, reportDir: string, summaryAt: string | und
   if (s.aborted) lines.push(`run stopped: ${s.aborted}`);
   if (s.interrupted) lines.push('run interrupted');
   let text = `${lines.join('\n')}\n${formatSummaryTable(s.counts, { durationMs: s.durationMs, reportDir })}`;
-  if (s.resumable) text += `  to finish it: ${s.resumable.replace(/^et-import run \.\.\. /, '')}\n`;
+  if (s.resumable) text += `  to finish it: ${s.resumable.replace(/^et-import \w+ \.\.\. /, '')}\n`;
   if (!summaryAt) text += `  summary.json could not be written; the summary:\n${JSON.stringify(s, null, 2)}\n`;
   if (htmlAt) text += `  open ${htmlAt}\n`;
   return text;
@@ -110,6 +121,8 @@ const VERDICTS: Record<number, string> = {
 /** What a run hands to its end: the report, how it stopped, what was read, found and archived. */
 export interface Finished {
   started: Date;
+  runId: string;
+  record: RunRecord;
   report: ReportWriter;
   stop: StopControl;
   read: ReadOutcome;
@@ -139,6 +152,11 @@ export function buildSummary(o: ResolvedOptions, f: Finished, displayUrl: (u: st
   const exitCode = exitCodeFor(stopped, counts, inputsLeft);
   const validate = o.mode === 'validate';
   return {
+    runId: f.runId,
+    parts: f.record.parts,
+    tool: TOOL,
+    mappingDigest: o.mapping ? fileDigest(o.mapping) : null,
+    of: f.record.of ?? null,
     counts,
     startedAt: f.started.toISOString(),
     finishedAt: finished.toISOString(),
@@ -146,7 +164,7 @@ export function buildSummary(o: ResolvedOptions, f: Finished, displayUrl: (u: st
     exitCode,
     interrupted: stopped.interrupted,
     aborted: stopped.fatal ?? stopped.aborted ?? null,
-    resumable: !validate && exitCode >= EXIT.ABORTED ? `et-import run ... --resume ${o.stateDir}` : null,
+    resumable: !validate && exitCode >= EXIT.ABORTED ? `et-import ${o.mode} ... --resume ${o.stateDir}` : null,
     mode: o.mode,
     inputs: f.sources.map((s) => ({ ...s.source.details, file: s.source.file, rowsRead: f.read.rowsPerFile.get(s.source.file) ?? 0 })),
     duplicateKeys: f.read.duplicates,
@@ -212,7 +230,7 @@ export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summar
       { duplicates: f.read.duplicates },
       `${f.read.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${f.duplicatesPolicy})`,
     );
-  f.logger.info({ counts, exitCode }, o.mode === 'validate' ? 'validation finished' : 'import finished');
+  f.logger.info({ counts, exitCode }, o.mode === 'validate' ? 'validation finished' : o.mode === 'run' ? 'import finished' : `${o.mode} finished`);
   // last on stderr: the table, where the report is, and report.html
   f.out.write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt, htmlAt));
   return summary;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createLogger } from '../../src/logger.js';
 import type { ResultColumn } from '../../src/row-result.js';
-import { runImport, type RunOptions } from '../../src/run/index.js';
+import { type RunResult, runImport, type RunOptions } from '../../src/run/index.js';
+import { runWayBack, type WayBackOptions } from '../../src/run/way-back-run.js';
 import { connectionFor, tempDir } from './sandbox.js';
 import { keepOutput } from './secrets.js';
 
@@ -13,21 +14,28 @@ export interface Captured {
 }
 
 /** Runs an import in-process against `url`, capturing log lines and the end-of-run table. */
-export async function importInto(
-  url: string,
-  options: Partial<RunOptions> & Pick<RunOptions, 'inputs' | 'mapping'>,
-  captured: Captured = { logs: [], out: [] },
-) {
+export function importInto(url: string, options: Partial<RunOptions> & Pick<RunOptions, 'inputs' | 'mapping'>, captured: Captured = { logs: [], out: [] }) {
+  return inProcess(url, options, captured, (o) => runImport({ ...options, ...o }));
+}
+
+/** Runs `undo` or `apply` in-process against `url`, as importInto runs an import. */
+export function wayBackInto(url: string, options: Partial<WayBackOptions> & Pick<WayBackOptions, 'kind' | 'dirs'>, captured: Captured = { logs: [], out: [] }) {
+  return inProcess(url, options, captured, (o) => runWayBack({ ...options, ...o }));
+}
+
+type Given = Pick<RunOptions, 'connection' | 'logger' | 'out' | 'reportDir'>;
+
+async function inProcess(url: string, options: { reportDir?: string | undefined }, captured: Captured, run: (o: Given) => Promise<RunResult>) {
   const reportDir = options.reportDir ?? tempDir('et-report-');
   try {
-    const result = await runImport({
+    const result = await run({
       connection: connectionFor(url),
       logger: createLogger('trace', { write: (s: string) => void captured.logs.push(s) }),
       out: { write: (s: string) => captured.out.push(s) },
       ...options,
       reportDir,
     });
-    return { ...result, captured, results: readResults(reportDir) };
+    return { ...result, captured, results: readResults(result.reportDir) };
   } catch (err) {
     keepOutput('error', `${(err as Error).message}\n${(err as Error).stack ?? ''}`);
     throw err;

@@ -56,7 +56,20 @@ describe('against a different implementation of the API', () => {
     expect(meta(15)).toEqual({});
     for (const n of [11, 12, 13, 14, 16, 17, 18, 19]) expect(meta(n)).toEqual({});
 
-    expect(r.counts).toEqual({ updated: 4, unchanged: 1, would_update: 0, skipped: 0, valid: 0, unmatched: 1, ambiguous: 1, invalid: 1, failed: 0, total: 8 });
+    expect(r.counts).toEqual({
+      updated: 4,
+      unchanged: 1,
+      would_update: 0,
+      skipped: 0,
+      valid: 0,
+      unmatched: 1,
+      ambiguous: 1,
+      invalid: 1,
+      failed: 0,
+      kept: 0,
+      conflict: 0,
+      total: 8,
+    });
     const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
     expect(summary.counts).toEqual(r.counts);
     expect(api.stats.puts).toBe(4);

@@ -35,8 +35,17 @@ describe('et-import CLI', () => {
       envFor(sandbox.url),
     );
     expect(r.code).toBe(1);
-    expect(readdirSync(reportDir).sort()).toEqual(['changes.csv', 'failed.csv', 'report.html', 'results.csv', 'state', 'summary.json']);
-    expect(readdirSync(join(reportDir, 'state'))).toEqual(['journal.jsonl']);
+    expect(readdirSync(reportDir).sort()).toEqual([
+      'changes.csv',
+      'failed.csv',
+      'plan.jsonl',
+      'report.html',
+      'results.csv',
+      'run.json',
+      'state',
+      'summary.json',
+    ]);
+    expect(readdirSync(join(reportDir, 'state')).sort()).toEqual(['journal.jsonl', 'runs.jsonl']);
   });
 
   it('exit 3 with a message naming the config path, before any request', async () => {

@@ -41,7 +41,20 @@ describe('run against the sandbox', () => {
       'crm-export.csv:11': 'updated',
     });
     expect(r.exitCode).toBe(1);
-    expect(r.counts).toEqual({ updated: 2, unchanged: 1, would_update: 0, skipped: 0, valid: 0, unmatched: 2, ambiguous: 1, invalid: 3, failed: 1, total: 10 });
+    expect(r.counts).toEqual({
+      updated: 2,
+      unchanged: 1,
+      would_update: 0,
+      skipped: 0,
+      valid: 0,
+      unmatched: 2,
+      ambiguous: 1,
+      invalid: 3,
+      failed: 1,
+      kept: 0,
+      conflict: 0,
+      total: 10,
+    });
 
     // CALL-1001 is a prefix of CALL-10011: each key reaches only its own session
     expect(rows['crm-export.csv:2']!.session_id).toBe(CALL_1001);
