@@ -21,7 +21,7 @@
  * --parts modes,parsers,cpu picks what runs. BENCH_NODE_FLAGS replaces the V8 flags (the bin's).
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,8 @@ async function measure(args: string[], env: NodeJS.ProcessEnv = {}, reportDir?: 
     preload,
     `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.BENCH_USAGE, JSON.stringify({ maxRssKb: u.maxRSS, cpuUs: u.userCPUTime + u.systemCPUTime })); });\n`,
   );
+  // the bench's own scratch report: a report directory is never overwritten, so each run gets it empty
+  if (reportDir) rmSync(reportDir, { recursive: true, force: true });
   const started = process.hrtime.bigint();
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_FLAGS, '--import', preload, ...args], {

@@ -51,6 +51,33 @@ describe('a way back', () => {
     }
   }, 120_000);
 
+  it('an undo interrupted midway is resumed into its own report directory, and finishes the restore', async () => {
+    const { input, mapping } = bulkExport(400, 200, 27);
+    const sandbox = await startSandbox({ sessions: bulkSessions(200) });
+    try {
+      const before = metadataById(sandbox);
+      const run = await importInto(sandbox.url, { inputs: [input], mapping, concurrency: 8 });
+      const stop = new AbortController();
+      let writes = 0;
+      sandbox.afterWrite = () => {
+        if (++writes === 40) stop.abort();
+      };
+      const reportDir = tempDir('et-undo-');
+      const first = await wayBackInto(sandbox.url, { kind: 'undo', dirs: [run.reportDir], reportDir, signal: stop.signal });
+      sandbox.afterWrite = undefined;
+      expect(first.exitCode).toBe(4);
+      expect(first.summary.resumable).toMatch(/^et-import undo \.\.\. --resume /);
+      const resumed = await wayBackInto(sandbox.url, { kind: 'undo', dirs: [run.reportDir], reportDir, resume: reportDir });
+      expect(resumed.exitCode).toBe(0);
+      expectRestored(metadataById(sandbox), before);
+      // every session once, under the status it ended with, across both parts
+      expect(resumed.counts.total).toBe(new Set(run.results.filter((r) => r.status === 'updated').map((r) => r.session_id)).size);
+      expect(resumed.counts.skipped).toBe(0);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('a field another client changed after the run is kept, with its three values; the others are restored; --force restores it', async () => {
     const { input, mapping } = bulkExport(40, 20, 9);
     const sandbox = await startSandbox({ sessions: bulkSessions(20) });
