@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'E_INTERRUPTED'
   | 'E_INTERNAL'
   | 'E_LOCKED'
-  | 'E_CONFLICT';
+  | 'E_CONFLICT'
+  | 'E_SHAPE_CHANGE';
 
 export class EtError extends Error {
   readonly code: ErrorCode;

@@ -1,24 +1,18 @@
-import { stringify } from 'yaml';
-import { cellText } from './input/cell.js';
+import { Document, stringify } from 'yaml';
 import { columnLetter } from './input/header.js';
 import { formatOf } from './input/formats.js';
 import { openRows } from './input/open-rows.js';
-import type { Cell } from './input/types.js';
-import type { InputSpec } from './mapping/types.js';
-import { RESERVED_METADATA_KEYS } from './mapping/validate.js';
+import { ARTICLE_KEYS, type InstanceKeys } from './inspect/instance.js';
+import { type ColumnGuess, type Proposal, propose } from './inspect/propose.js';
+import { TypeGuess } from './inspect/type-guess.js';
+import { parseMapping } from './mapping/load.js';
+import type { FieldSpec, InputSpec } from './mapping/types.js';
+import { convertCell } from './pipeline/convert.js';
 
-export interface ColumnReport {
-  letter: string;
-  name: string;
-  type: GuessedType;
-  filled: number;
-  samples: string[];
-  decimal?: ',';
-  thousands?: string[];
-  formats?: string[];
-}
+/** Without a connection: the help article's keys. */
+export const OFFLINE: InstanceKeys = { source: 'article', sampled: 0, keys: ARTICLE_KEYS, offline: 'no connection configured (ET_URL)' };
 
-type GuessedType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'list';
+export type ColumnReport = ColumnGuess;
 
 export interface Inspection {
   file: string;
@@ -33,6 +27,10 @@ export interface Inspection {
   /** Every key guessed, in the order a row tries them: Call ID, then Recording File. */
   keys: InspectKey[];
   mapping: string;
+  /** Where the proposal's keys came from (the instance's sessions, or the help article offline). */
+  instance: InstanceKeys;
+  /** Per column, what the proposal does not take: values that break its type, markers read as "no value". */
+  notes: string[];
 }
 
 export interface InspectKey {
@@ -40,8 +38,12 @@ export interface InspectKey {
   by: 'external_id' | 'audio_filename';
 }
 
-/** Everything `inspect` tells about a file, and a starter mapping that passes `validate` on it. */
-export async function inspectFile(file: string, spec: InputSpec = {}): Promise<Inspection> {
+/**
+ * Everything `inspect` tells about a file, and a starter mapping: each column for the key the
+ * instance's sessions hold that it fits (offline: the help article's keys), typed as those keys'
+ * values are; the values that break a type are listed.
+ */
+export async function inspectFile(file: string, spec: InputSpec = {}, instance: InstanceKeys = OFFLINE): Promise<Inspection> {
   const source = await openRows(file, spec);
   const guessers = source.header.map(() => new TypeGuess());
   let rows = 0;
@@ -56,6 +58,12 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
   const columns: ColumnReport[] = source.header.map((name, i) => ({ letter: columnLetter(i), name, ...guessers[i]!.result() }));
   const keys = guessKeys(columns);
   const details: Record<string, string | number> = { ...source.details };
+  const proposal = propose(
+    columns,
+    keys.map((k) => k.column),
+    instance,
+  );
+  const mapping = starterMapping(proposal, keys, source.format, source.details, spec, instance);
   const result: Inspection = {
     file,
     format: source.format,
@@ -65,86 +73,13 @@ export async function inspectFile(file: string, spec: InputSpec = {}): Promise<I
     columns,
     key: keys[0]!,
     keys,
-    mapping: starterMapping(columns, keys, source.format, source.details, spec),
+    mapping,
+    instance,
+    notes: columnNotes(columns, proposal, mapping),
   };
   const more = await formatOf(file)?.inspect?.(file);
   if (more?.sheets) result.sheets = more.sheets as Inspection['sheets'];
   return result;
-}
-
-class TypeGuess {
-  filled = 0;
-  samples: string[] = [];
-  private can = {
-    integer: true,
-    number: true,
-    numberComma: true,
-    numberCommaDots: true,
-    boolean: true,
-    date: true,
-    dateDots: true,
-    dateSlashes: true,
-    datetime: true,
-    list: 0,
-  };
-
-  see(c: Cell): void {
-    if (c === null || (typeof c === 'string' && c.trim() === '')) return;
-    this.filled++;
-    const t = cellText(c).trim();
-    // an Excel date holds wall-clock time with no zone: show it so, not as UTC
-    const shown = c instanceof Date ? (isMidnight(c) ? t.slice(0, 10) : t.slice(0, 19).replace('T', ' ')) : t;
-    if (this.samples.length < 3 && !this.samples.includes(shown)) this.samples.push(shown);
-    const can = this.can;
-    if (typeof c === 'number') {
-      if (!Number.isInteger(c)) can.integer = false;
-      can.boolean = can.boolean && (c === 0 || c === 1);
-      can.date = can.dateDots = can.dateSlashes = can.datetime = false;
-      can.numberComma = can.numberCommaDots = false;
-      return;
-    }
-    if (c instanceof Date) {
-      can.integer = can.number = can.numberComma = can.numberCommaDots = can.boolean = false;
-      can.dateDots = can.dateSlashes = false;
-      if (!isMidnight(c)) can.date = false;
-      return;
-    }
-    if (typeof c === 'boolean') {
-      can.integer = can.number = can.numberComma = can.numberCommaDots = can.date = can.dateDots = can.dateSlashes = can.datetime = false;
-      return;
-    }
-    // a leading zero means an identifier, not a number: keep it as text
-    if (!/^[+-]?(0|[1-9]\d{0,14})$/.test(t)) can.integer = false;
-    if (!/^[+-]?(0|[1-9]\d*)(\.\d+)?$/.test(t)) can.number = false;
-    if (!/^[+-]?(0|[1-9]\d*),\d+$/.test(t) && !/^[+-]?(0|[1-9]\d{0,14})$/.test(t)) can.numberComma = false;
-    if (!/^[+-]?(0|[1-9]\d{0,2}(\.\d{3})*)(,\d+)?$/.test(t)) can.numberCommaDots = false;
-    if (!/^(yes|no|true|false|y|n)$/i.test(t) && !/^[01]$/.test(t)) can.boolean = false;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(t)) can.date = false;
-    if (!/^\d{2}\.\d{2}\.\d{4}$/.test(t)) can.dateDots = false;
-    if (!/^\d{2}\/\d{2}\/\d{4}$/.test(t)) can.dateSlashes = false;
-    if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$/.test(t)) can.datetime = false;
-    if (t.includes(';')) can.list++;
-  }
-
-  result(): Omit<ColumnReport, 'letter' | 'name'> {
-    const base = { filled: this.filled, samples: this.samples };
-    const can = this.can;
-    if (this.filled === 0) return { ...base, type: 'string' };
-    if (can.boolean && !can.integer) return { ...base, type: 'boolean' };
-    if (can.integer) return { ...base, type: 'integer' };
-    if (can.number) return { ...base, type: 'number' };
-    if (can.numberComma) return { ...base, type: 'number', decimal: ',' };
-    if (can.numberCommaDots) return { ...base, type: 'number', decimal: ',', thousands: ['.'] };
-    if (can.date) return { ...base, type: 'date' };
-    if (can.dateDots) return { ...base, type: 'date', formats: ['DD.MM.YYYY'] };
-    if (can.datetime) return { ...base, type: 'datetime' };
-    if (can.list * 3 >= this.filled) return { ...base, type: 'list' };
-    return { ...base, type: 'string' };
-  }
-}
-
-function isMidnight(d: Date): boolean {
-  return d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0;
 }
 
 /** The call ID column, then the recording file column (a fallback key), as far as they exist. */
@@ -160,35 +95,14 @@ function guessKeys(columns: ColumnReport[]): InspectKey[] {
   return [{ column: pick.name, by: pick === audio && pick !== id ? 'audio_filename' : 'external_id' }];
 }
 
-/** snake_case metadata key for a column name, unique and never a reserved key. */
-function fieldName(column: string, taken: Set<string>): string {
-  let name = column
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-  if (!name || /^\d/.test(name)) name = `field_${name}`;
-  if (RESERVED_METADATA_KEYS.has(name) || name === 'external_id' || name === 'file_name') name = `${name}_value`;
-  let unique = name;
-  for (let i = 2; taken.has(unique); i++) unique = `${name}_${i}`;
-  taken.add(unique);
-  return unique;
-}
-
-function starterMapping(columns: ColumnReport[], keys: InspectKey[], format: string, details: Record<string, string | number>, spec: InputSpec): string {
-  const taken = new Set<string>();
-  const fields: Record<string, Record<string, unknown>> = {};
-  for (const c of columns) {
-    if (keys.some((k) => k.column === c.name) || c.filled === 0) continue;
-    const f: Record<string, unknown> = { column: c.name };
-    if (c.type !== 'string') f.type = c.type;
-    if (c.decimal) f.decimal = c.decimal;
-    if (c.thousands) f.thousands = c.thousands;
-    if (c.formats) f.formats = c.formats;
-    if (c.type === 'list') f.merge = 'append';
-    fields[fieldName(c.name, taken)] = f;
-  }
+function starterMapping(
+  p: Proposal,
+  keys: InspectKey[],
+  format: string,
+  details: Record<string, string | number>,
+  spec: InputSpec,
+  instance: InstanceKeys,
+): string {
   const input: Record<string, unknown> = {};
   if (format === 'csv') {
     input.delimiter = details.delimiter === '\\t' ? '\t' : details.delimiter;
@@ -196,15 +110,70 @@ function starterMapping(columns: ColumnReport[], keys: InspectKey[], format: str
     if (enc !== 'utf-8') input.encoding = enc;
   } else if (details.sheet !== undefined) input.sheet = details.sheet;
   if (spec.headerRow && spec.headerRow > 1) input.headerRow = spec.headerRow;
-  const doc = {
-    match:
-      keys.length === 1
-        ? { column: keys[0]!.column, by: keys[0]!.by, sessionFields: [sessionFieldFor(keys[0]!)], onMultiple: 'fail' }
-        : { keys: keys.map((k) => ({ column: k.column, by: k.by, sessionFields: [sessionFieldFor(k)] })), onMultiple: 'fail' },
-    input,
-    fields,
-  };
-  return `# Starter mapping written by et-import inspect: check the key, the field names and types.\n${stringify(doc, { lineWidth: 0 })}`;
+  const match: Record<string, unknown> =
+    keys.length === 1
+      ? { column: keys[0]!.column, by: keys[0]!.by, sessionFields: [sessionFieldFor(keys[0]!)], onMultiple: 'fail' }
+      : { keys: keys.map((k) => ({ column: k.column, by: k.by, sessionFields: [sessionFieldFor(k)] })), onMultiple: 'fail' };
+  if (p.dateColumn) match.dateColumn = p.dateColumn;
+  const top: Record<string, unknown> = {};
+  if (p.nullValues.length > 0) top.nullValues = p.nullValues;
+  Object.assign(top, { match, input });
+  const from =
+    instance.source === 'instance'
+      ? `the keys ${instance.sampled} sampled sessions of the instance hold`
+      : `offline (${instance.offline ?? 'no connection'}): the help article's keys csi, nps, fcr, customer_id, crm_statuses, campaign_name`;
+  const lines = [
+    `# Starter mapping written by et-import inspect, from ${from}.`,
+    '# Check the key, the fields and their types, then: et-import validate; et-import run --dry-run.',
+  ];
+  lines.push(stringify(top, { lineWidth: 0 }).trimEnd(), 'fields:');
+  for (const f of p.fields) lines.push(`  ${flow(f.name, f.spec)}`);
+  // a mapping needs a field: with no column for a key the sessions hold, each column is a new key
+  const none = p.fields.length === 0;
+  if (none && p.unheld.length > 0) lines.push('  # no column fits a key the sessions hold: each is written as a new key; check the names');
+  for (const f of p.unheld)
+    lines.push(none ? `  ${flow(f.name, f.spec)}` : `  # ${flow(f.name, f.spec)}   # not held by any sampled session: uncomment to add a new key`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `name: { column: X, type: integer }` on one line. */
+function flow(name: string, spec: Record<string, unknown>): string {
+  const doc = new Document({ [name]: spec });
+  const node = doc.get(name, true) as { flow?: boolean } | undefined;
+  if (node) node.flow = true;
+  return doc.toString({ lineWidth: 0 }).trimEnd();
+}
+
+/**
+ * What the proposal leaves out, per column: the null markers it reads as "no value", and the
+ * values that break a field's type or range (those rows would be invalid), most frequent first.
+ */
+function columnNotes(columns: ColumnReport[], p: Proposal, mapping: string): string[] {
+  const notes: string[] = [];
+  let fields: FieldSpec[] = [];
+  try {
+    fields = parseMapping(mapping.replace(/^ {2}# .*$/gm, '').replace(/^fields:\n(?! )/m, 'fields: {}\n'), 'starter.yaml').fields;
+  } catch {
+    // a proposal the loader refuses is shown as it is; validate will say why
+  }
+  for (const c of columns) {
+    if (c.markers.length > 0 && p.fields.some((f) => f.column === c.name))
+      notes.push(`${c.name}: ${c.markers.map(([m, n]) => `\`${m}\` ×${n}`).join(', ')} read as no value (nullValues)`);
+    const field = fields.find((f) => f.column === c.name);
+    if (field) {
+      const bad: string[] = [];
+      let n = 0;
+      for (const [v, count] of [...c.values.entries()].sort((a, b) => b[1] - a[1])) {
+        const r = convertCell(v, field);
+        if (r.ok) continue;
+        n += count;
+        if (bad.length < 5) bad.push(`\`${v}\` ×${count} (expected ${r.error.replace(/, got .*$/, '')})`);
+      }
+      if (n > 0) notes.push(`${c.name}: ${n} value${n === 1 ? '' : 's'} would make ${n === 1 ? 'its row' : 'their rows'} invalid: ${bad.join(', ')}`);
+    }
+    if (c.note) notes.push(`${c.name}: ${c.note}`);
+  }
+  return notes;
 }
 
 function sessionFieldFor(k: InspectKey): string {
@@ -226,6 +195,13 @@ export function formatInspection(r: Inspection): string {
       `  ${c.letter.padEnd(3)} ${c.name.padEnd(w)}  ${(c.type + extra).padEnd(24)} ${String(c.filled).padStart(7)} filled   e.g. ${c.samples.map((s) => JSON.stringify(s)).join(', ')}${tag}`,
     );
   }
+  lines.push(
+    '',
+    r.instance.source === 'instance'
+      ? `proposal: from the metadata keys ${r.instance.sampled} sampled sessions hold: ${r.instance.keys.map((k) => `${k.key} (${k.shape}${k.min !== undefined ? ` ${k.min}–${k.max}` : ''})`).join(', ') || 'none'}`
+      : `proposal: OFFLINE (${r.instance.offline}): the help article's keys; set ET_URL and ET_AUTH_* to propose from what your sessions hold`,
+  );
+  if (r.notes.length > 0) lines.push('', 'notes:', ...r.notes.map((n) => `  ${n}`));
   lines.push('', 'starter mapping:', '', r.mapping);
   return `${lines.join('\n')}\n`;
 }

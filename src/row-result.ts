@@ -39,6 +39,8 @@ export function emptyCounts(): Counts {
 export interface RowResult {
   file: string;
   row: number;
+  /** CSV: the physical line the row starts on. */
+  line?: number | undefined;
   key: string;
   status: Status;
   sessionId?: string | undefined;
@@ -70,6 +72,7 @@ export interface FieldChange {
 export const RESULT_COLUMNS = [
   { name: 'file', value: (r: RowResult) => r.file },
   { name: 'row', value: (r: RowResult) => r.row },
+  { name: 'line', value: (r: RowResult) => r.line },
   { name: 'key', value: (r: RowResult) => r.key },
   { name: 'status', value: (r: RowResult) => r.status },
   { name: 'session_id', value: (r: RowResult) => r.sessionId },

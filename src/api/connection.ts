@@ -60,8 +60,17 @@ export function readConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags = 
   if (env.ET_SSL_VERIFY !== undefined && env.ET_SSL_VERIFY !== '') sslVerify = parseBool(env.ET_SSL_VERIFY, 'ET_SSL_VERIFY');
   if (flags.insecure) sslVerify = false;
 
-  const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-  const conn: Connection = { baseUrl: base, apiVersion: flags.apiVersion ?? (env.ET_API_VERSION || 'v1'), username, password, sslVerify };
+  // an ET_URL copied from an API call (https://company.enderturing.com/api/v1/sessions) names the
+  // instance and the version: every call adds /api/{version} itself, so that part is taken off
+  let path = url.pathname.replace(/\/+$/, '');
+  let versionInUrl: string | undefined;
+  const api = /^(.*?)\/api(?:\/(v\d+))?(?:\/.*)?$/.exec(path);
+  if (api) {
+    path = api[1]!;
+    versionInUrl = api[2];
+  }
+  const base = `${url.protocol}//${url.host}${path}`;
+  const conn: Connection = { baseUrl: base, apiVersion: flags.apiVersion ?? (env.ET_API_VERSION || versionInUrl || 'v1'), username, password, sslVerify };
   const caFile = flags.caFile ?? undefined;
   if (caFile) conn.caFile = caFile;
   return conn;

@@ -1,9 +1,13 @@
 import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
 import { ConfigError, EtError } from '../errors.js';
 import { registerEnvSecrets } from '../api/connection.js';
+import { closest } from '../mapping/closest.js';
 import { scrub } from '../redact.js';
 import { EXIT } from '../run/index.js';
+import { OPTION_TABLE } from '../run/option-table.js';
 import * as apply from './commands/apply.js';
+import * as checkApi from './commands/check.js';
+import * as find from './commands/find.js';
 import * as history from './commands/history.js';
 import * as inspect from './commands/inspect.js';
 import * as run from './commands/run.js';
@@ -55,10 +59,12 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
   y = add(y, 'undo <runs..>', undo as Command<unknown>);
   y = add(y, 'apply <plan>', apply as Command<unknown>);
   y = add(y, 'history [root..]', history as unknown as Command<unknown>);
+  y = add(y, 'find <key>', find as unknown as Command<unknown>);
+  y = add(y, 'check', checkApi as unknown as Command<unknown>);
   y = add(y, 'sandbox', sandbox as unknown as Command<unknown>);
   return (
     y
-      .demandCommand(1, 'name a command: run, validate, inspect, undo, apply, history or sandbox')
+      .demandCommand(1, 'name a command: run, validate, inspect, undo, apply, history, find, check or sandbox')
       .strict()
       .epilog(EPILOG)
       // yargs renders the whole help text after starting every command, to cache it: wrapped to the
@@ -66,11 +72,44 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
       .wrap(argv && !wantsHelp(argv) ? null : Math.min(110, process.stdout.columns || 100))
       .exitProcess(false)
       .fail((msg, err) => {
-        throw err ?? new EtError('E_USAGE', msg);
+        throw err ?? new EtError('E_USAGE', withSuggestion(msg));
       })
       .help()
       .version()
   );
+}
+
+/** The options of the commands besides the table's (inspect, history, sandbox), for "did you mean". */
+const OTHER_OPTIONS = [
+  'help',
+  'version',
+  'write-mapping',
+  'sheet',
+  'delimiter',
+  'encoding',
+  'header-row',
+  'json',
+  'port',
+  'host',
+  'sessions',
+  'latency',
+  'page-size',
+  'sample',
+];
+
+/** "Unknown argument: concurency" with "did you mean --concurrency?" for each name a known option is near. */
+function withSuggestion(msg: string): string {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!m) return msg;
+  const known = [...OPTION_TABLE.map((o) => o.name), ...OTHER_OPTIONS];
+  const hints = m[1]!.split(', ').flatMap((name) => {
+    const guess = closest(
+      name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+      known,
+    );
+    return guess ? [`--${name}: did you mean --${guess}?`] : [];
+  });
+  return hints.length > 0 ? `${msg} (${hints.join('; ')})` : msg;
 }
 
 /** Whether the arguments ask for help (or name no command, which shows it). */

@@ -31,6 +31,7 @@ export function settleRunArgs(argv: string[], env: NodeJS.ProcessEnv): Settled {
       .map((o) => [o.name, o]),
   );
   const from = (origin: Origin) => [...specs.values()].filter((o) => (o.from ?? ['flag', 'env', 'config']).includes(origin)).map((o) => o.name);
+  refuseUnknownEnv(env, from('env'));
   const given = givenFlags(argv.slice(1), [...specs.values()]);
   const sources: Record<string, Source> = {};
   for (const n of given) sources[n] = 'flag';
@@ -41,7 +42,7 @@ export function settleRunArgs(argv: string[], env: NodeJS.ProcessEnv): Settled {
     extra.push(...toArgs(specs.get(name)!, value));
   };
   for (const name of from('env')) {
-    const v = env[`ET_IMPORT_${name.toUpperCase().replace(/-/g, '_')}`];
+    const v = env[envName(name)];
     if (v !== undefined && v !== '') add(name, v, 'env');
   }
   const configFile = flagValue(argv, 'config') ?? env.ET_IMPORT_CONFIG;
@@ -52,6 +53,22 @@ export function settleRunArgs(argv: string[], env: NodeJS.ProcessEnv): Settled {
     add('shard', jobShard(env.JOB_COMPLETION_INDEX, env.JOB_COMPLETIONS), 'env');
   }
   return { argv: [...argv, ...extra], sources };
+}
+
+const envName = (option: string) => `ET_IMPORT_${option.toUpperCase().replace(/-/g, '_')}`;
+
+/** An ET_IMPORT_ variable that names no option would be ignored without a word: refused, with the nearest name. */
+function refuseUnknownEnv(env: NodeJS.ProcessEnv, options: string[]): void {
+  const known = [...options.map(envName), 'ET_IMPORT_CONFIG'];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('ET_IMPORT_') || known.includes(name)) continue;
+    const guess = closest(name, known);
+    const secret = SECRET.test(name.slice('ET_IMPORT_'.length)) ? '; secrets come from ET_AUTH_SECRET or ET_AUTH_SECRET_FILE' : '';
+    throw new EtError(
+      'E_USAGE',
+      `${name} is not an option of et-import run${guess ? ` (did you mean ${guess}?)` : ''}${secret}; unset it, or name an option: ${known.slice(0, 6).join(', ')}, ...`,
+    );
+  }
 }
 
 /**

@@ -9,13 +9,16 @@ import type { SourceRow } from './types.js';
 
 /**
  * CSV records as rows: the header found (blank lines above it skipped), then each record a row
- * with its line number (a record takes one line plus the line breaks inside its quoted cells),
+ * with its number as a spreadsheet shows it (one a record) and the physical line it starts on (a
+ * record takes one line plus the line breaks inside its quoted cells),
  * blank lines skipped, shapes checked, cells the guard cut off marked. Records are converted as
  * they are consumed, a parser's batch at a time: this runs for every record.
  */
 export class CsvRows {
   /** The line the next record starts on. */
   private line: number;
+  /** The next record's row as a spreadsheet shows it: one a record, whatever line breaks its cells hold. */
+  private record: number;
   private batch: string[][] = [];
   private at = 0;
   private header: string[] = [];
@@ -31,6 +34,7 @@ export class CsvRows {
     private readonly lastLineCut: () => boolean,
   ) {
     this.line = headerRow;
+    this.record = headerRow;
   }
 
   /** The first record that is not blank, trimmed and checked. */
@@ -44,14 +48,17 @@ export class CsvRows {
         continue;
       }
       const record = this.batch[this.at++]!;
-      if (isBlank(record)) this.line += linesOf(record);
-      else first = record;
+      if (isBlank(record)) {
+        this.line += linesOf(record);
+        this.record++;
+      } else first = record;
     }
     const headerRow = this.headerRow;
     if (!first)
       throw new InputError(this.file, headerRow > 1 ? `the file has no header row at line ${headerRow} (input.headerRow)` : 'the file has no header row');
     const headerLine = this.line;
     this.line += linesOf(first);
+    this.record++;
     this.header = trimHeader(first.map((h) => unneutralise(h).trim()));
     checkHeader(this.file, this.header, headerLine);
     return this.header;
@@ -75,13 +82,14 @@ export class CsvRows {
     const width = this.header.length;
     for (let i = from; i < records.length; i++) {
       const record = records[i]!;
-      const at = this.line;
+      const line = this.line;
+      const at = this.record++;
       this.line += linesOf(record);
       // a line of nothing but delimiters is as blank as an empty one
       if (isBlank(record)) continue;
       // a cell a report neutralised ('=..., '+49...) is read as the value it stands for
       for (let c = 0; c < record.length; c++) if (record[c]!.charCodeAt(0) === 39) record[c] = unneutralise(record[c]!);
-      const row: SourceRow = { row: at, cells: record };
+      const row: SourceRow = { row: at, line, cells: record };
       // a trailing delimiter (an empty last column) is not a shape problem
       if (record.length < width) row.shapeError = `has ${record.length} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
       else checkWidth(row, lastNonEmpty(record) + 1, width);

@@ -8,6 +8,8 @@ export type Cell = string | number | boolean | Date | null;
 export interface SourceRow {
   /** The row number as a spreadsheet application shows it (the header row is row 1, or `headerRow`). */
   row: number;
+  /** CSV: the physical line the record starts on (later than `row` once a cell held a line break). */
+  line?: number;
   cells: Cell[];
   /** A problem with the row's shape (too few or too many cells); the row is reported invalid. */
   shapeError?: string;

@@ -43,8 +43,12 @@ export interface FieldSpec {
   maxLength?: number;
   pattern?: RegExp;
   enum?: Scalar[];
-  /** Cell text -> value to send (e.g. "Yes" -> 1). Looked up exactly, then case-insensitively. */
-  values?: Map<string, Scalar>;
+  /** Cell text -> value to send (e.g. "Yes" -> 1); null: the cell counts as empty. Looked up exactly, then case-insensitively. */
+  values?: Map<string, Scalar | null>;
+  /** Cell texts that mean "no value" (`N/A`, `-`): the mapping's `nullValues` and the field's own, lower-cased; such a cell is empty. */
+  nullValues?: ReadonlySet<string>;
+  /** A value may replace one of another shape on the session (a list by a string, a number by a string). */
+  allowShapeChange: boolean;
   /** list only: the separator between items in one cell. */
   separator: string;
   /** integer/number: the decimal separator ("." or ","). */
@@ -120,7 +124,7 @@ export interface Mapping {
  */
 export const MAPPING_DEFAULTS = {
   match: { by: 'external_id', onMultiple: 'fail', newestField: 'start_time', duplicates: 'all', lookup: 'search', datePad: 1 },
-  field: { type: 'string', merge: 'replace', separator: ';', decimal: '.', timezone: 'UTC' },
+  field: { type: 'string', merge: 'replace', separator: ';', decimal: '.', timezone: 'UTC', allowShapeChange: false },
   /** A cell larger than this makes its row invalid (`input.maxCellBytes`, 1 MB). */
   maxCellBytes: 1024 * 1024,
   /** An XLSX shared-strings table may inflate to at most this (`input.maxSharedStringsMb`). */

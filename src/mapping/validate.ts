@@ -19,7 +19,7 @@ export { closest };
 /** Session fields that hold the conversation's identity; a mapping must not overwrite them. */
 export const RESERVED_METADATA_KEYS = new Set(['id', '__proto__', 'constructor', 'prototype']);
 
-export const TOP_KEYS = ['match', 'fields', 'input'];
+export const TOP_KEYS = ['match', 'fields', 'input', 'nullValues'];
 export { MATCH_KEYS } from './validate-match.js';
 export const INPUT_KEYS = ['delimiter', 'sheet', 'encoding', 'headerRow', 'maxCellBytes', 'maxSharedStringsMb'];
 export const FIELD_KEYS = [
@@ -40,6 +40,8 @@ export const FIELD_KEYS = [
   'falsy',
   'formats',
   'timezone',
+  'nullValues',
+  'allowShapeChange',
 ];
 export const ENCODING_NAMES = Object.keys(ENCODINGS);
 
@@ -60,7 +62,8 @@ export function validateMapping(doc: unknown, file: string): Result<Mapping, Con
   checkKeys(doc, TOP_KEYS, '', add);
 
   const match = checkMatch(doc.match, add);
-  const fields = checkFields(doc.fields, add);
+  const nullValues = checkNullValues(doc.nullValues, 'nullValues', add) ?? [];
+  const fields = checkFields(doc.fields, add, nullValues);
   const input = checkInput(doc.input, add);
 
   if (match && fields) {
@@ -117,7 +120,7 @@ function checkInput(raw: unknown, add: (p: string, m: string) => void): InputSpe
   return out;
 }
 
-function checkFields(raw: unknown, add: (p: string, m: string) => void): FieldSpec[] | undefined {
+function checkFields(raw: unknown, add: (p: string, m: string) => void, nullValues: string[]): FieldSpec[] | undefined {
   if (raw === undefined) {
     add('fields', 'is required: at least one metadata field mapped from a column');
     return undefined;
@@ -129,14 +132,25 @@ function checkFields(raw: unknown, add: (p: string, m: string) => void): FieldSp
   const out: FieldSpec[] = [];
   let ok = true;
   for (const [name, spec] of Object.entries(raw)) {
-    const f = checkField(name, spec, add);
+    const f = checkField(name, spec, add, nullValues);
     if (f) out.push(f);
     else ok = false;
   }
   return ok ? out : undefined;
 }
 
-function checkField(name: string, raw: unknown, add: (p: string, m: string) => void): FieldSpec | undefined {
+/** `nullValues`: cell texts that mean "no value", compared trimmed and ignoring case. */
+function checkNullValues(v: unknown, path: string, add: (p: string, m: string) => void): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.trim() !== '')) {
+    add(path, 'expected a list of cell texts that mean "no value", e.g. ["N/A", "-"]');
+    return undefined;
+  }
+  return list.map((x: string) => x.trim().toLowerCase());
+}
+
+function checkField(name: string, raw: unknown, add: (p: string, m: string) => void, nullValues: string[]): FieldSpec | undefined {
   const path = `fields.${name}`;
   let problems = 0;
   const addc = (p: string, m: string) => {
@@ -162,8 +176,15 @@ function checkField(name: string, raw: unknown, add: (p: string, m: string) => v
   const { min, max, maxLength } = checkNumbers(c);
   const { pattern, enumValues, values } = checkValueRules(c);
   const { separator, decimal, thousands, truthy, falsy, formats, timezone, required } = checkTextRules(c);
+  const own = checkNullValues(spec.nullValues, `${path}.nullValues`, addc) ?? [];
+  let allowShapeChange: boolean = MAPPING_DEFAULTS.field.allowShapeChange;
+  if (spec.allowShapeChange !== undefined) {
+    if (typeof spec.allowShapeChange !== 'boolean') addc(`${path}.allowShapeChange`, 'expected true or false');
+    else allowShapeChange = spec.allowShapeChange;
+  }
   if (problems > 0 || !column || !type || !merge) return undefined;
-  const f: FieldSpec = { name, column, type, merge, required, separator, decimal, thousands, truthy, falsy, formats, timezone };
+  const f: FieldSpec = { name, column, type, merge, required, separator, decimal, thousands, truthy, falsy, formats, timezone, allowShapeChange };
+  if (own.length > 0 || nullValues.length > 0) f.nullValues = new Set([...nullValues, ...own]);
   if (min !== undefined) f.min = min;
   if (max !== undefined) f.max = max;
   if (maxLength !== undefined) f.maxLength = maxLength;
@@ -219,14 +240,15 @@ function checkValueRules(c: FieldCheck) {
       c.add(`${c.path}.enum`, 'expected a non-empty list of allowed values');
     else enumValues = c.spec.enum;
   }
-  let values: Map<string, Scalar> | undefined;
+  let values: Map<string, Scalar | null> | undefined;
   if (c.spec.values !== undefined) {
     if (!isObj(c.spec.values) || Object.keys(c.spec.values).length === 0)
       c.add(`${c.path}.values`, 'expected an object mapping cell text to the value to send, e.g. { "Yes": 1, "No": 0 }');
     else {
       values = new Map();
       for (const [k, v] of Object.entries(c.spec.values)) {
-        if (!isScalar(v)) c.add(`${c.path}.values.${k}`, 'expected a string, number or boolean');
+        if (v === null) values.set(k, null);
+        else if (!isScalar(v)) c.add(`${c.path}.values.${k}`, 'expected a string, number or boolean, or null for "no value"');
         else if (c.type === 'integer' && !(typeof v === 'number' && Number.isInteger(v)))
           c.add(`${c.path}.values.${k}`, `expected an integer, because the field is type: integer (got ${JSON.stringify(v)})`);
         else if (c.type === 'number' && typeof v !== 'number')

@@ -18,7 +18,7 @@ export function isEmptyCell(c: Cell | undefined): boolean {
  * (an empty cell). Pure: no I/O, no clock.
  */
 export function convertCell(cell: Cell | undefined, field: FieldSpec): Converted {
-  if (isEmptyCell(cell)) {
+  if (isEmptyCell(cell) || isNullMarker(cell!, field) || mapsToNull(cell!, field)) {
     return field.required ? { ok: false, error: 'a value (the field is required), got an empty cell' } : { ok: true, value: undefined };
   }
   const c = cell as Exclude<Cell, null>;
@@ -26,7 +26,7 @@ export function convertCell(cell: Cell | undefined, field: FieldSpec): Converted
     const items = cellText(c)
       .split(field.separator)
       .map((s) => s.trim())
-      .filter((s) => s !== '');
+      .filter((s) => s !== '' && !field.nullValues?.has(s.toLowerCase()));
     const out: Scalar[] = [];
     for (const item of items) {
       const r = convertScalar(item, field);
@@ -39,20 +39,31 @@ export function convertCell(cell: Cell | undefined, field: FieldSpec): Converted
   return convertScalar(c, field);
 }
 
+/** A cell whose text is one of the field's `nullValues` (trimmed, ignoring case): no value. */
+function isNullMarker(c: Exclude<Cell, null>, field: FieldSpec): boolean {
+  return field.nullValues !== undefined && typeof c === 'string' && field.nullValues.has(c.trim().toLowerCase());
+}
+
+/** A cell that `values` maps to null: no value. */
+function mapsToNull(c: Exclude<Cell, null>, field: FieldSpec): boolean {
+  return field.values !== undefined && field.type !== 'list' && lookUpValue(c, field.values) === null;
+}
+
+/** The `values` entry of a cell: exactly, then ignoring case; undefined when it has none. */
+function lookUpValue(c: Exclude<Cell, null>, values: Map<string, Scalar | null>): Scalar | null | undefined {
+  const text = cellText(c).trim();
+  const v = values.get(text);
+  if (v !== undefined) return v;
+  const lower = text.toLowerCase();
+  for (const [k, mapped] of values) if (k.toLowerCase() === lower) return mapped;
+  return undefined;
+}
+
 function convertScalar(c: Exclude<Cell, null>, field: FieldSpec): Result<Scalar, string> {
   if (field.values) {
-    const text = cellText(c).trim();
-    let v = field.values.get(text);
-    if (v === undefined) {
-      const lower = text.toLowerCase();
-      for (const [k, mapped] of field.values) {
-        if (k.toLowerCase() === lower) {
-          v = mapped;
-          break;
-        }
-      }
-    }
-    if (v === undefined) return { ok: false, error: `one of ${[...field.values.keys()].map((k) => JSON.stringify(k)).join(', ')}, got ${show(c)}` };
+    const v = lookUpValue(c, field.values);
+    if (v === undefined || v === null)
+      return { ok: false, error: `one of ${[...field.values.keys()].map((k) => JSON.stringify(k)).join(', ')}, got ${show(c)}` };
     return check(v, field, c);
   }
   switch (field.type) {

@@ -1,6 +1,7 @@
 import { hasDroppedKeys } from '../api/json.js';
 import type { FieldChange, RowResult, Status } from '../row-result.js';
 import { changeEntry } from './change-entry.js';
+import { shapeChange } from './shape-guard.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
 import { resolveSession, type Session } from './resolver.js';
@@ -42,7 +43,9 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     const session = found.session;
     await ctx.turn(ticket);
     ctx.redo(session.id);
-    const matched: Base = { file: base.file, row: base.row, key: base.key, matchedBy: found.matchedBy, matchNote: found.note };
+    // results.csv's key is the one that found the session, not the first non-empty one
+    const key = mapped.keys.length > 1 ? (mapped.keys.find((k) => k.column === found.matchedBy)?.key ?? base.key) : base.key;
+    const matched: Base = { file: base.file, row: base.row, key, matchedBy: found.matchedBy, matchNote: found.note };
     const write = ctx.queueWrite(session, (readSince) => writeRow(ctx, session, mapped, matched, where, readSince), record);
     pass();
     await write;
@@ -111,6 +114,8 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   }
   const { body, changed } = mergeMetadata(current, mapped.values, ctx.mapping.fields);
   if (changed.length === 0) return written(base, session.id, changed, 'unchanged', undefined);
+  const shape = shapeChange(ctx.mapping.fields, current, body, changed);
+  if (shape) return { ...written(base, session.id, changed, 'invalid', undefined), errorCode: 'E_SHAPE_CHANGE', errorMessage: `${where}: ${shape}` };
   const json = JSON.stringify(body);
   const size = Buffer.byteLength(json);
   if (size > ctx.maxBodyBytes) {

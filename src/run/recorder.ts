@@ -48,6 +48,7 @@ export class Recorder implements RowSink {
   record(result: RowResult, at: RowAt): Promise<void> | undefined {
     // after the stop timeout, rows still finishing are left to --resume
     if (this.closed) return undefined;
+    if (at.row.line !== undefined) result.line = at.row.line;
     try {
       this.appendJournal(result, at);
       if (this.debug)

@@ -107,6 +107,8 @@ export function formatEnd(s: Summary, reportDir: string, summaryAt: string | und
   if (s.resumable) text += `  to finish it: ${s.resumable.replace(/^et-import \w+ \.\.\. /, '')}\n`;
   if (!summaryAt) text += `  summary.json could not be written; the summary:\n${JSON.stringify(s, null, 2)}\n`;
   if (htmlAt) text += `  open ${htmlAt}\n`;
+  if (s.mode === 'validate')
+    text += '  validate is offline: whether the sessions hold the keys, and in which shape (E_SHAPE_CHANGE), is checked by run --dry-run\n';
   return text;
 }
 

@@ -15,6 +15,7 @@ export function fieldSpec(over: Partial<FieldSpec> = {}): FieldSpec {
     falsy: [],
     formats: [],
     timezone: 'UTC',
+    allowShapeChange: false,
     ...over,
   };
 }

@@ -74,6 +74,11 @@ describe('et-import CLI', () => {
     const noUrl = await runCli(args, {});
     expect([noUrl.code, noUrl.stderr]).toEqual([3, expect.stringContaining('set ET_URL')]);
 
+    const typo = await runCli([...args, '--concurency', '4'], envFor(sandbox.url));
+    expect([typo.code, typo.stderr]).toEqual([3, expect.stringContaining('Unknown argument: concurency (--concurency: did you mean --concurrency?)')]);
+    const envTypo = await runCli(args, { ...envFor(sandbox.url), ET_IMPORT_CONCURENCY: '4' });
+    expect([envTypo.code, envTypo.stderr]).toEqual([3, expect.stringContaining('did you mean ET_IMPORT_CONCURRENCY?')]);
+
     const badFlag = await runCli([...args, '--concurrency', '0'], envFor(sandbox.url));
     expect([badFlag.code, badFlag.stderr]).toEqual([3, expect.stringContaining('--concurrency must be a whole number of at least 1')]);
   });

@@ -9,6 +9,18 @@ describe('readConnection', () => {
     expect(c).toMatchObject({ baseUrl: 'https://api.example.com/base', username: 'url-user@x.com', password: 'url pass', sslVerify: false, apiVersion: 'v1' });
   });
 
+  it('an ET_URL copied from an API call names the instance and its version: /api/... is taken off', () => {
+    expect(readConnection({ ...base, ET_URL: 'https://company.example.com/api/v1' })).toMatchObject({
+      baseUrl: 'https://company.example.com',
+      apiVersion: 'v1',
+    });
+    expect(readConnection({ ...base, ET_URL: 'https://company.example.com/et/api/v2/sessions?x=1' })).toMatchObject({
+      baseUrl: 'https://company.example.com/et',
+      apiVersion: 'v2',
+    });
+    expect(readConnection({ ...base, ET_URL: 'https://company.example.com/api/v2', ET_API_VERSION: 'v3' }).apiVersion).toBe('v3');
+  });
+
   it('separate variables win over values inside the URL', () => {
     const c = readConnection({ ...base, ET_URL: 'https://u:p@api.example.com?ssl_verify=false', ET_SSL_VERIFY: 'true', ET_API_VERSION: 'v2' });
     expect(c).toMatchObject({ username: 'env-user', password: 'env-secret', sslVerify: true, apiVersion: 'v2' });

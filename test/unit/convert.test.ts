@@ -16,6 +16,31 @@ const expected = (cell: Parameters<typeof convertCell>[0], over: Partial<FieldSp
 };
 
 describe('convertCell', () => {
+  it('a null marker (nullValues, trimmed, ignoring case) is an empty cell; in a list, such items are dropped; values may map a text to null', () => {
+    const nullValues = new Set(['n/a', '-']);
+    expect(value(' N/A ', { type: 'integer', nullValues })).toBeUndefined();
+    expect(expected('N/A', { type: 'integer', nullValues, required: true })).toMatch(/required/);
+    expect(value('a;n/a;b', { type: 'list', nullValues })).toEqual(['a', 'b']);
+    expect(
+      value('maybe', {
+        type: 'integer',
+        values: new Map<string, number | null>([
+          ['Yes', 1],
+          ['maybe', null],
+        ]),
+      }),
+    ).toBeUndefined();
+    expect(
+      value('Yes', {
+        type: 'integer',
+        values: new Map<string, number | null>([
+          ['Yes', 1],
+          ['maybe', null],
+        ]),
+      }),
+    ).toBe(1);
+  });
+
   it('sends nothing for an empty cell, unless required', () => {
     expect(value('  ', {})).toBeUndefined();
     expect(value(null, { type: 'integer' })).toBeUndefined();
