@@ -4,6 +4,7 @@ import { formatOf } from './input/formats.js';
 import { openRows } from './input/open-rows.js';
 import { ARTICLE_KEYS, type InstanceKeys } from './inspect/instance.js';
 import { type ColumnGuess, type Proposal, propose } from './inspect/propose.js';
+import { chooseSheet } from './inspect/sheet-choice.js';
 import { TypeGuess } from './inspect/type-guess.js';
 import { parseMapping } from './mapping/load.js';
 import type { FieldSpec, InputSpec } from './mapping/types.js';
@@ -43,7 +44,12 @@ export interface InspectKey {
  * instance's sessions hold that it fits (offline: the help article's keys), typed as those keys'
  * values are; the values that break a type are listed.
  */
-export async function inspectFile(file: string, spec: InputSpec = {}, instance: InstanceKeys = OFFLINE): Promise<Inspection> {
+export async function inspectFile(file: string, given: InputSpec = {}, instance: InstanceKeys = OFFLINE): Promise<Inspection> {
+  const more = await formatOf(file)?.inspect?.(file);
+  const sheets = more?.sheets as Inspection['sheets'];
+  // where the data is, unless the sheet or the header row was given
+  const chosen = sheets && given.sheet === undefined && given.headerRow === undefined ? await chooseSheet(file, sheets) : undefined;
+  const spec: InputSpec = chosen ? { ...given, sheet: chosen.sheet, ...(chosen.headerRow > 1 && { headerRow: chosen.headerRow }) } : given;
   const source = await openRows(file, spec);
   const guessers = source.header.map(() => new TypeGuess());
   let rows = 0;
@@ -75,10 +81,9 @@ export async function inspectFile(file: string, spec: InputSpec = {}, instance: 
     keys,
     mapping,
     instance,
-    notes: columnNotes(columns, proposal, mapping),
+    notes: [...(chosen?.note ? [chosen.note] : []), ...columnNotes(columns, proposal, mapping)],
   };
-  const more = await formatOf(file)?.inspect?.(file);
-  if (more?.sheets) result.sheets = more.sheets as Inspection['sheets'];
+  if (sheets) result.sheets = sheets;
   return result;
 }
 

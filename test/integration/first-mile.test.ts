@@ -96,6 +96,30 @@ describe('the first mile', () => {
     expect(unreachable.stdout).toMatch(/proposal: OFFLINE \(the instance could not be read: .*127\.0\.0\.1:9/);
   });
 
+  it('inspect of a workbook whose first sheet is a summary and whose data sits under two title lines: the data sheet and its header', async () => {
+    const { default: ExcelJS } = await import('exceljs');
+    const wb = new ExcelJS.Workbook();
+    const summary = wb.addWorksheet('Summary');
+    summary.addRow(['Total calls', 3]);
+    summary.addRow(['Average CSAT', 4.2]);
+    const data = wb.addWorksheet('Export');
+    data.addRow(['CRM export, June 2025']);
+    data.addRow(['generated 2025-07-01']);
+    data.addRow(['Call ID', 'CSAT', 'Customer ID']);
+    data.addRow(['CALL-1002', 5, 'C-1']);
+    data.addRow(['CALL-2003', 4, 'C-2']);
+    const file = join(mkdtempSync(join(tempDir(), 'fm-')), 'book.xlsx');
+    await wb.xlsx.writeFile(file);
+    const mapping = join(tempDir(), 'book.yaml');
+    const r = await runCli(['inspect', file, '--write-mapping', mapping], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('sheet "Export" (the first with a header and data rows; 2 in the workbook), header at row 3 (the rows above it are titles)');
+    expect(readFileSync(mapping, 'utf8')).toMatch(/sheet: Export\n {2}headerRow: 3/);
+    expect(readFileSync(mapping, 'utf8')).toContain('csi: { column: CSAT, type: integer, min: 1, max: 5 }');
+    const v = await runCli(['validate', '-i', file, '-m', mapping, '--report-dir', tempDir('et-report-')], {});
+    expect([v.code, v.stderr]).toEqual([0, expect.stringMatching(/valid\s+2/)]);
+  });
+
   it('nullValues: a row with CSAT "N/A" updates its other fields', async () => {
     const f = files(
       'Call ID,CSAT,Customer ID\nCALL-1002,N/A,C-NEW\n',
