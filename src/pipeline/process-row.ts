@@ -145,8 +145,9 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
       return { ...failure(e, base, where), sessionId: session.id, changed };
     }
   }
-  const after: Record<string, unknown> = {};
-  for (const f of ctx.mapping.fields) if (Object.hasOwn(current, f.name)) after[f.name] = current[f.name];
+  // a dry run keeps what it would have written (seen through on every later read of the session); a real run what the session holds after the PUT
+  const after: Record<string, unknown> = ctx.dryRun ? { ...simulated } : {};
+  if (!ctx.dryRun) for (const f of ctx.mapping.fields) if (Object.hasOwn(current, f.name)) after[f.name] = current[f.name];
   ctx.written.set(session.id, Object.assign(after, body));
   ctx.index?.noteWrite(session, body, sentAt);
   if (ctx.dryRun) ctx.client.stats.dryRunPuts++;

@@ -30,7 +30,7 @@ export class WrittenState {
   set(id: string, meta: Record<string, unknown>): void {
     const at = ++this.clock;
     this.written.set(id, { at, meta });
-    this.log.push({ at, id });
+    if (!this.keepAll) this.log.push({ at, id });
   }
 
   done(mark: number): void {
