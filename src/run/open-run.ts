@@ -7,6 +7,7 @@ import type { Lifetimes } from '../lifetimes.js';
 import type { Logger } from '../logger.js';
 import { claimReportDir, keepEarlierPart, readRunRecord, type RunRecord } from '../report/report-dir.js';
 import { ReportWriter } from '../report/writer.js';
+import { compactJournal } from '../state/compact.js';
 import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
 import { StateLock } from '../state/lock.js';
 import { WriteAheadLog } from '../state/write-ahead.js';
@@ -67,6 +68,11 @@ export async function openParts(o: ResolvedOptions, at: RunStart, logger: Logger
   held.defer(() => report.close());
   const changes = writes ? await WriteAheadLog.open(join(o.reportDir, o.dryRun ? PLAN_FILE : UNDO_FILE)) : undefined;
   held.defer(() => changes?.close());
+  // under the lock, before it is appended to: the journal keeps the rows still needed, not every night's
+  if (writes && !o.dryRun) {
+    const compacted = compactJournal(o.stateDir);
+    if (compacted) logger.info({ stateDir: o.stateDir, ...compacted }, 'journal compacted: archived files and superseded rows dropped');
+  }
   const journal = writes ? Journal.open(o.stateDir) : undefined;
   held.defer(() => journal?.close());
   recorder = new Recorder(report, journal, stop, logger, o.dryRun);

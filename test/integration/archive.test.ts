@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bulkId, bulkKey, bulkSessions } from '../helpers/bulk.js';
@@ -133,6 +133,34 @@ describe('archive: exactly what was read, only when every row of it is done', ()
       await sandbox.close();
     }
   });
+
+  it('30 nights on one state directory with archiving: the journal stays the size of a night or two, not of 30', async () => {
+    const sandbox = await startSandbox({ sessions: bulkSessions(150) });
+    try {
+      const f = dropFolder(150);
+      const sizes: number[] = [];
+      for (let night = 0; night < 30; night++) {
+        // each night the CRM delivers the same name again, with the night's values
+        if (night > 0) {
+          writeFileSync(
+            f.file,
+            `Call ID,CSAT,Status\n${Array.from({ length: 150 }, (_, i) => `${bulkKey(i)},${1 + ((i + night) % 5)},night-${night}\n`).join('')}`,
+          );
+          const old = new Date(Date.now() - 600_000);
+          utimesSync(f.file, old, old);
+        }
+        const r = await importInto(sandbox.url, { inputs: [f.drop], mapping: f.mapping, archive: f.archive, stateDir: f.state, resume: f.state, settle: 0 });
+        expect(r.exitCode).toBe(0);
+        expect(r.counts.total).toBe(150);
+        sizes.push(statSync(join(f.state, 'journal.jsonl')).size);
+      }
+      console.log(`journal bytes after each night: ${sizes.join(' ')}`);
+      // the rows of every archived night are dropped once the journal has grown past a few nights
+      expect(Math.max(...sizes.slice(3))).toBeLessThanOrEqual(Math.max(...sizes.slice(0, 3)));
+    } finally {
+      await sandbox.close();
+    }
+  }, 120_000);
 
   it('--archive with --shard (or JOB_COMPLETION_INDEX) is refused before any row is read, exit 3', async () => {
     const sandbox = await startSandbox({ sessions: bulkSessions(60) });

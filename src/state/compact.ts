@@ -1,0 +1,66 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { WriteError } from '../errors.js';
+import { JOURNAL_FILE, type JournalEntry } from './journal.js';
+
+/** Below this size a journal is left as it is: compacting it would save nothing worth a rewrite. */
+const MIN_BYTES = 64 * 1024;
+
+/**
+ * Compacts a state directory's journal so that its size follows the rows still needed, not the
+ * nights lived: the rows of a file archived since are dropped (with the mark), and of each row
+ * only its last word is kept — the last real one, and a dry run's after it (a real resume ignores
+ * dry lines, a dry resume takes them), so that `ResumeIndex` reads the same from the compacted
+ * journal as from the whole one. Called under the state directory's lock, before the journal is
+ * opened for appending; the new journal replaces the old by one rename, after an fsync (a crash
+ * leaves the old or the new one). A torn line is dropped. Undefined when nothing was done.
+ */
+export function compactJournal(dir: string): { linesBefore: number; linesAfter: number } | undefined {
+  const path = join(dir, JOURNAL_FILE);
+  if (!existsSync(path) || statSync(path).size < MIN_BYTES) return undefined;
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+  // per file, per row: the last real entry and a dry entry that came after it
+  const files = new Map<string, Map<number, { real?: JournalEntry; dry?: JournalEntry }>>();
+  for (const line of lines) {
+    let e: JournalEntry;
+    try {
+      e = JSON.parse(line) as JournalEntry;
+    } catch {
+      continue;
+    }
+    if (typeof e.f !== 'string' || typeof e.r !== 'number') continue;
+    if (e.s === 'archived') {
+      files.delete(e.f);
+      continue;
+    }
+    let rows = files.get(e.f);
+    if (!rows) files.set(e.f, (rows = new Map()));
+    const kept = rows.get(e.r) ?? {};
+    if (e.d === 1) kept.dry = e;
+    else rows.set(e.r, { real: e });
+    if (e.d === 1) rows.set(e.r, kept);
+  }
+  const out: string[] = [];
+  for (const rows of files.values())
+    for (const { real, dry } of rows.values()) {
+      if (real) out.push(JSON.stringify(real));
+      if (dry) out.push(JSON.stringify(dry));
+    }
+  if (out.length * 2 > lines.length) return undefined;
+  const tmp = `${path}.compact-${process.pid}`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, out.length > 0 ? `${out.join('\n')}\n` : '');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    throw new WriteError(path, e);
+  }
+  return { linesBefore: lines.length, linesAfter: out.length };
+}
