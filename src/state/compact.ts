@@ -36,7 +36,10 @@ export function compactJournal(dir: string): { linesBefore: number; linesAfter: 
       continue;
     }
     let rows = files.get(e.f);
-    if (!rows) files.set(e.f, (rows = new Map()));
+    if (!rows) {
+      rows = new Map();
+      files.set(e.f, rows);
+    }
     const kept = rows.get(e.r) ?? {};
     if (e.d === 1) kept.dry = e;
     else rows.set(e.r, { real: e });
