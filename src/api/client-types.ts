@@ -27,6 +27,8 @@ export interface ClientOptions {
   stopSignal?: AbortSignal;
   /** Cancels requests on the wire (the stop timeout ran out, or the run stops as fatal). */
   cancelSignal?: AbortSignal;
+  /** Told of every exchange's time on the wire, by endpoint, with its status (0: no answer). */
+  onTimed?: (endpoint: 'login' | 'search' | 'listing' | 'put', status: number, ms: number) => void;
   /** Told of every exchange: whether the API answered (failures.ts `answered`: not a network error, a timeout, a 5xx or a 408). */
   onRequest?: (answered: boolean) => void;
 }

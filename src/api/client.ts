@@ -5,7 +5,7 @@ import { ApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Connection } from './connection.js';
-import { classifyFailure, httpError, parseAnswer, redirectError, statusFailure, transportError, type Answer, type Call } from './failures.js';
+import { classifyFailure, httpError, parseAnswer, redirectError, statusFailure, transportError, type Answer, type Call, type Endpoint } from './failures.js';
 import { EXTRA_429_TRIES, backoff, interrupted, parseRetryAfter, sleep } from './retry.js';
 import { countListedObjects, isUuid } from './sessions.js';
 import { createGot } from './http.js';
@@ -66,17 +66,17 @@ class EtClient implements ApiClient {
 
   async listSessions(filters: string, skip: number, limit: number): Promise<SearchPage> {
     this.stats.listings++;
-    return this.getSessions(filters, skip, limit, undefined);
+    return this.getSessions('listing', filters, skip, limit, undefined);
   }
 
   async searchSessions(filters: string, skip: number, limit: number, maxItems?: number): Promise<SearchPage> {
     this.stats.searches++;
-    return this.getSessions(filters, skip, limit, maxItems);
+    return this.getSessions('search', filters, skip, limit, maxItems);
   }
 
-  private async getSessions(filters: string, skip: number, limit: number, maxItems: number | undefined): Promise<SearchPage> {
+  private async getSessions(endpoint: Endpoint, filters: string, skip: number, limit: number, maxItems: number | undefined): Promise<SearchPage> {
     const answer = await this.exchange(
-      { method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries },
+      { endpoint, method: 'GET', path: 'sessions', searchParams: { filters, skip, limit }, auth: true, retries: this.o.retries },
       this.o.cancelSignal,
     );
     // a page of more than maxItems sessions takes at least 2 characters each: only a body that long is counted
@@ -106,7 +106,10 @@ class EtClient implements ApiClient {
         `the metadata body would be ${Math.ceil(size / 1024)} KB, more than --max-body-kb ${Math.floor(this.o.maxBodyBytes / 1024)}; not sent`,
       );
     this.stats.puts++;
-    await this.exchange({ method: 'PUT', path: `sessions/${sessionId}/metadata`, json, auth: true, retries: this.o.retries }, this.o.cancelSignal);
+    await this.exchange(
+      { endpoint: 'put', method: 'PUT', path: `sessions/${sessionId}/metadata`, json, auth: true, retries: this.o.retries },
+      this.o.cancelSignal,
+    );
   }
 
   close(): void {
@@ -129,6 +132,7 @@ class EtClient implements ApiClient {
     // a signal cancels the requests it watches (got's own `signal` option costs a listener a request)
     const live = signal && this.watched(signal);
     let req: CancelableRequest<Response<string>> | undefined;
+    const started = performance.now();
     try {
       const request = this.api(call.path, options) as CancelableRequest<Response<string>>;
       req = request;
@@ -138,8 +142,10 @@ class EtClient implements ApiClient {
         if (p.transferred > this.o.maxResponseBytes || (p.total ?? 0) > this.o.maxResponseBytes) request.cancel('too large');
       });
       const res = await request;
+      this.o.onTimed?.(call.endpoint, res.statusCode, performance.now() - started);
       return { status: res.statusCode, body: res.body, headers: res.headers };
     } catch (e) {
+      this.o.onTimed?.(call.endpoint, 0, performance.now() - started);
       if (signal?.aborted) throw interrupted(e);
       throw transportError(e, `${call.method} /${call.path}`, this.conn.baseUrl, `${this.o.timeoutMs / 1000} s`);
     } finally {
@@ -251,7 +257,7 @@ class EtClient implements ApiClient {
     let answer: Answer;
     try {
       answer = await this.exchange(
-        { method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries },
+        { endpoint: 'login', method: 'POST', path: 'login/access-token', form: { username: conn.username, password: conn.password }, auth: false, retries },
         this.o.stopSignal,
       );
     } catch (e) {

@@ -7,7 +7,11 @@ import { interrupted } from './retry.js';
 
 /** How the client's answers and failures become values and errors with a code. */
 
+/** What a request is for: how its latency and counts are reported. */
+export type Endpoint = 'login' | 'search' | 'listing' | 'put';
+
 export interface Call {
+  endpoint: Endpoint;
   method: 'GET' | 'PUT' | 'POST';
   path: string;
   searchParams?: Record<string, string | number>;

@@ -11,6 +11,8 @@ export interface ReportPage {
   durationMs: number;
   counts: Counts;
   requests: Record<string, number> | null;
+  /** Per endpoint: requests timed and their latency in ms. */
+  latency?: Record<string, { count: number; p50: number; p90: number; p99: number; max: number } | null> | null;
   errors: ErrorGroup[];
   changes: ChangeLine[];
   changeCount: number;
@@ -61,7 +63,7 @@ ${
         .map(([k, v]) => `${esc(k)} <b data-request="${esc(k)}">${v}</b>`)
         .join(' · ')}</p>`
     : ''
-}</section>
+}${latencyTable(p.latency)}</section>
 <section><h2>Rows by status</h2>${statusChart(p.counts)}</section>
 <section><h2>Problems</h2>${problems(p.errors)}</section>
 <section><h2>Changes</h2>${changes(p)}</section>
@@ -109,3 +111,17 @@ th{background:#f0f0f0;white-space:nowrap}td.n,span.n{text-align:right;font-varia
 .chart{background:#fff;border:1px solid #ddd;padding:8px}.bar-row{display:grid;grid-template-columns:140px 1fr 80px;align-items:center;gap:8px;margin:2px 0}
 .bar{height:16px;display:block;border-radius:2px}.total{border-top:1px solid #ddd;padding-top:4px;font-weight:bold}
 code{font-size:12px}details{margin:8px 0}summary{cursor:pointer}`;
+
+/** Latency by endpoint (ms), for the endpoints the run used. */
+function latencyTable(l: ReportPage['latency']): string {
+  const rows = Object.entries(l ?? {}).filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== null);
+  if (rows.length === 0) return '';
+  const head = '<tr><th>endpoint</th><th>requests</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th></tr>';
+  const body = rows
+    .map(
+      ([k, v]) =>
+        `<tr><td>${esc(k)}</td><td class="n">${v.count}</td><td class="n">${v.p50}</td><td class="n">${v.p90}</td><td class="n">${v.p99}</td><td class="n">${v.max}</td></tr>`,
+    )
+    .join('');
+  return `<table id="latency">${head}${body}</table>`;
+}

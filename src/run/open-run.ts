@@ -12,6 +12,7 @@ import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
 import { StateLock } from '../state/lock.js';
 import { WriteAheadLog } from '../state/write-ahead.js';
 import { TOOL } from '../version.js';
+import { RunMetrics } from './metrics.js';
 import { clientOptions, type ResolvedOptions, stopRules } from './options.js';
 import { Recorder } from './recorder.js';
 import { StopControl } from './stop-control.js';
@@ -31,6 +32,7 @@ export interface OpenParts {
   record: RunRecord;
   /** Each write's before-values (a dry run: its plan), durable before the write is sent. */
   changes: WriteAheadLog | undefined;
+  metrics: RunMetrics;
 }
 
 export interface RunStart {
@@ -76,9 +78,10 @@ export async function openParts(o: ResolvedOptions, at: RunStart, logger: Logger
   const journal = writes ? Journal.open(o.stateDir) : undefined;
   held.defer(() => journal?.close());
   recorder = new Recorder(report, journal, stop, logger, o.dryRun);
-  const client = !writes || !o.connection ? undefined : createClient(o.connection, clientOptions(o, stop, logger));
+  const metrics = new RunMetrics();
+  const client = !writes || !o.connection ? undefined : createClient(o.connection, clientOptions(o, stop, logger, metrics.timed));
   held.defer(() => client?.close());
-  return { stop, report, recorder, client, logger, runId: at.runId, record: claim.record, changes };
+  return { stop, report, recorder, client, logger, runId: at.runId, record: claim.record, changes, metrics };
 }
 
 function runRecord(o: ResolvedOptions, at: RunStart): RunRecord {

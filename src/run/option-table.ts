@@ -248,6 +248,19 @@ export const OPTION_TABLE = [
     describe: 'only the rows whose key falls in shard i of n, e.g. 2/3',
   },
   {
+    name: 'metrics-file',
+    type: 'string',
+    describe: "write the run's metrics in the Prometheus text format to this file at the end, atomically (node_exporter's textfile collector)",
+  },
+  {
+    name: 'pushgateway',
+    type: 'string',
+    summary: false,
+    describe: 'push the same metrics to this Prometheus Pushgateway (e.g. http://pushgateway:9091) at the end',
+  },
+  { name: 'metrics-job', type: 'string', default: 'et-import', describe: 'the job label of the metrics' },
+  { name: 'metrics-instance', type: 'string', defaultText: 'this host name', describe: 'the instance label of the metrics' },
+  {
     name: 'force',
     type: 'boolean',
     default: false,

@@ -4,6 +4,7 @@ import type { ClientOptions } from '../api/client.js';
 import type { Connection } from '../api/connection.js';
 import { EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { defaultInstance, type MetricsTarget } from './metrics.js';
 import { expandReportDir } from '../report/report-dir.js';
 import { parseWindow } from '../pipeline/index-build.js';
 import { ERROR_STATUSES, type MaxErrors, type StopControl, type StopRules } from './stop-control.js';
@@ -74,6 +75,8 @@ export interface ResolvedOptions {
   window: { from: string; to: string } | undefined;
   indexMax: number;
   indexFreshMs: number;
+  /** Where the run's metrics go (a file, a Pushgateway) and their labels. */
+  metrics: MetricsTarget;
   /** The values used, in the user's units and named as the flags are: `summary.json`'s options. */
   used: Record<string, unknown>;
 }
@@ -99,7 +102,7 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
   }
   const n = (name: OptionName) => numberOption(name, (o as unknown as Record<string, unknown>)[camel(name)]);
   const maxErrorsStatuses = parseErrorStatuses(o.maxErrorsStatuses);
-  const resolved: Omit<ResolvedOptions, 'used'> = {
+  const resolved: Omit<ResolvedOptions, 'used' | 'metrics'> = {
     mode,
     inputs: o.inputs,
     mapping: o.mapping,
@@ -129,8 +132,17 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     indexMax: n('index-max'),
     indexFreshMs: n('index-fresh'),
   };
+  const dirs = { stateDir: resolved.stateDir };
+  const metrics: MetricsTarget = {
+    file: o.metricsFile === undefined ? undefined : resolve(o.metricsFile),
+    pushgateway: o.pushgateway,
+    job: o.metricsJob ?? String(optionSpec('metrics-job')!.default),
+    instance: o.metricsInstance ?? defaultInstance(),
+    ...dirs,
+  };
   return {
     ...resolved,
+    metrics,
     used: usedValues(o, mode, {
       maxErrors: o.maxErrors === undefined ? null : String(o.maxErrors),
       maxErrorsStatuses: [...maxErrorsStatuses],
@@ -252,8 +264,9 @@ export function stopRules(o: ResolvedOptions, logger: Logger): StopRules {
 }
 
 /** The client's part of the options; its waits end, and its requests are cancelled, with the run's stop. */
-export function clientOptions(o: ResolvedOptions, stop: StopControl, logger: Logger): ClientOptions {
+export function clientOptions(o: ResolvedOptions, stop: StopControl, logger: Logger, onTimed?: ClientOptions['onTimed']): ClientOptions {
   return {
+    ...(onTimed && { onTimed }),
     maxSockets: o.concurrency,
     logger,
     timeoutMs: o.timeoutMs,

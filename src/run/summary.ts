@@ -12,6 +12,7 @@ import { fileDigest, TOOL } from '../version.js';
 import type { Archived, Changed } from './archive.js';
 import { OK_STATUSES, type Counts, type Status } from '../row-result.js';
 import { formatSummaryTable } from '../report/writer.js';
+import type { Latency, RunMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { StopControl, StopOutcome } from './stop-control.js';
 
@@ -46,6 +47,8 @@ export interface Summary {
   stateDir: string | null;
   resumedFrom: string | null;
   requests: ApiStats | null;
+  /** Per endpoint (login, search, listing, put): requests timed and their latency in ms (count, p50, p90, p99, max); null when no request was sent. */
+  latency: Latency | null;
   /** Where each option that is not a default came from: a flag, an ET_IMPORT_* variable or --config. */
   optionSources: Record<string, 'flag' | 'env' | 'config'>;
   /** Files found in a drop folder that changed too recently: a later run takes them. */
@@ -123,6 +126,7 @@ const VERDICTS: Record<number, string> = {
 /** What a run hands to its end: the report, how it stopped, what was read, found and archived. */
 export interface Finished {
   started: Date;
+  metrics: RunMetrics;
   runId: string;
   record: RunRecord;
   report: ReportWriter;
@@ -174,6 +178,7 @@ export function buildSummary(o: ResolvedOptions, f: Finished, displayUrl: (u: st
     stateDir: validate ? null : o.stateDir,
     resumedFrom: o.resumeDir ?? null,
     requests: f.client ? { ...f.client.stats } : null,
+    latency: null,
     options: summaryOptions(o, displayUrl),
     optionSources: f.optionSources,
     notReady: f.notReady,
@@ -201,6 +206,7 @@ export function buildSummary(o: ResolvedOptions, f: Finished, displayUrl: (u: st
 /** Writes summary.json (or prints it when it cannot be written) and report.html, logs the end, prints the table. */
 export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summary> {
   const summary = buildSummary(o, f, displayUrl);
+  if (f.client) summary.latency = await f.metrics.latency();
   const { counts, exitCode } = summary;
   let summaryAt: string | undefined;
   try {
@@ -221,9 +227,18 @@ export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summar
       durationMs: summary.durationMs,
       counts,
       requests: summary.requests ? { ...summary.requests } : null,
+      latency: summary.latency,
     });
   } catch (e) {
     f.logger.error({ err: errorMessage(e) }, 'report.html cannot be written');
+  }
+  if (o.mode !== 'validate') {
+    const req = summary.requests;
+    f.metrics.finish(
+      { counts, retries: req?.retries ?? 0, throttled: req?.throttled ?? 0, durationMs: summary.durationMs, exitCode, kind: o.mode, dryRun: o.dryRun },
+      o.metrics,
+    );
+    await f.metrics.export(o.metrics, { exitCode, dryRun: o.dryRun }, f.logger);
   }
   if (counts.total === 0 && exitCode === EXIT.OK && f.sources.length > 0)
     f.logger.warn({ inputs: o.inputs }, 'the input has a header but no data rows: nothing to do');

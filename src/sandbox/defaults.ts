@@ -26,6 +26,11 @@ export interface SandboxOptions {
   dropRate?: number;
   /** Requests per second accepted; more are answered 429 with Retry-After (default: no cap). */
   rateLimit?: number;
+  /**
+   * Requests in flight the server serves at full speed; beyond them each answer's latency grows in
+   * proportion (twice the capacity in flight: twice as slow), as a loaded server's does (default: none).
+   */
+  capacity?: number;
   /** Seed of the random faults, so a bad night can be replayed (default 1). */
   seed?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
@@ -51,6 +56,8 @@ export interface SandboxStats {
   logins: number;
   overlappingWrites: number;
   peakInFlight: number;
+  /** The most an answer was slowed by `capacity` (in flight / capacity; 1: never). */
+  peakLoad: number;
 }
 
 /**

@@ -37,7 +37,7 @@ export function parseSessions(doc: unknown): Result<SandboxSeed, string> {
 }
 
 export function emptyStats(): SandboxStats {
-  return { requests: {}, putsPerSession: {}, logins: 0, overlappingWrites: 0, peakInFlight: 0 };
+  return { requests: {}, putsPerSession: {}, logins: 0, overlappingWrites: 0, peakInFlight: 0, peakLoad: 1 };
 }
 
 export function routeName(path: string): string {

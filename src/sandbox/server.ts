@@ -43,6 +43,7 @@ export class Sandbox {
       failRate: options.failRate ?? 0,
       dropRate: options.dropRate ?? 0,
       rateLimit: options.rateLimit ?? 0,
+      capacity: options.capacity ?? 0,
       seed: options.seed ?? 1,
     };
     this.random = mulberry32(this.options.seed);
@@ -113,7 +114,10 @@ export class Sandbox {
     this.inFlight++;
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.inFlight);
     try {
-      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+      // beyond its capacity, a loaded server answers each request later in proportion to its load
+      const load = this.options.capacity > 0 ? Math.max(1, this.inFlight / this.options.capacity) : 1;
+      this.stats.peakLoad = Math.max(this.stats.peakLoad, load);
+      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs * load);
       const prefix = `/api/${this.options.apiVersion}`;
       const route = path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
       const reply: Reply = (status, body, logged) => {

@@ -19,6 +19,11 @@ export const builder = <T>(y: Argv<T>) =>
     .option('fail-rate', { type: 'number', default: 0, describe: 'fraction of API requests answered 500/502/503' })
     .option('drop-rate', { type: 'number', default: 0, describe: 'fraction of API requests whose connection is dropped (before or after a write)' })
     .option('rate-limit', { type: 'number', default: 0, describe: 'requests per second accepted; more get 429 + Retry-After (0: no cap)' })
+    .option('capacity', {
+      type: 'number',
+      default: 0,
+      describe: 'requests in flight served at full speed; beyond, each answer slows in proportion to the load (0: no limit)',
+    })
     .option('seed', { type: 'number', default: 1, describe: 'seed of the injected faults' });
 type Args = ArgumentsCamelCase<Awaited<ReturnType<typeof builder>['argv']>>;
 
@@ -36,6 +41,7 @@ export async function handler(a: Args, io: Io): Promise<void> {
     failRate: a.failRate,
     dropRate: a.dropRate,
     rateLimit: a.rateLimit,
+    capacity: a.capacity,
     seed: a.seed,
   });
   const url = await sandbox.listen(a.port, a.host);
