@@ -18,7 +18,10 @@
  *    same fields, statuses appended), each less its own run of no rows; and the whole processes.
  *
  * Each baseline and its counterpart run --tries times (3), alternating; the best of each counts.
- * --parts modes,parsers,cpu picks what runs. BENCH_NODE_FLAGS replaces the V8 flags (the bin's).
+ * 4. `--parts auto` (not by default): fixed concurrencies beside --concurrency auto against a sandbox
+ *    with a capacity and one with a rate limit (see autoConcurrency).
+ *
+ * --parts modes,parsers,cpu,auto picks what runs. BENCH_NODE_FLAGS replaces the V8 flags (the bin's).
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -172,6 +175,71 @@ async function modes(csv: string, mapping: string, all: SandboxSession[]): Promi
     }
   } finally {
     await sandbox.close();
+  }
+  return out;
+}
+
+/**
+ * `--parts auto`: against a sandbox answering after LATENCY_MS with a capacity of 24 requests in
+ * flight, then against one capped at 200 requests/s, a sweep of fixed concurrencies beside
+ * `--concurrency auto`: auto's rows/s as a share of the best fixed one's, its share of 429 answers,
+ * its latency p50/p99 against the unloaded latency, and where its limit went.
+ */
+async function autoConcurrency(csv: string, mapping: string, all: SandboxSession[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, options] of [
+    ['capacity 24', { capacity: 24 }],
+    ['rate 200/s', { rateLimit: 200 }],
+  ] as const) {
+    const sandbox = new Sandbox({ sessions: [], latencyMs: LATENCY_MS, maxPageSize: 100, ...options });
+    const url = await sandbox.listen(0);
+    const runs: Record<string, { rowsPerSec: number; share429: number; p50: number; p99: number; limit?: unknown; exit: number; rows: number }> = {};
+    try {
+      for (const c of ['4', '8', '16', '24', '32', '48', 'auto']) {
+        sandbox.store.load(all);
+        sandbox.resetStats();
+        const report = join(dir, `report-auto-${c}`);
+        const m = await measure(
+          [cli, 'run', '-i', csv, '-m', mapping, '--concurrency', c, '--report-dir', report, '--log-level', 'error', '--log-format', 'json'],
+          env(url),
+          report,
+        );
+        const s = m.summary as unknown as {
+          counts: { total: number };
+          durationMs: number;
+          latency: { search: { p50: number; p99: number } };
+          concurrency: { final: number; low: number; high: number } | null;
+        };
+        const answered = Object.entries(sandbox.stats.requests).filter(([k]) => !k.startsWith('POST'));
+        const all429 = answered.filter(([k]) => k.endsWith(' 429')).reduce((n, [, v]) => n + v, 0);
+        const total = answered.reduce((n, [, v]) => n + v, 0);
+        runs[c] = {
+          exit: m.code,
+          rows: s.counts.total,
+          rowsPerSec: Math.round(s.counts.total / (s.durationMs / 1000)),
+          share429: r2((all429 / Math.max(1, total)) * 100),
+          p50: s.latency.search.p50,
+          p99: s.latency.search.p99,
+          ...(s.concurrency && { limit: { final: s.concurrency.final, low: s.concurrency.low, high: s.concurrency.high } }),
+        };
+        say(`auto, ${name}: --concurrency ${c.padEnd(4)} ${JSON.stringify(runs[c])}`);
+      }
+    } finally {
+      await sandbox.close();
+    }
+    const fixed = Object.entries(runs).filter(([c]) => c !== 'auto');
+    const best = fixed.reduce((a, b) => (b[1].rowsPerSec > a[1].rowsPerSec ? b : a));
+    const auto = runs.auto!;
+    const summary = {
+      bestFixed: best[0],
+      autoShareOfBest: r2(auto.rowsPerSec / best[1].rowsPerSec),
+      auto429Percent: auto.share429,
+      autoP50OverUnloaded: r2(auto.p50 / LATENCY_MS),
+      autoP99OverUnloaded: r2(auto.p99 / LATENCY_MS),
+      autoRowsLost: ROWS - auto.rows,
+    };
+    say(`auto, ${name}: ${JSON.stringify(summary)}`);
+    out[name] = { runs, ...summary };
   }
   return out;
 }
@@ -346,6 +414,7 @@ async function main(): Promise<number> {
   if (PARTS.has('modes')) result.modes = await modes(csv, mapping, all);
   if (PARTS.has('parsers')) result.parsers = await parsers(mapping);
   if (PARTS.has('cpu')) result.clientCpu = await clientCpu(csv, mapping, all);
+  if (PARTS.has('auto')) result.auto = await autoConcurrency(csv, mapping, all);
   writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
   say(`bench: results in ${join(dir, 'bench.json')}`);
   return 0;

@@ -6,6 +6,8 @@ import { parseErrorStatuses, parseMaxErrors, parseShard } from '../run/index.js'
 /** A table entry as yargs takes it; the help shows the default in the option's unit. */
 function yargsOption(spec: OptionSpec, logLevel: string): Options {
   const o: Options = { type: spec.type, describe: spec.describe };
+  // a number, or the word auto: yargs would make "auto" NaN
+  if (spec.orAuto) Object.assign(o, { type: 'string', coerce: (v: unknown) => (v === 'auto' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : v) });
   if (spec.alias) o.alias = spec.alias;
   if (spec.array) o.array = true;
   if (spec.required) o.demandOption = true;

@@ -134,8 +134,11 @@ function toArgs(spec: OptionSpec, value: unknown): string[] {
           .filter(Boolean);
     return [`--${name}`, ...list];
   }
-  if (spec.type === 'number' && Number.isNaN(Number(value)))
-    throw new EtError('E_USAGE', `${where}: expected a number${spec.unit ? ` (${spec.unit})` : ''}, got ${JSON.stringify(value)}`);
+  if (spec.type === 'number' && Number.isNaN(Number(value)) && !(spec.orAuto && value === 'auto'))
+    throw new EtError(
+      'E_USAGE',
+      `${where}: expected a number${spec.orAuto ? ' or auto' : ''}${spec.unit ? ` (${spec.unit})` : ''}, got ${JSON.stringify(value)}`,
+    );
   return [`--${name}=${String(value)}`];
 }
 

@@ -46,7 +46,12 @@ export class Terminal implements ProgressView {
   update(s: ProgressState): void {
     if (!this.bar) return;
     if (s.total !== null) this.bar.setTotal(s.total);
-    this.bar.update(s.rows, { speed: s.rowsPerSec.overall, notWell: s.notWell, skippedText: s.skipped > 0 ? ` | skipped ${s.skipped}` : '' });
+    const skipped = s.skipped > 0 ? ` | skipped ${s.skipped}` : '';
+    this.bar.update(s.rows, {
+      speed: s.rowsPerSec.overall,
+      notWell: s.notWell,
+      skippedText: s.concurrency === undefined ? skipped : `${skipped} | in flight ≤ ${s.concurrency}`,
+    });
   }
 
   stop(): void {

@@ -27,3 +27,23 @@ export function oneOf<T extends string>(v: unknown, allowed: readonly T[], path:
   add(path, `expected one of ${allowed.join(' | ')}, got ${JSON.stringify(v)}${guess ? ` (did you mean "${guess}"?)` : ''}`);
   return undefined;
 }
+
+/** `nullValues`: cell texts that mean "no value", compared trimmed and ignoring case. */
+export function checkNullValues(v: unknown, path: string, add: (p: string, m: string) => void): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.trim() !== '')) {
+    add(path, 'expected a list of cell texts that mean "no value", e.g. ["N/A", "-"]');
+    return undefined;
+  }
+  return list.map((x: string) => x.trim().toLowerCase());
+}
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import type { ConfigIssue, Result } from '../errors.js';
 import { closest } from './closest.js';
-import { checkKeys, isObj, nonEmptyString, oneOf, type Obj } from './checks.js';
+import { checkKeys, checkNullValues, isObj, isTimeZone, nonEmptyString, oneOf, type Obj } from './checks.js';
 import { checkMatch } from './validate-match.js';
 import {
   ENCODINGS,
@@ -137,17 +137,6 @@ function checkFields(raw: unknown, add: (p: string, m: string) => void, nullValu
     else ok = false;
   }
   return ok ? out : undefined;
-}
-
-/** `nullValues`: cell texts that mean "no value", compared trimmed and ignoring case. */
-function checkNullValues(v: unknown, path: string, add: (p: string, m: string) => void): string[] | undefined {
-  if (v === undefined) return undefined;
-  const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.trim() !== '')) {
-    add(path, 'expected a list of cell texts that mean "no value", e.g. ["N/A", "-"]');
-    return undefined;
-  }
-  return list.map((x: string) => x.trim().toLowerCase());
 }
 
 function checkField(name: string, raw: unknown, add: (p: string, m: string) => void, nullValues: string[]): FieldSpec | undefined {
@@ -307,13 +296,4 @@ function checkTextRules(c: FieldCheck) {
     else required = c.spec.required;
   }
   return { separator, decimal, thousands, truthy, falsy, formats, timezone, required };
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

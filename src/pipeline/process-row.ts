@@ -127,16 +127,8 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   }
   // what the session holds after the PUT is known as of when it was sent: another writer may
   // change it while it is on the wire, so a later row's merge never counts it fresher than that
-  if (ctx.changes) {
-    try {
-      // write-ahead: no PUT leaves before its before-values are on disk
-      await ctx.changes.sink.write(changeEntry(ctx.changes.runId, ctx.mapping.match, base, session.id, mapped, current, body, changed));
-    } catch (e) {
-      return { ...failure(e, base, where), sessionId: session.id, changed, fatal: true };
-    }
-    // a stop that came while the line was written: the PUT is not sent (a line without its PUT undoes to nothing)
-    if (ctx.stop.stopping) return null;
-  }
+  const logged = await writeAhead(ctx, session, mapped, base, where, current, body, changed);
+  if (logged !== undefined) return logged;
   const sentAt = Date.now();
   if (!ctx.dryRun) {
     try {
@@ -154,6 +146,30 @@ async function writeRow(ctx: RowContext, session: Session, mapped: MappedRow, ba
   const changes: FieldChange[] = [];
   for (const field of changed) changes.push({ field, before: Object.hasOwn(current, field) ? current[field] : undefined, after: body[field] });
   return written(base, session.id, changed, ctx.dryRun ? 'would_update' : 'updated', changes);
+}
+
+/**
+ * The write's way-back line, durable before its PUT leaves. A row result when the PUT must not be
+ * sent: the line could not be written (the run stops), or a stop came while it was (a line without
+ * its PUT undoes to nothing); undefined when it may.
+ */
+async function writeAhead(
+  ctx: RowContext,
+  session: Session,
+  mapped: MappedRow,
+  base: Base,
+  where: string,
+  current: Record<string, unknown>,
+  body: Record<string, unknown>,
+  changed: string[],
+): Promise<RowResult | null | undefined> {
+  if (!ctx.changes) return undefined;
+  try {
+    await ctx.changes.sink.write(changeEntry(ctx.changes.runId, ctx.mapping.match, base, session.id, mapped, current, body, changed));
+  } catch (e) {
+    return { ...failure(e, base, where), sessionId: session.id, changed, fatal: true };
+  }
+  return ctx.stop.stopping ? null : undefined;
 }
 
 /**

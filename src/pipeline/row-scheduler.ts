@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   index: IndexSource | undefined;
   /** Index mode: `--index-fresh`, ms. */
   freshMs: number;
+  /** `--concurrency auto`: the request slots follow its limit. */
+  adaptive?: { limit: number; onChange: ((limit: number) => void) | undefined } | undefined;
   /** The run's way back: each write's line, durable before its PUT is sent (a dry run's plan). */
   changes?: { runId: string; sink: ChangeSink } | undefined;
 }
@@ -95,6 +97,12 @@ export class RowScheduler {
 
   constructor(private readonly o: SchedulerOptions) {
     this.limit = pLimit(o.concurrency);
+    if (o.adaptive) {
+      this.limit.concurrency = o.adaptive.limit;
+      o.adaptive.onChange = (n) => {
+        this.limit.concurrency = n;
+      };
+    }
     this.written = new WrittenState(o.dryRun);
     this.dirty = o.resumed ? new Set() : undefined;
     this.mapping = o.mapping;

@@ -12,7 +12,9 @@ import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
 import { StateLock } from '../state/lock.js';
 import { WriteAheadLog } from '../state/write-ahead.js';
 import { TOOL } from '../version.js';
-import { RunMetrics } from './metrics.js';
+import { AdaptiveLimit } from '../api/adaptive-limit.js';
+import { type Endpoint, RunMetrics } from './metrics.js';
+import { defaultOf } from './option-table.js';
 import { clientOptions, type ResolvedOptions, stopRules } from './options.js';
 import { Recorder } from './recorder.js';
 import { StopControl } from './stop-control.js';
@@ -33,6 +35,8 @@ export interface OpenParts {
   /** Each write's before-values (a dry run: its plan), durable before the write is sent. */
   changes: WriteAheadLog | undefined;
   metrics: RunMetrics;
+  /** `--concurrency auto`: the limit the request slots follow. */
+  adaptive: AdaptiveLimit | undefined;
 }
 
 export interface RunStart {
@@ -79,9 +83,17 @@ export async function openParts(o: ResolvedOptions, at: RunStart, logger: Logger
   held.defer(() => journal?.close());
   recorder = new Recorder(report, journal, stop, logger, o.dryRun);
   const metrics = new RunMetrics();
-  const client = !writes || !o.connection ? undefined : createClient(o.connection, clientOptions(o, stop, logger, metrics.timed));
+  // --concurrency auto: from the default, between 1 and --max-concurrency, by what the answers show
+  const adaptive = o.autoConcurrency ? new AdaptiveLimit(defaultOf('concurrency'), o.concurrency) : undefined;
+  const timed = adaptive
+    ? (e: Endpoint, status: number, ms: number) => {
+        metrics.timed(e, status, ms);
+        adaptive.observe(e, status, ms);
+      }
+    : metrics.timed;
+  const client = !writes || !o.connection ? undefined : createClient(o.connection, clientOptions(o, stop, logger, timed));
   held.defer(() => client?.close());
-  return { stop, report, recorder, client, logger, runId: at.runId, record: claim.record, changes, metrics };
+  return { stop, report, recorder, client, logger, runId: at.runId, record: claim.record, changes, metrics, adaptive };
 }
 
 function runRecord(o: ResolvedOptions, at: RunStart): RunRecord {

@@ -1,55 +1,17 @@
 import { extensionList } from '../input/formats.js';
 import { LOG_LEVELS } from '../logger.js';
+import type { Command, OptionSpec } from './option-spec.js';
+
+export { type Command, type NumberCheck, type OptionSpec, type Origin, UNITS, type UnitName } from './option-spec.js';
 
 /**
- * Every option of `run` and `validate`, once: its name as the command line spells it, its type and
+ * Every option of `run`, `validate`, `undo` and `apply`, once: its name as the command line spells it, its type and
  * user unit, its default (in that unit), its help text, its check, and where it may come from.
  * The yargs options (cli/options.ts), the names the settings loader accepts (cli/settings.ts), the
  * checks and the one conversion into internal units (run/options.ts) and `summary.json`'s
  * `options` (run/summary.ts) are all derived from this table; no default is written anywhere else.
  */
 
-/** Where a value may come from: a flag, an `ET_IMPORT_<NAME>` variable, a `--config` file. */
-export type Origin = 'flag' | 'env' | 'config';
-
-/** A user unit: what one of it is in the internal unit (ms or bytes). */
-export const UNITS = {
-  h: { factor: 3_600_000, name: 'h' },
-  s: { factor: 1000, name: 's' },
-  ms: { factor: 1, name: 'ms' },
-  MB: { factor: 1024 * 1024, name: 'MB' },
-  KB: { factor: 1024, name: 'KB' },
-} as const;
-export type UnitName = keyof typeof UNITS;
-
-/** How a number is checked: a whole number of at least `min`, above 0, or 0 or more. */
-export type NumberCheck = { whole: number } | 'positive' | 'atLeastZero';
-
-export interface OptionSpec {
-  name: string;
-  type: 'string' | 'number' | 'boolean';
-  describe: string;
-  alias?: string;
-  array?: boolean;
-  choices?: readonly string[];
-  required?: boolean;
-  /** In the user's unit. */
-  default?: number | boolean | string;
-  /** Shown in the help where the default is not a plain value. */
-  defaultText?: string;
-  unit?: UnitName;
-  check?: NumberCheck;
-  /** The commands that take it (default: the commands that write: run, undo, apply). */
-  commands?: readonly Command[];
-  /** Where it may come from (default: flag, env, config). */
-  from?: readonly Origin[];
-  /** Part of `summary.json`'s options (default: yes, for the options a run resolves). */
-  summary?: boolean;
-  /** Read by the command line itself (logging, connection, settings), not by `runImport`. */
-  cliOnly?: boolean;
-}
-
-export type Command = 'run' | 'validate' | 'undo' | 'apply';
 /** The commands that read an export with a mapping. */
 const INPUT = ['run', 'validate'] as const;
 const RUN = ['run'] as const;
@@ -105,7 +67,15 @@ export const OPTION_TABLE = [
   },
   { name: 'url', type: 'string', cliOnly: true, describe: 'API base URL (overrides ET_URL)' },
   { name: 'dry-run', type: 'boolean', default: false, describe: 'do everything but the PUT; rows that would change are would_update' },
-  { name: 'concurrency', type: 'number', default: 8, check: { whole: 1 }, describe: 'rows in flight at once' },
+  {
+    name: 'concurrency',
+    type: 'number',
+    orAuto: true,
+    default: 8,
+    check: { whole: 1 },
+    describe: 'requests in flight at once; auto: a limit that adapts between 1 and --max-concurrency to the latency and throttling the API shows',
+  },
+  { name: 'max-concurrency', type: 'number', default: 32, check: { whole: 1 }, describe: 'with --concurrency auto: the most requests in flight' },
   { name: 'page-size', type: 'number', default: 100, check: { whole: 1 }, describe: 'sessions per search or listing page' },
   {
     name: 'lookup',
@@ -247,17 +217,8 @@ export const OPTION_TABLE = [
     defaultText: 'JOB_COMPLETION_INDEX/JOB_COMPLETIONS; the index alone is refused',
     describe: 'only the rows whose key falls in shard i of n, e.g. 2/3',
   },
-  {
-    name: 'metrics-file',
-    type: 'string',
-    describe: "write the run's metrics in the Prometheus text format to this file at the end, atomically (node_exporter's textfile collector)",
-  },
-  {
-    name: 'pushgateway',
-    type: 'string',
-    summary: false,
-    describe: 'push the same metrics to this Prometheus Pushgateway (e.g. http://pushgateway:9091) at the end',
-  },
+  { name: 'metrics-file', type: 'string', describe: "the run's metrics in the Prometheus text format, written at the end, atomically (textfile collector)" },
+  { name: 'pushgateway', type: 'string', summary: false, describe: 'push the same metrics to this Prometheus Pushgateway at the end' },
   { name: 'metrics-job', type: 'string', default: 'et-import', describe: 'the job label of the metrics' },
   { name: 'metrics-instance', type: 'string', defaultText: 'this host name', describe: 'the instance label of the metrics' },
   {
@@ -298,13 +259,15 @@ export type OptionName = (typeof OPTION_TABLE)[number]['name'];
 type Camel<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<Camel<B>>}` : S;
 type ValueOf<E> = E extends { choices: readonly (infer C)[] }
   ? C
-  : E extends { type: 'number' }
-    ? number
-    : E extends { type: 'boolean' }
-      ? boolean
-      : E extends { array: true }
-        ? string[]
-        : string;
+  : E extends { orAuto: true }
+    ? number | 'auto'
+    : E extends { type: 'number' }
+      ? number
+      : E extends { type: 'boolean' }
+        ? boolean
+        : E extends { array: true }
+          ? string[]
+          : string;
 type RunEntry = Exclude<(typeof OPTION_TABLE)[number], { cliOnly: true }>;
 
 /** The options `runImport` takes, in the user's units and named as the flags are (camelCase). */

@@ -45,7 +45,10 @@ export interface ResolvedOptions {
   inputs: string[];
   mapping: string;
   connection: Connection | undefined;
+  /** Requests in flight; with `autoConcurrency`, the most (--max-concurrency). */
   concurrency: number;
+  /** `--concurrency auto`: the limit adapts (api/adaptive-limit.ts), starting at the default. */
+  autoConcurrency: boolean;
   dryRun: boolean;
   reportDir: string;
   stateDir: string;
@@ -109,7 +112,8 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     connection: o.connection,
     dryRun,
     ...directories(o, shard, dryRun, started),
-    concurrency: n('concurrency'),
+    concurrency: o.concurrency === 'auto' ? n('max-concurrency') : n('concurrency'),
+    autoConcurrency: o.concurrency === 'auto',
     pageSize: n('page-size'),
     maxCandidates: n('max-candidates'),
     timeoutMs: n('timeout'),
@@ -132,14 +136,7 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     indexMax: n('index-max'),
     indexFreshMs: n('index-fresh'),
   };
-  const dirs = { stateDir: resolved.stateDir };
-  const metrics: MetricsTarget = {
-    file: o.metricsFile === undefined ? undefined : resolve(o.metricsFile),
-    pushgateway: o.pushgateway,
-    job: o.metricsJob ?? String(optionSpec('metrics-job')!.default),
-    instance: o.metricsInstance ?? defaultInstance(),
-    ...dirs,
-  };
+  const metrics = metricsTarget(o, resolved.stateDir);
   return {
     ...resolved,
     metrics,
@@ -148,6 +145,17 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
       maxErrorsStatuses: [...maxErrorsStatuses],
       shard: shard ? `${shard.index}/${shard.count}` : null,
     }),
+  };
+}
+
+/** Where the run's metrics go, with their labels. */
+function metricsTarget(o: RunOptions, stateDir: string): MetricsTarget {
+  return {
+    file: o.metricsFile === undefined ? undefined : resolve(o.metricsFile),
+    pushgateway: o.pushgateway,
+    job: o.metricsJob ?? String(optionSpec('metrics-job')!.default),
+    instance: o.metricsInstance ?? defaultInstance(),
+    stateDir,
   };
 }
 

@@ -13,6 +13,8 @@ export interface ProgressState {
   notWell: number;
   skipped: number;
   counts: Counts;
+  /** `--concurrency auto`: the limit now. */
+  concurrency?: number;
 }
 
 /** Where a live view of the run goes (a progress bar on a terminal). */
@@ -36,7 +38,7 @@ export class Progress {
 
   constructor(
     estimate: number | undefined,
-    private readonly rows: () => { done: number; counts: Counts },
+    private readonly rows: () => { done: number; counts: Counts; limit?: number | undefined },
     private readonly logger: Logger,
     private readonly everyMs: number,
     private readonly view: ProgressView | undefined,
@@ -56,7 +58,7 @@ export class Progress {
   /** The state now; moves the interval window on. */
   state(): ProgressState {
     const t = this.now();
-    const { done, counts } = this.rows();
+    const { done, counts, limit } = this.rows();
     if (this.total !== null && done > this.total) this.total = done;
     const overall = t > this.started ? (done / (t - this.started)) * 1000 : 0;
     const interval = t > this.lastAt ? ((done - this.lastRows) / (t - this.lastAt)) * 1000 : 0;
@@ -74,6 +76,7 @@ export class Progress {
       notWell,
       skipped: counts.skipped,
       counts: { ...counts },
+      ...(limit !== undefined && { concurrency: limit }),
     };
   }
 
@@ -81,7 +84,10 @@ export class Progress {
     const s = this.state();
     if (this.view) this.view.update(s);
     else
-      this.logger.info({ rows: s.rows, total: s.total, percent: s.percent, rowsPerSec: s.rowsPerSec, etaSeconds: s.etaSeconds, counts: s.counts }, 'progress');
+      this.logger.info(
+        { rows: s.rows, total: s.total, percent: s.percent, rowsPerSec: s.rowsPerSec, etaSeconds: s.etaSeconds, counts: s.counts, concurrency: s.concurrency },
+        'progress',
+      );
   }
 
   stop(): void {

@@ -107,7 +107,7 @@ async function readEveryRow(
   const total = await estimateTotal(sources, mapping);
   const progress = new Progress(
     total,
-    () => ({ done: report.counts.total + read.notInShard, counts: report.counts }),
+    () => ({ done: report.counts.total + read.notInShard, counts: report.counts, limit: run.adaptive?.limit }),
     logger,
     o.progressEveryMs,
     input.progressView,
@@ -161,6 +161,7 @@ function scheduler(o: ResolvedOptions, mapping: Mapping, client: ApiClient, run:
     sink: run.recorder,
     logger: run.logger,
     changes: run.changes && { runId: run.runId, sink: run.changes },
+    adaptive: run.adaptive,
     dryRun: o.dryRun,
     concurrency: o.concurrency,
     resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },

@@ -12,6 +12,7 @@ import { fileDigest, TOOL } from '../version.js';
 import type { Archived, Changed } from './archive.js';
 import { OK_STATUSES, type Counts, type Status } from '../row-result.js';
 import { formatSummaryTable } from '../report/writer.js';
+import type { AdaptiveLimit } from '../api/adaptive-limit.js';
 import type { Latency, RunMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { StopControl, StopOutcome } from './stop-control.js';
@@ -49,6 +50,8 @@ export interface Summary {
   requests: ApiStats | null;
   /** Per endpoint (login, search, listing, put): requests timed and their latency in ms (count, p50, p90, p99, max); null when no request was sent. */
   latency: Latency | null;
+  /** `--concurrency auto`: the limit's range, where it ended and its changes over time (seconds since the start); null with a fixed concurrency. */
+  concurrency: ReturnType<AdaptiveLimit['report']> | null;
   /** Where each option that is not a default came from: a flag, an ET_IMPORT_* variable or --config. */
   optionSources: Record<string, 'flag' | 'env' | 'config'>;
   /** Files found in a drop folder that changed too recently: a later run takes them. */
@@ -127,6 +130,7 @@ const VERDICTS: Record<number, string> = {
 export interface Finished {
   started: Date;
   metrics: RunMetrics;
+  adaptive: AdaptiveLimit | undefined;
   runId: string;
   record: RunRecord;
   report: ReportWriter;
@@ -179,6 +183,7 @@ export function buildSummary(o: ResolvedOptions, f: Finished, displayUrl: (u: st
     resumedFrom: o.resumeDir ?? null,
     requests: f.client ? { ...f.client.stats } : null,
     latency: null,
+    concurrency: f.adaptive?.report() ?? null,
     options: summaryOptions(o, displayUrl),
     optionSources: f.optionSources,
     notReady: f.notReady,

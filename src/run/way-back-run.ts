@@ -97,12 +97,18 @@ async function settleAll(
   const source = `${o.mode}:${logs.map((l) => l.path).join('|')}`;
   const progress = new Progress(
     targets.length,
-    () => ({ done: run.report.counts.total, counts: run.report.counts }),
+    () => ({ done: run.report.counts.total, counts: run.report.counts, limit: run.adaptive?.limit }),
     run.logger,
     o.progressEveryMs,
     input.progressView,
   );
   const limit = pLimit(o.concurrency);
+  if (run.adaptive) {
+    limit.concurrency = run.adaptive.limit;
+    run.adaptive.onChange = (n) => {
+      limit.concurrency = n;
+    };
+  }
   progress.start();
   try {
     await Promise.all(targets.map((t, i) => limit(() => settleOne(run, ctx, t, { source, row: i + 1 }, resume))));

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { bulkExport, bulkSessions } from '../helpers/bulk.js';
 import { importInto } from '../helpers/run.js';
-import { startSandbox } from '../helpers/sandbox.js';
+import { envFor, startSandbox, tempDir } from '../helpers/sandbox.js';
 
 describe('the sandbox with a capacity', () => {
   it('beyond --capacity requests in flight each answer slows in proportion to the load; within it, never', async () => {
@@ -21,3 +24,35 @@ describe('the sandbox with a capacity', () => {
     }
   });
 });
+
+describe('--concurrency auto', () => {
+  it('runs every row with a limit that adapts between 1 and --max-concurrency; summary.json tells where it went; ET_IMPORT_CONCURRENCY=auto too', async () => {
+    const sandbox = await startSandbox({ sessions: bulkSessions(120), latencyMs: 5, capacity: 6 });
+    try {
+      const { input, mapping } = bulkExport(240, 120, 43);
+      const flag = await runCli(
+        ['run', '-i', input, '-m', mapping, '--concurrency', 'auto', '--max-concurrency', '12', '--report-dir', tempDir('et-report-')],
+        envFor(sandbox.url),
+      );
+      const env = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-')], {
+        ...envFor(sandbox.url),
+        ET_IMPORT_CONCURRENCY: 'auto',
+      });
+      for (const r of [flag, env]) expect(r.code).toBe(0);
+      const summary = JSON.parse(readFileSync(join(reportDirOf(flag.stderr), 'summary.json'), 'utf8'));
+      expect(summary.counts.total).toBe(240);
+      expect(summary.options.concurrency).toBe('auto');
+      expect(summary.concurrency).toMatchObject({ auto: true, max: 12 });
+      expect(summary.concurrency.high).toBeLessThanOrEqual(12);
+      expect(sandbox.stats.peakInFlight).toBeLessThanOrEqual(12 + 1);
+      const bad = await runCli(['run', '-i', input, '-m', mapping, '--concurrency', 'fast'], envFor(sandbox.url));
+      expect([bad.code, bad.stderr]).toEqual([3, expect.stringContaining('--concurrency must be a number')]);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
+function reportDirOf(stderr: string): string {
+  return /report: (\S+)/.exec(stderr)![1]!;
+}
