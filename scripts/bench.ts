@@ -181,7 +181,7 @@ async function modes(csv: string, mapping: string, all: SandboxSession[]): Promi
 
 /**
  * `--parts auto`: against a sandbox answering after LATENCY_MS with a capacity of 24 requests in
- * flight, then against one capped at 200 requests/s, a sweep of fixed concurrencies beside
+ * flight, then against one capped at 200 requests/s (with its RateLimit headers, then without), a sweep of fixed concurrencies beside
  * `--concurrency auto`: auto's rows/s as a share of the best fixed one's, its share of 429 answers,
  * its latency p50/p99 against the unloaded latency, and where its limit went.
  */
@@ -190,6 +190,7 @@ async function autoConcurrency(csv: string, mapping: string, all: SandboxSession
   for (const [name, options] of [
     ['capacity 24', { capacity: 24 }],
     ['rate 200/s', { rateLimit: 200 }],
+    ['rate 200/s, no RateLimit headers', { rateLimit: 200, rateHeaders: false }],
   ] as const) {
     const sandbox = new Sandbox({ sessions: [], latencyMs: LATENCY_MS, maxPageSize: 100, ...options });
     const url = await sandbox.listen(0);

@@ -193,6 +193,7 @@ class EtClient implements ApiClient {
         continue;
       }
       const status = answer.status;
+      this.throttle.advise(answer.headers);
       const failure = status >= 200 && status < 300 ? undefined : statusFailure(status);
       this.o.onRequest?.(failure?.answered ?? true);
       if (status === 429) {

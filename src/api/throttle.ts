@@ -60,10 +60,38 @@ export class Throttle {
     if (retryAfterMs !== undefined && retryAfterMs > 0) this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
   }
 
+  /**
+   * What the API says of its limit (the IETF RateLimit headers, or X-RateLimit-*): a policy of N
+   * requests a window of W seconds paces the run at 95 % of N/W, below --rate; nothing left of
+   * the window pauses the run until it resets. Headers that say nothing usable change nothing.
+   */
+  advise(headers: Record<string, string | string[] | undefined>): void {
+    const h = (name: string) => {
+      const v = headers[name] ?? headers[`x-${name}`];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const policy = /^\s*(\d+)\s*;\s*w=(\d+)/.exec(h('ratelimit-policy') ?? '');
+    if (policy && Number(policy[2]) > 0) {
+      const advised = (Number(policy[1]) / Number(policy[2])) * 0.95;
+      if (advised > 0 && advised < this.cap && Math.abs(advised - this.advised) > 1e-9) {
+        this.advised = advised;
+        this.rate = Math.min(this.rate, advised);
+      }
+    }
+    const remaining = Number(h('ratelimit-remaining'));
+    const reset = Number(h('ratelimit-reset'));
+    if (h('ratelimit-remaining') !== undefined && remaining === 0 && reset > 0 && reset <= 60)
+      this.pausedUntil = Math.max(this.pausedUntil, this.now() + reset * 1000);
+  }
+
+  /** The pace the API's RateLimit-Policy advises (Infinity: none seen). */
+  private advised = Number.POSITIVE_INFINITY;
+
   private raise(now: number): void {
-    if (this.rate >= this.cap || now - this.lastRaise < 1000 || now - this.lastThrottle < 1000) return;
+    const ceiling = Math.min(this.cap, this.advised);
+    if (this.rate >= ceiling || now - this.lastRaise < 1000 || now - this.lastThrottle < 1000) return;
     this.lastRaise = now;
-    this.rate *= 1.25;
+    this.rate = Math.min(this.rate * 1.25, ceiling);
     // past a generous pace with no cap set, stop pacing altogether
     if (this.rate >= this.cap || (!Number.isFinite(this.cap) && this.rate > 10_000)) this.rate = this.cap;
   }

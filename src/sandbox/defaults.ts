@@ -26,6 +26,8 @@ export interface SandboxOptions {
   dropRate?: number;
   /** Requests per second accepted; more are answered 429 with Retry-After (default: no cap). */
   rateLimit?: number;
+  /** With a rate limit, send the IETF RateLimit-Policy/-Limit/-Remaining/-Reset headers on every answer (default true). */
+  rateHeaders?: boolean;
   /**
    * Requests in flight the server serves at full speed; beyond them each answer's latency grows in
    * proportion (twice the capacity in flight: twice as slow), as a loaded server's does (default: none).

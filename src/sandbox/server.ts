@@ -44,6 +44,7 @@ export class Sandbox {
       dropRate: options.dropRate ?? 0,
       rateLimit: options.rateLimit ?? 0,
       capacity: options.capacity ?? 0,
+      rateHeaders: options.rateHeaders ?? true,
       seed: options.seed ?? 1,
     };
     this.random = mulberry32(this.options.seed);
@@ -122,7 +123,7 @@ export class Sandbox {
       const route = path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
       const reply: Reply = (status, body, logged) => {
         this.record(req, path, url.searchParams, status, logged);
-        send(res, status, body, status === 429 ? { 'retry-after': '1' } : {});
+        send(res, status, body, { ...(status === 429 && { 'retry-after': '1' }), ...this.rateHeaders() });
       };
 
       if (await this.injectFault(req, res, path, url.searchParams, reply)) return;
@@ -145,6 +146,18 @@ export class Sandbox {
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** With a rate limit, the IETF RateLimit headers on every answer: the policy (N a second), what is left of this second, when it resets. */
+  private rateHeaders(): Record<string, string> {
+    if (this.options.rateLimit <= 0 || !this.options.rateHeaders) return {};
+    const left = Math.max(0, this.options.rateLimit - this.window.length);
+    return {
+      'ratelimit-policy': `${this.options.rateLimit};w=1`,
+      'ratelimit-limit': String(this.options.rateLimit),
+      'ratelimit-remaining': String(left),
+      'ratelimit-reset': '1',
+    };
   }
 
   /** A bad night, on request: a rate cap, server errors, dropped connections. True when it answered. */

@@ -15,6 +15,8 @@ describe('a bad night', () => {
       failRate: 0.1,
       dropRate: 0.02,
       rateLimit: 250,
+      // an API that does not advertise its limit: the 429s come (with RateLimit headers the client paces below them)
+      rateHeaders: false,
       tokenTtlSeconds: 3,
       latencyMs: 20,
       seed: 42,

@@ -30,4 +30,30 @@ describe('Throttle', () => {
     await t.acquire();
     expect(waits).toEqual([1000, 1050]);
   });
+
+  it("the API's RateLimit-Policy paces the run at 95 % of it (under --rate); nothing left of the window pauses it until the reset", async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const t = new Throttle(
+      Infinity,
+      () => now,
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
+    t.advise({ 'ratelimit-policy': '200;w=1', 'ratelimit-remaining': '150', 'ratelimit-reset': '1' });
+    expect(t.currentRate).toBe(190);
+    // a second later, with no 429, the pace does not climb past the advice
+    now = 5000;
+    t.acquire();
+    expect(t.currentRate).toBe(190);
+    const capped = new Throttle(50, () => now);
+    capped.advise({ 'x-ratelimit-policy': '200;w=1' });
+    expect(capped.currentRate).toBe(50);
+    t.advise({ 'ratelimit-remaining': '0', 'ratelimit-reset': '1' });
+    await t.acquire();
+    expect(waits.at(-1)).toBeGreaterThan(900);
+    t.advise({ 'ratelimit-policy': 'nonsense' });
+    expect(t.currentRate).toBe(190);
+  });
 });
