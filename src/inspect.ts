@@ -157,7 +157,7 @@ function columnNotes(columns: ColumnReport[], p: Proposal, mapping: string): str
   const notes: string[] = [];
   let fields: FieldSpec[] = [];
   try {
-    fields = parseMapping(mapping.replace(/^ {2}# .*$/gm, '').replace(/^fields:\n(?! )/m, 'fields: {}\n'), 'starter.yaml').fields;
+    fields = parseMapping(mapping, 'starter.yaml').fields;
   } catch {
     // a proposal the loader refuses is shown as it is; validate will say why
   }

@@ -23,8 +23,14 @@ export class AdaptiveLimit {
   readonly history: { atS: number; limit: number }[] = [];
   private changes = 0;
   private readonly started: number;
-  /** Told of each new limit (the row scheduler's request slots). */
-  onChange: ((limit: number) => void) | undefined;
+  /** The request slots that follow the limit (p-limit's settable concurrency). */
+  private slots: { concurrency: number } | undefined;
+
+  /** Makes these request slots follow the limit, from now on. */
+  drive(slots: { concurrency: number }): void {
+    this.slots = slots;
+    slots.concurrency = this.limit;
+  }
 
   constructor(
     start: number,
@@ -66,7 +72,7 @@ export class AdaptiveLimit {
     const atS = Math.round((this.now() - this.started) / 100) / 10;
     if (this.history.length >= 200) this.history.splice(100, 1);
     this.history.push({ atS, limit: next });
-    this.onChange?.(next);
+    if (this.slots) this.slots.concurrency = next;
   }
 
   /** For summary.json: the range it moved in, where it ended, and its changes. */

@@ -35,7 +35,7 @@ export interface SchedulerOptions {
   /** Index mode: `--index-fresh`, ms. */
   freshMs: number;
   /** `--concurrency auto`: the request slots follow its limit. */
-  adaptive?: { limit: number; onChange: ((limit: number) => void) | undefined } | undefined;
+  adaptive?: { drive(slots: { concurrency: number }): void } | undefined;
   /** The run's way back: each write's line, durable before its PUT is sent (a dry run's plan). */
   changes?: { runId: string; sink: ChangeSink } | undefined;
 }
@@ -97,12 +97,7 @@ export class RowScheduler {
 
   constructor(private readonly o: SchedulerOptions) {
     this.limit = pLimit(o.concurrency);
-    if (o.adaptive) {
-      this.limit.concurrency = o.adaptive.limit;
-      o.adaptive.onChange = (n) => {
-        this.limit.concurrency = n;
-      };
-    }
+    o.adaptive?.drive(this.limit);
     this.written = new WrittenState(o.dryRun);
     this.dirty = o.resumed ? new Set() : undefined;
     this.mapping = o.mapping;

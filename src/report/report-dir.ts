@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomically } from '../atomic-file.js';
 import { EtError, WriteError } from '../errors.js';
 
 /** The first file of every report directory: which run it belongs to, written when the run starts. */
@@ -125,11 +126,18 @@ export function keepEarlierPart(dir: string, part: number): void {
 /** No row was recorded: results.csv has at most its header, no write was logged, no summary written. */
 function holdsNoRow(dir: string): boolean {
   if (holdsText(join(dir, 'summary.json')) || holdsText(join(dir, 'undo.jsonl')) || holdsText(join(dir, 'plan.jsonl'))) return false;
+  // only the file's start is read: a header line and nothing after it
+  let fd: number | undefined;
   try {
-    const text = readFileSync(join(dir, 'results.csv'), 'utf8');
-    return text.indexOf('\n') === -1 || text.indexOf('\n') === text.length - 1;
+    fd = openSync(join(dir, 'results.csv'), 'r');
+    const head = Buffer.alloc(64 * 1024);
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
+    const nl = text.indexOf('\n');
+    return nl === -1 || (nl === text.length - 1 && statSync(join(dir, 'results.csv')).size === text.length);
   } catch {
     return true;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -156,16 +164,5 @@ export function readRunRecord(dir: string): RunRecord | undefined {
     return typeof r.runId === 'string' && Array.isArray(r.parts) ? r : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Replaces a file whole: a crash leaves the old or the new text, never half of one. */
-export function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    throw new WriteError(path, e);
   }
 }

@@ -5,7 +5,7 @@ import { Counter, Gauge, Pushgateway, Registry, Summary as Quantiles } from 'pro
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { displayUrl } from '../redact.js';
-import { writeAtomically } from '../report/report-dir.js';
+import { writeAtomically } from '../atomic-file.js';
 import type { Counts } from '../row-result.js';
 
 export type Endpoint = 'login' | 'search' | 'listing' | 'put';

@@ -1,12 +1,11 @@
 import pLimit from 'p-limit';
-import { errorMessage } from '../errors.js';
-import { hashString } from '../hash.js';
 import { Lifetimes } from '../lifetimes.js';
 import { createLogger } from '../logger.js';
 import { emptyOutcome } from '../pipeline/read-loop.js';
 import type { RowAt } from '../pipeline/row.js';
+import { internalError } from '../pipeline/row-results.js';
 import { newRunId } from '../report/report-dir.js';
-import type { ResumeIndex } from '../state/journal.js';
+import { type ResumeIndex, rowHash } from '../state/journal.js';
 import { planLog, type ReadLog, undoLogs } from '../way-back/logs.js';
 import { settleTarget, type WayBackContext } from '../way-back/settle.js';
 import { applyTargets, type Target, undoTargets } from '../way-back/targets.js';
@@ -103,12 +102,7 @@ async function settleAll(
     input.progressView,
   );
   const limit = pLimit(o.concurrency);
-  if (run.adaptive) {
-    limit.concurrency = run.adaptive.limit;
-    run.adaptive.onChange = (n) => {
-      limit.concurrency = n;
-    };
-  }
+  run.adaptive?.drive(limit);
   progress.start();
   try {
     await Promise.all(targets.map((t, i) => limit(() => settleOne(run, ctx, t, { source, row: i + 1 }, resume))));
@@ -125,8 +119,7 @@ async function settleOne(
   resume: ResumeIndex | undefined,
 ): Promise<void> {
   if (run.stop.stopping) return;
-  const h = hashString(JSON.stringify(t));
-  const at: RowAt = { file: t.file, absFile: place.source, header: [], row: { row: place.row, cells: [] }, hash: `${h.a.toString(36)}${h.b.toString(36)}` };
+  const at: RowAt = { file: t.file, absFile: place.source, header: [], row: { row: place.row, cells: [] }, hash: rowHash(t) };
   const where = `session ${t.session} (${t.file} row ${t.row})`;
   const earlier = resume?.finished(place.source, place.row, at.hash);
   try {
@@ -148,12 +141,7 @@ async function settleOne(
     const result = await settleTarget(ctx, t, where);
     if (result) await run.recorder.record(result, at);
   } catch (e) {
-    run.logger.error({ session: t.session, err: errorMessage(e) }, 'internal error: stopping the run');
-    run.stop.fatal(`internal error at ${where}: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);
-    await run.recorder.record(
-      { file: t.file, row: t.row, key: t.find.lookup, status: 'failed', errorCode: 'E_INTERNAL', errorMessage: `${where}: ${errorMessage(e)}` },
-      at,
-    );
+    await internalError(run, e, at, { file: t.file, row: t.row, key: t.find.lookup }, where, (r) => run.recorder.record(r, at));
   }
 }
 

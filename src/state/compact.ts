@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { WriteError } from '../errors.js';
-import { JOURNAL_FILE, type JournalEntry } from './journal.js';
+import { writeAtomically } from '../atomic-file.js';
+import { JOURNAL_FILE, type JournalEntry, readJournal } from './journal.js';
 
 /** Below this size a journal is left as it is: compacting it would save nothing worth a rewrite. */
 const MIN_BYTES = 64 * 1024;
@@ -18,19 +18,10 @@ const MIN_BYTES = 64 * 1024;
 export function compactJournal(dir: string): { linesBefore: number; linesAfter: number } | undefined {
   const path = join(dir, JOURNAL_FILE);
   if (!existsSync(path) || statSync(path).size < MIN_BYTES) return undefined;
-  const lines = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '');
+  const { entries, torn } = readJournal(path);
   // per file, per row: the last real entry and a dry entry that came after it
   const files = new Map<string, Map<number, { real?: JournalEntry; dry?: JournalEntry }>>();
-  for (const line of lines) {
-    let e: JournalEntry;
-    try {
-      e = JSON.parse(line) as JournalEntry;
-    } catch {
-      continue;
-    }
-    if (typeof e.f !== 'string' || typeof e.r !== 'number') continue;
+  for (const e of entries) {
     if (e.s === 'archived') {
       files.delete(e.f);
       continue;
@@ -40,10 +31,8 @@ export function compactJournal(dir: string): { linesBefore: number; linesAfter: 
       rows = new Map();
       files.set(e.f, rows);
     }
-    const kept = rows.get(e.r) ?? {};
-    if (e.d === 1) kept.dry = e;
+    if (e.d === 1) rows.set(e.r, { ...rows.get(e.r), dry: e });
     else rows.set(e.r, { real: e });
-    if (e.d === 1) rows.set(e.r, kept);
   }
   const out: string[] = [];
   for (const rows of files.values())
@@ -51,19 +40,8 @@ export function compactJournal(dir: string): { linesBefore: number; linesAfter: 
       if (real) out.push(JSON.stringify(real));
       if (dry) out.push(JSON.stringify(dry));
     }
-  if (out.length * 2 > lines.length) return undefined;
-  const tmp = `${path}.compact-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, out.length > 0 ? `${out.join('\n')}\n` : '');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    throw new WriteError(path, e);
-  }
-  return { linesBefore: lines.length, linesAfter: out.length };
+  const linesBefore = entries.length + torn;
+  if (out.length * 2 > linesBefore) return undefined;
+  writeAtomically(path, out.length > 0 ? `${out.join('\n')}\n` : '');
+  return { linesBefore, linesAfter: out.length };
 }

@@ -110,6 +110,23 @@ export function rowHash(value: unknown): string {
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
+/** A journal's entries in the order written; a line that does not parse or lacks a field (a torn last line) is counted, not used. */
+export function readJournal(path: string): { entries: JournalEntry[]; torn: number } {
+  const entries: JournalEntry[] = [];
+  let torn = 0;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line === '') continue;
+    try {
+      const e = JSON.parse(line) as JournalEntry;
+      if (typeof e.f === 'string' && typeof e.r === 'number' && typeof e.h === 'string' && typeof e.s === 'string') entries.push(e);
+      else torn++;
+    } catch {
+      torn++;
+    }
+  }
+  return { entries, torn };
+}
+
 /**
  * Statuses that end a row for good: only these are skipped on resume. Rows that ended
  * unmatched, ambiguous, invalid or failed are tried again (their session may exist by now).
@@ -170,18 +187,7 @@ export class ResumeIndex {
   static load(dir: string, dryRun: boolean): ResumeIndex {
     const path = join(dir, JOURNAL_FILE);
     if (!existsSync(path)) throw new EtError('E_USAGE', `no journal at ${path} (give the report or state directory of the run to resume)`);
-    const entries: JournalEntry[] = [];
-    let torn = 0;
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      if (line === '') continue;
-      try {
-        const e = JSON.parse(line) as JournalEntry;
-        if (typeof e.f === 'string' && typeof e.r === 'number' && typeof e.h === 'string' && typeof e.s === 'string') entries.push(e);
-        else torn++;
-      } catch {
-        torn++;
-      }
-    }
+    const { entries, torn } = readJournal(path);
     if (!dryRun && entries.length > 0 && entries.every((e) => e.d === 1)) {
       throw new EtError(
         'E_USAGE',

@@ -10,11 +10,21 @@ function feed(a: AdaptiveLimit, rounds: number, ms: (limit: number) => number, s
 }
 
 describe('AdaptiveLimit', () => {
-  it('grows by one a window while answers stay near the fastest, up to max; the scheduler is told each change', () => {
+  it('grows by one a window while answers stay near the fastest, up to max; the slots it drives follow each change', () => {
     let t = 0;
     const a = new AdaptiveLimit(8, 32, () => t);
     const told: number[] = [];
-    a.onChange = (n) => told.push(n);
+    // the request slots it drives: each change after the first setting is recorded
+    let set = false;
+    a.drive({
+      get concurrency() {
+        return a.limit;
+      },
+      set concurrency(n: number) {
+        if (set) told.push(n);
+        set = true;
+      },
+    });
     a.observe('search', 200, 50);
     feed(a, 40, () => {
       t += 10;
