@@ -1,4 +1,4 @@
-import type { MatchBy } from './mapping/types.js';
+import type { ConversationKey, MatchBy, OnMultiple } from './mapping/types.js';
 
 /**
  * One write to one session, as a run's way back records it: `undo.jsonl` (a real run's writes,
@@ -30,9 +30,11 @@ export interface FindBy {
   sessionFields: string[];
   /** The row's date, when the run decided by it. */
   date?: string;
-  onMultiple: 'fail' | 'newest';
+  onMultiple: OnMultiple;
   newestField: string;
   datePad: number;
+  /** A conversation key: the key as the mapping gave it, and the row's time (ms) and normalised values. */
+  conversation?: { key: ConversationKey; at: number; equal: string[][] };
 }
 
 export interface FieldWrite {

@@ -3,7 +3,7 @@ import { columnLetter } from './input/header.js';
 import { formatOf } from './input/formats.js';
 import { openRows } from './input/open-rows.js';
 import { ARTICLE_KEYS, type InstanceKeys } from './inspect/instance.js';
-import { type ColumnGuess, type Proposal, propose } from './inspect/propose.js';
+import { type ColumnGuess, localZone, type Proposal, propose } from './inspect/propose.js';
 import { chooseSheet } from './inspect/sheet-choice.js';
 import { TypeGuess } from './inspect/type-guess.js';
 import { parseMapping } from './mapping/load.js';
@@ -36,7 +36,9 @@ export interface Inspection {
 
 export interface InspectKey {
   column: string;
-  by: 'external_id' | 'audio_filename';
+  by: 'external_id' | 'audio_filename' | 'conversation';
+  /** A conversation key: its time column's formats and zone, and the columns it compares. */
+  conversation?: { formats?: string[]; timezone?: string; equal: { column: string; sessionFields: string[]; as?: 'phone' }[] };
 }
 
 /**
@@ -66,7 +68,7 @@ export async function inspectFile(file: string, given: InputSpec = {}, instance:
   const details: Record<string, string | number> = { ...source.details };
   const proposal = propose(
     columns,
-    keys.map((k) => k.column),
+    keys.flatMap((k) => [k.column, ...(k.conversation?.equal.map((e) => e.column) ?? [])]),
     instance,
   );
   const mapping = starterMapping(proposal, keys, source.format, source.details, spec, instance);
@@ -96,8 +98,52 @@ function guessKeys(columns: ColumnReport[]): InspectKey[] {
       { column: id.name, by: 'external_id' },
       { column: audio.name, by: 'audio_filename' },
     ];
+  // no ID at all: a survey or ticket export that knows when, who and which caller
+  const conversation = id || audio ? undefined : conversationKey(columns);
+  if (conversation) return [conversation];
   const pick = id ?? audio ?? columns[0]!;
   return [{ column: pick.name, by: pick === audio && pick !== id ? 'audio_filename' : 'external_id' }];
+}
+
+/**
+ * A conversation key, for an export with a time column and an agent or phone column but no ID:
+ * the session fields are the sandbox's (agent, caller, destination), to be checked against the
+ * instance's sessions (inspect says so).
+ */
+function conversationKey(columns: ColumnReport[]): InspectKey | undefined {
+  const time = columns.find((c) => c.type === 'datetime' && /time|date|start|when|called/i.test(c.name)) ?? columns.find((c) => c.type === 'datetime');
+  const agent = columns.find((c) => /agent|operator|employee|advisor|rep\b/i.test(c.name));
+  const phone = columns.find((c) => /phone|tel|mobile|caller|msisdn|\bani\b|\bcli\b|number/i.test(c.name));
+  if (!time || (!agent && !phone)) return undefined;
+  const equal: NonNullable<InspectKey['conversation']>['equal'] = [];
+  if (agent) equal.push({ column: agent.name, sessionFields: ['agent'] });
+  if (phone) equal.push({ column: phone.name, sessionFields: ['caller', 'destination'], as: 'phone' });
+  return {
+    column: time.name,
+    by: 'conversation',
+    conversation: { ...(time.formats && { formats: time.formats }), ...(time.note?.includes('offset') && { timezone: localZone() }), equal },
+  };
+}
+
+/** A key as the starter mapping writes it. */
+function keySpec(k: InspectKey): Record<string, unknown> {
+  if (!k.conversation) return { column: k.column, by: k.by, sessionFields: [sessionFieldFor(k)] };
+  const region = new Intl.Locale(Intl.DateTimeFormat().resolvedOptions().locale).region;
+  return {
+    by: 'conversation',
+    time: {
+      column: k.column,
+      sessionField: 'start_time',
+      tolerance: 120,
+      ...(k.conversation.timezone && { timezone: k.conversation.timezone }),
+      ...(k.conversation.formats && { formats: k.conversation.formats }),
+    },
+    equal: k.conversation.equal.map((e) =>
+      e.as === 'phone'
+        ? { column: e.column, sessionFields: e.sessionFields, as: 'phone', ...(region && { region }) }
+        : { column: e.column, sessionField: e.sessionFields[0] },
+    ),
+  };
 }
 
 function starterMapping(
@@ -116,9 +162,9 @@ function starterMapping(
   } else if (details.sheet !== undefined) input.sheet = details.sheet;
   if (spec.headerRow && spec.headerRow > 1) input.headerRow = spec.headerRow;
   const match: Record<string, unknown> =
-    keys.length === 1
+    keys.length === 1 && !keys[0]!.conversation
       ? { column: keys[0]!.column, by: keys[0]!.by, sessionFields: [sessionFieldFor(keys[0]!)], onMultiple: 'fail' }
-      : { keys: keys.map((k) => ({ column: k.column, by: k.by, sessionFields: [sessionFieldFor(k)] })), onMultiple: 'fail' };
+      : { keys: keys.map(keySpec), onMultiple: keys.some((k) => k.conversation) ? 'nearest' : 'fail' };
   if (p.dateColumn) match.dateColumn = p.dateColumn;
   const top: Record<string, unknown> = {};
   if (p.nullValues.length > 0) top.nullValues = p.nullValues;
@@ -130,6 +176,12 @@ function starterMapping(
   const lines = [
     `# Starter mapping written by et-import inspect, from ${from}.`,
     '# Check the key, the fields and their types, then: et-import validate; et-import run --dry-run.',
+    ...(keys.some((k) => k.conversation)
+      ? [
+          '# No ID column: rows are matched by conversation (time, agent, phone). Check the session fields',
+          '# (agent, caller, destination here) and the time zone against your sessions: et-import find --time ... --agent ...',
+        ]
+      : []),
   ];
   lines.push(stringify(top, { lineWidth: 0 }).trimEnd(), 'fields:');
   for (const f of p.fields) lines.push(`  ${flow(f.name, f.spec)}`);

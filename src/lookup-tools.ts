@@ -35,7 +35,9 @@ export async function findKey(
     const exact = fields.filter(([, v]) => String(v) === key).map(([k]) => k);
     const byFileName = fields.filter(([k, v]) => !exact.includes(k) && baseName(String(v)) === baseName(key)).map(([k]) => k);
     const loose = fields.filter(([k, v]) => !exact.includes(k) && !byFileName.includes(k) && String(v).toLowerCase().includes(lower)).map(([k]) => k);
-    const selectedBy = (mapping?.match.keys ?? []).filter((k) => isExactHit(item, k, k.by === 'audio_filename' ? baseName(key) : key)).map((k) => k.column);
+    const selectedBy = (mapping?.match.keys ?? [])
+      .filter((k) => k.by !== 'conversation' && isExactHit(item, k, k.by === 'audio_filename' ? baseName(key) : key))
+      .map((k) => k.column);
     return { id: String(item.id), type: item.type, start: item.start_time, exact, byFileName, loose, selectedBy, item };
   });
   return { total: page.total, candidates };

@@ -20,6 +20,11 @@ export function dateRangeFilter(from: string | undefined, to: string | undefined
   return `date_range,${from ?? ''}||${to ?? ''}`;
 }
 
+/** Filters joined into one `filters` parameter. */
+export function joinFilters(filters: string[]): string {
+  return filters.join(FILTER_SEPARATOR);
+}
+
 /** Why a value cannot be sent as a filter value, or undefined when it can. */
 export function filterValueProblem(value: string): string | undefined {
   if (value === '') return 'the key is empty';

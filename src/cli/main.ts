@@ -59,7 +59,7 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
   y = add(y, 'undo <runs..>', undo as Command<unknown>);
   y = add(y, 'apply <plan>', apply as Command<unknown>);
   y = add(y, 'history [root..]', history as unknown as Command<unknown>);
-  y = add(y, 'find <key>', find as unknown as Command<unknown>);
+  y = add(y, 'find [key]', find as unknown as Command<unknown>);
   y = add(y, 'check', checkApi as unknown as Command<unknown>);
   y = add(y, 'sandbox', sandbox as unknown as Command<unknown>);
   return (

@@ -121,7 +121,7 @@ function specFor(c: ColumnGuess, k: InstanceKey): Record<string, unknown> {
 }
 
 /** The zone of this machine: the likeliest one of an export's times without an offset (inspect says to check it). */
-function localZone(): string {
+export function localZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 

@@ -54,8 +54,10 @@ export function parseMapping(text: string, file: string): Mapping {
 export interface ColumnPlan {
   /** Column of the first key (the one-key shorthand). */
   keyIndex: number;
-  /** Column of each key, in `match.keys` order. */
+  /** Column of each key, in `match.keys` order (a conversation key's: its time column). */
   keyIndexes: number[];
+  /** A conversation key's equality columns, per key (empty for an ID key). */
+  equalIndexes: number[][];
   /** The column of match.dateColumn: each row's day (index mode's windows, and the candidates it allows). */
   dateIndex?: number;
   /** The field mapped from that column, when it is a date or datetime field: its formats read the day. */
@@ -93,14 +95,24 @@ export function planColumns(mapping: Mapping, header: string[], inputFile: strin
     return idx;
   };
   const keys = mapping.match.keys;
-  const keyIndexes = keys.map((k, i) => find(k.column, keys.length === 1 ? 'match.column' : `match.keys.${i}.column`));
+  const keyIndexes = keys.map((k, i) =>
+    find(k.column, k.by === 'conversation' ? `match.keys.${i}.time.column` : keys.length === 1 ? 'match.column' : `match.keys.${i}.column`),
+  );
+  const equalIndexes = keys.map((k, i) => (k.by === 'conversation' ? k.equal.map((e, j) => find(e.column, `match.keys.${i}.equal.${j}.column`)) : []));
   const fieldIndexes = mapping.fields.map((f) => find(f.column, `fields.${f.name}.column`));
   const dateIndex = mapping.match.dateColumn === undefined ? undefined : find(mapping.match.dateColumn, 'match.dateColumn');
   if (issues.length > 0) return { ok: false, error: issues };
   const dateField = mapping.fields.find((f) => f.column === mapping.match.dateColumn && (f.type === 'date' || f.type === 'datetime'));
   return {
     ok: true,
-    value: { keyIndex: keyIndexes[0]!, keyIndexes, fieldIndexes, ...(dateIndex !== undefined && { dateIndex }), ...(dateField !== undefined && { dateField }) },
+    value: {
+      keyIndex: keyIndexes[0]!,
+      keyIndexes,
+      equalIndexes,
+      fieldIndexes,
+      ...(dateIndex !== undefined && { dateIndex }),
+      ...(dateField !== undefined && { dateField }),
+    },
   };
 }
 

@@ -18,10 +18,17 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 export const MERGE_POLICIES = ['replace', 'append', 'keep'] as const;
 export type MergePolicy = (typeof MERGE_POLICIES)[number];
 
+/** What an ID key holds: a search for it, then the exact check. */
 export const MATCH_BY = ['external_id', 'audio_filename'] as const;
-export type MatchBy = (typeof MATCH_BY)[number];
+export type IdBy = (typeof MATCH_BY)[number];
+/** Or a key made of the conversation's attributes (`match.keys` only). */
+export type MatchBy = IdBy | 'conversation';
 
-export const ON_MULTIPLE = ['fail', 'newest'] as const;
+export const ON_MULTIPLE = ['fail', 'newest', 'nearest'] as const;
+
+/** How a conversation key's column is compared with session fields: as text (trimmed, case ignored) or as a phone number (E.164). */
+export const EQUAL_AS = ['text', 'phone'] as const;
+export type EqualAs = (typeof EQUAL_AS)[number];
 
 export const DUPLICATES = ['all', 'last'] as const;
 export type Duplicates = (typeof DUPLICATES)[number];
@@ -67,13 +74,53 @@ export interface FieldSpec {
 export const LOOKUPS = ['search', 'index'] as const;
 export type Lookup = (typeof LOOKUPS)[number];
 
-/** One way to find a row's session: a column, what it holds, and the session fields it must equal. */
-export interface MatchKey {
+/** One way to find a row's session by an identifier: a column, what it holds, and the session fields it must equal. */
+export interface IdKey {
   column: string;
-  by: MatchBy;
+  by: IdBy;
   /** Session fields, one of which must equal the key exactly for a hit to count. */
   sessionFields: string[];
 }
+
+/** A column that must equal one of some session fields, after normalisation (`as`). */
+export interface EqualSpec {
+  column: string;
+  sessionFields: string[];
+  as: EqualAs;
+  /** phone: the region of numbers written without a country code (ISO 3166, e.g. DE). */
+  region?: string;
+}
+
+/**
+ * A key made of what the conversation is: its start time (within a tolerance) and columns that
+ * must equal session fields (agent, queue, the caller's phone), among the sessions the API's own
+ * filters give for the time (`date_range` around it, plus fixed `filters`).
+ */
+export interface ConversationKey {
+  /** The time column (for messages and results.csv). */
+  column: string;
+  by: 'conversation';
+  /** Every session field the key compares (time and equalities): none of them may be written. */
+  sessionFields: string[];
+  time: {
+    column: string;
+    /** The session field holding the conversation's start (ISO 8601). */
+    sessionField: string;
+    /** Seconds the row's time may be off the session's. */
+    tolerance: number;
+    /** The zone of times written without an offset (IANA). */
+    timezone: string;
+    /** Accepted formats besides ISO 8601 (and Excel datetimes). */
+    formats: string[];
+    /** `onMultiple: nearest`: the nearest candidate wins only when nearer than the next by more than this (seconds). */
+    margin: number;
+  };
+  equal: EqualSpec[];
+  /** Fixed API filters added to every listing, as `name,value` pairs in the API's syntax. */
+  filters: [string, string][];
+}
+
+export type MatchKey = IdKey | ConversationKey;
 
 export interface MatchSpec {
   /**
@@ -124,6 +171,7 @@ export interface Mapping {
  */
 export const MAPPING_DEFAULTS = {
   match: { by: 'external_id', onMultiple: 'fail', newestField: 'start_time', duplicates: 'all', lookup: 'search', datePad: 1 },
+  conversation: { sessionField: 'start_time', tolerance: 120, margin: 10, timezone: 'UTC', as: 'text' },
   field: { type: 'string', merge: 'replace', separator: ';', decimal: '.', timezone: 'UTC', allowShapeChange: false },
   /** A cell larger than this makes its row invalid (`input.maxCellBytes`, 1 MB). */
   maxCellBytes: 1024 * 1024,

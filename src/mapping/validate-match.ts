@@ -1,11 +1,12 @@
 import { checkKeys, isObj, nonEmptyString, oneOf, type Obj } from './checks.js';
-import { DUPLICATES, LOOKUPS, MAPPING_DEFAULTS, MATCH_BY, ON_MULTIPLE, type MatchKey, type MatchSpec } from './types.js';
+import { DUPLICATES, type IdBy, LOOKUPS, MAPPING_DEFAULTS, MATCH_BY, ON_MULTIPLE, type MatchKey, type MatchSpec } from './types.js';
+import { checkConversationKey } from './validate-conversation.js';
 
 /** `match`: which column(s) hold the key, how they are matched, and how sessions are looked up. */
 export const MATCH_KEYS = ['column', 'by', 'sessionFields', 'keys', 'onMultiple', 'newestField', 'duplicates', 'lookup', 'dateColumn', 'datePad'];
 const KEY_KEYS = ['column', 'by', 'sessionFields'];
 
-const DEFAULT_SESSION_FIELDS: Record<MatchKey['by'], string[]> = {
+const DEFAULT_SESSION_FIELDS: Record<IdBy, string[]> = {
   external_id: ['external_id'],
   audio_filename: ['file_name'],
 };
@@ -68,6 +69,13 @@ function checkMatchKey(raw: unknown, path: string, add: (p: string, m: string) =
   if (!spec) {
     add(path, 'expected { column, by, sessionFields } or a column name');
     return undefined;
+  }
+  if (spec.by === 'conversation') {
+    if (path === 'match') {
+      add('match.by', 'a conversation key goes in match.keys: [{ by: conversation, time, equal }], alone or after an ID key');
+      return undefined;
+    }
+    return checkConversationKey(spec, path, add);
   }
   if (path !== 'match') checkKeys(spec, KEY_KEYS, path, add);
   const column = nonEmptyString(spec.column, `${path}.column`, add);

@@ -10,14 +10,14 @@ import type { MappedRow } from './mapper.js';
 export function changeEntry(
   run: string,
   match: MatchSpec,
-  at: { file: string; row: number; matchedBy?: string | undefined },
+  at: { file: string; row: number; keyIndex?: number | undefined },
   sessionId: string,
   mapped: MappedRow,
   current: Record<string, unknown>,
   body: Record<string, unknown>,
   changed: string[],
 ): ChangeLine {
-  const k = mapped.keys.find((key) => key.column === at.matchedBy) ?? mapped.keys[0]!;
+  const k = mapped.keys.find((key) => key.index === at.keyIndex) ?? mapped.keys[0]!;
   const key = match.keys[k.index]!;
   const fields: Record<string, FieldWrite> = {};
   for (const f of changed) fields[f] = Object.hasOwn(current, f) ? { before: current[f], after: body[f] } : { after: body[f] };
@@ -36,6 +36,7 @@ export function changeEntry(
       onMultiple: match.onMultiple,
       newestField: match.newestField,
       datePad: match.datePad,
+      ...(key.by === 'conversation' && k.conversation && { conversation: { key, at: k.conversation.at, equal: k.conversation.equal } }),
     },
     fields,
   };

@@ -1,9 +1,10 @@
 import type { ApiClient } from '../api/client.js';
-import { dateRangeFilter } from '../api/sessions.js';
+import { dateRangeFilter, joinFilters } from '../api/sessions.js';
 import { EtError, errorMessage } from '../errors.js';
 import { openRows } from '../input/open-rows.js';
 import type { Logger } from '../logger.js';
-import type { Mapping } from '../mapping/types.js';
+import type { Mapping, MatchSpec } from '../mapping/types.js';
+import { rowTime } from './conversation.js';
 import { hashString } from '../hash.js';
 import { isDay, rowDay, shiftDay } from './row-date.js';
 import { SessionIndex } from './session-index.js';
@@ -30,15 +31,25 @@ export function parseWindow(text: string): Window {
  */
 export async function windowsFromFiles(sources: PlannedSource[], mapping: Mapping): Promise<Window[]> {
   const days = new Set<string>();
+  const times = mapping.match.keys.flatMap((key, i) => (key.by === 'conversation' ? [{ key, i }] : []));
   for (const { source, plan } of sources) {
-    if (plan.dateIndex === undefined) continue;
+    if (plan.dateIndex === undefined && times.length === 0) continue;
     // the bytes the rows are read from (a row appended meanwhile is in neither)
     const again = await openRows(source.file, mapping.input, source.snapshot);
     try {
       for await (const row of again.rows) {
         // a date that cannot be read makes its row invalid when the rows are read; not a window
-        const d = rowDay(row.cells[plan.dateIndex] ?? null, plan.dateField);
-        if (d.ok && d.day !== null) days.add(d.day);
+        if (plan.dateIndex !== undefined) {
+          const d = rowDay(row.cells[plan.dateIndex] ?? null, plan.dateField);
+          if (d.ok && d.day !== null) days.add(d.day);
+        }
+        // a conversation's time: the days its tolerance reaches
+        for (const { key, i } of times) {
+          const t = rowTime(key, row.cells[plan.keyIndexes[i]!]);
+          if (!t.ok || t.value === undefined) continue;
+          days.add(new Date(t.value - key.time.tolerance * 1000).toISOString().slice(0, 10));
+          days.add(new Date(t.value + key.time.tolerance * 1000).toISOString().slice(0, 10));
+        }
       }
     } finally {
       await again.close();
@@ -87,16 +98,42 @@ export async function buildIndex(client: ApiClient, mapping: Mapping, windows: W
     mapping.fields.map((f) => f.name),
   );
   const now = o.now ?? Date.now;
+  const listings = indexListings(mapping.match);
+  for (const l of listings) for (const k of l.keys) index.listedKeys.add(k);
   for (const w of windows) {
     index.windows.push(`${w.from}..${w.to}`);
-    for (let day = w.from; day <= w.to && !o.stopping(); day = shiftDay(day, 1)) await listDay(client, index, day, o, now);
+    for (const l of listings) for (let day = w.from; day <= w.to && !o.stopping(); day = shiftDay(day, 1)) await listDay(client, index, day, l, o, now);
     o.logger.info({ window: `${w.from}..${w.to}`, pages: index.pages, sessions: index.sessions }, 'window listed');
   }
   return index;
 }
 
-async function listDay(client: ApiClient, index: SessionIndex, day: string, o: IndexOptions, now: () => number): Promise<void> {
-  const filter = dateRangeFilter(day, day);
+/** One listing of the windows, and the keys that file its sessions. */
+export interface Listing {
+  /** Fixed filters added to each day's `date_range`, as `name,value`. */
+  filters: string[];
+  keys: number[];
+}
+
+/**
+ * The listings index mode makes of each day: one without filters for the ID keys and the
+ * conversation keys without fixed filters, and one per set of fixed filters (`types: call`): a
+ * session such a listing leaves out is never that key's.
+ */
+export function indexListings(match: MatchSpec): Listing[] {
+  const bySet = new Map<string, Listing>();
+  match.keys.forEach((key, k) => {
+    const filters = key.by === 'conversation' ? key.filters.map(([n, v]) => `${n},${v}`) : [];
+    const sig = filters.join('\u00b1');
+    const l = bySet.get(sig) ?? { filters, keys: [] };
+    l.keys.push(k);
+    bySet.set(sig, l);
+  });
+  return [...bySet.values()];
+}
+
+async function listDay(client: ApiClient, index: SessionIndex, day: string, listing: Listing, o: IndexOptions, now: () => number): Promise<void> {
+  const filter = joinFilters([dateRangeFilter(day, day), ...listing.filters]);
   const lie = (why: string) =>
     new EtError(
       'E_LISTING',
@@ -116,7 +153,7 @@ async function listDay(client: ApiClient, index: SessionIndex, day: string, o: I
       throw lie(`answered the same page for skip=${skip} as for the page before it`);
     seen.set(skip, ids);
     const n = index.notePage(filter, skip, o.pageSize, now());
-    for (const item of page.items) index.add(item, n);
+    for (const item of page.items) index.add(item, n, listing.keys);
     if (index.sessions > o.maxSessions) throw tooMany(day, o.maxSessions);
     return page;
   };
@@ -196,8 +233,9 @@ export async function indexForRun(
   stop: IndexStop,
 ): Promise<SessionIndex | undefined> {
   try {
-    const windows = o.window ? [o.window] : mapping.match.dateColumn ? await windowsFromFiles(sources, mapping) : undefined;
-    if (!windows) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');
+    const fromFiles = mapping.match.dateColumn !== undefined || mapping.match.keys.some((k) => k.by === 'conversation');
+    const windows = o.window ? [o.window] : fromFiles ? await windowsFromFiles(sources, mapping) : undefined;
+    if (!windows) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn (or a conversation key) in the mapping');
     if (windows.length === 0) {
       o.logger.warn({ dateColumn: mapping.match.dateColumn }, 'no date in match.dateColumn: every row is searched for');
       return undefined;

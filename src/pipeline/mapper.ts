@@ -4,6 +4,7 @@ import type { SourceRow } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import type { ColumnPlan } from '../mapping/load.js';
 import type { Mapping, MatchBy, MatchKey, MetadataValue } from '../mapping/types.js';
+import { type ConversationValue, conversationLookup, rowConversation } from './conversation.js';
 import { convertCell } from './convert.js';
 import { rowDay } from './row-date.js';
 
@@ -14,8 +15,10 @@ export interface RowKey {
   column: string;
   /** The key as it stands in the file, trimmed. */
   key: string;
-  /** What the search looks for and what the session fields are compared with. */
+  /** What the search looks for and what the session fields are compared with (a conversation key: its time and values as one text). */
   lookup: string;
+  /** A conversation key's time and normalised values. */
+  conversation?: ConversationValue;
 }
 
 export interface MappedRow {
@@ -84,6 +87,23 @@ export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Res
   const keys = mapping.match.keys;
   for (let index = 0; index < keys.length; index++) {
     const k = keys[index]!;
+    if (k.by === 'conversation') {
+      const c = rowConversation(
+        k,
+        row.cells[plan.keyIndexes[index]!],
+        plan.equalIndexes[index]!.map((i) => row.cells[i]),
+      );
+      if (!c.ok) first ??= c.error;
+      else
+        out.push({
+          index,
+          column: k.column,
+          key: cellText(row.cells[plan.keyIndexes[index]!] ?? null).trim(),
+          lookup: conversationLookup(c.value),
+          conversation: c.value,
+        });
+      continue;
+    }
     const key = cellText(row.cells[plan.keyIndexes[index]!] ?? null).trim();
     const lookup = lookupValue(key, k.by);
     const problem = filterValueProblem(key) ?? (lookup === '' ? `expected an audio file name, got ${JSON.stringify(key)}` : undefined);

@@ -4,7 +4,7 @@ import { changeEntry } from './change-entry.js';
 import { shapeChange } from './shape-guard.js';
 import type { MappedRow } from './mapper.js';
 import { mergeMetadata } from './merger.js';
-import { resolveSession, type Session } from './resolver.js';
+import { resolveKey, type RowResolution, type Session } from './resolver.js';
 import type { FreshCopies } from './fresh-copies.js';
 import type { RowScheduler } from './row-scheduler.js';
 import type { RowAt } from './row.js';
@@ -44,8 +44,15 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     await ctx.turn(ticket);
     ctx.redo(session.id);
     // results.csv's key is the one that found the session, not the first non-empty one
-    const key = mapped.keys.length > 1 ? (mapped.keys.find((k) => k.column === found.matchedBy)?.key ?? base.key) : base.key;
-    const matched: Base = { file: base.file, row: base.row, key, matchedBy: found.matchedBy, matchNote: found.note };
+    const key = mapped.keys.length > 1 ? (mapped.keys.find((k) => k.index === found.keyIndex)?.key ?? base.key) : base.key;
+    const matched: Base = {
+      file: base.file,
+      row: base.row,
+      key,
+      matchedBy: found.matchedBy,
+      matchNote: claimNote(ctx, found, where),
+      keyIndex: found.keyIndex,
+    };
     const write = ctx.queueWrite(session, (readSince) => writeRow(ctx, session, mapped, matched, where, readSince), record);
     pass();
     await write;
@@ -56,6 +63,21 @@ export async function processRow(ctx: RowContext, at: RowAt, mapped: MappedRow, 
     release();
     ctx.done(mark);
   }
+}
+
+/**
+ * A conversation key's match note, with a warning when an earlier row of another conversation
+ * value took the same session (two surveys for one call are one thing; two calls taken for one
+ * are a mistake in the key).
+ */
+function claimNote(ctx: RowContext, found: Extract<RowResolution, { kind: 'matched' }>, where: string): string | undefined {
+  const claims = ctx.resolve.conversations?.claims;
+  if (!claims || ctx.mapping.match.keys[found.keyIndex]?.by !== 'conversation') return found.note;
+  const earlier = claims.claim(found.session.id, found.lookup, where);
+  if (earlier === undefined) return found.note;
+  const warning = `session ${found.session.id} was also taken by ${earlier} for another conversation (${found.lookup}): check the tolerance and the equalities`;
+  ctx.logger.warn({ where, session: found.session.id, earlier }, 'one session taken by two conversations');
+  return found.note ? `${found.note}; ${warning}` : warning;
 }
 
 /**
@@ -194,11 +216,11 @@ async function heldNow(
   }
   if (fresh === undefined) return { copy: ctx.written.get(session.id) ?? session };
   if (fresh !== 'search') return { copy: fresh.session };
-  const k = mapped.keys.find((key) => key.column === base.matchedBy) ?? mapped.keys[0]!;
+  const k = mapped.keys.find((key) => key.index === base.keyIndex) ?? mapped.keys[0]!;
   if (ctx.index) ctx.index.fallbackSearches++;
-  let r: Awaited<ReturnType<typeof resolveSession>>;
+  let r: Awaited<ReturnType<typeof resolveKey>>;
   try {
-    r = await resolveSession(ctx.client, ctx.mapping.match.keys[k.index]!, ctx.mapping.match, k.lookup, ctx.resolve, mapped.date);
+    r = await resolveKey(ctx.client, ctx.mapping.match.keys[k.index]!, ctx.mapping.match, k, ctx.resolve, mapped.date);
   } catch (e) {
     return { result: { ...failure(e, base, where), sessionId: session.id } };
   }
@@ -211,7 +233,7 @@ async function heldNow(
       result: unresolved(
         ctx.mapping.match.keys,
         ctx.index !== undefined,
-        { kind: 'unmatched', tried: [{ column: k.column, lookup: k.lookup, searched: r.searched, note: r.note }] },
+        { kind: 'unmatched', tried: [{ index: k.index, column: k.column, lookup: k.lookup, searched: r.searched, note: r.note }] },
         base,
         where,
       ),
@@ -221,7 +243,7 @@ async function heldNow(
       result: unresolved(
         ctx.mapping.match.keys,
         ctx.index !== undefined,
-        { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note },
+        { kind: 'ambiguous', ids: r.ids, matchedBy: base.matchedBy ?? k.column, keyIndex: k.index, lookup: k.lookup, note: r.note },
         base,
         where,
       ),

@@ -1,7 +1,9 @@
 import type { ApiClient } from '../api/client.js';
 import { checkedSessionId, searchFilter } from '../api/sessions.js';
 import { ApiError } from '../errors.js';
-import type { MatchKey, MatchSpec } from '../mapping/types.js';
+import type { ConversationKey, IdKey, MatchKey, MatchSpec } from '../mapping/types.js';
+import { deltaText, decideConversation, type ConversationValue } from './conversation.js';
+import { Claims, ConversationFinder, type DateRange } from './conversation-finder.js';
 import type { RowKey } from './mapper.js';
 import type { SessionIndex } from './session-index.js';
 import { matchValues } from './mapper.js';
@@ -11,6 +13,14 @@ export interface ResolveOptions {
   pageSize: number;
   /** Stop paging a loose search after this many hits; the row fails rather than guessing. */
   maxCandidates: number;
+  /** Conversation keys: their time slices' listings, and the sessions they took. */
+  conversations?: { finder: ConversationFinder; claims: Claims } | undefined;
+}
+
+/** A run's ResolveOptions: its pages, its bound on candidates, and the listings of its conversation keys' time slices. */
+export function resolveOptions(client: ApiClient, o: { pageSize: number; maxCandidates: number; dateRange: DateRange }, datePad: number): ResolveOptions {
+  const finder = new ConversationFinder(client, { pageSize: o.pageSize, maxSessions: o.maxCandidates, dateRange: o.dateRange, datePad });
+  return { pageSize: o.pageSize, maxCandidates: o.maxCandidates, conversations: { finder, claims: new Claims() } };
 }
 
 /**
@@ -20,7 +30,7 @@ export interface ResolveOptions {
  */
 export async function resolveSession(
   client: ApiClient,
-  key: MatchKey,
+  key: IdKey,
   match: Pick<MatchSpec, 'onMultiple' | 'newestField' | 'datePad'>,
   lookup: string,
   options: ResolveOptions,
@@ -68,6 +78,8 @@ export function isExactHit(item: Record<string, unknown>, key: Pick<MatchKey, 'b
 }
 
 export interface KeyTry {
+  /** Which of `match.keys`. */
+  index: number;
   column: string;
   lookup: string;
   /** Candidates the search examined (0 for a key answered by the index). */
@@ -77,8 +89,8 @@ export interface KeyTry {
 }
 
 export type RowResolution =
-  | { kind: 'matched'; session: Session; matchedBy: string; lookup: string; note?: string | undefined }
-  | { kind: 'ambiguous'; ids: string[]; matchedBy: string; lookup: string; note?: string | undefined }
+  | { kind: 'matched'; session: Session; matchedBy: string; keyIndex: number; lookup: string; note?: string | undefined }
+  | { kind: 'ambiguous'; ids: string[]; matchedBy: string; keyIndex: number; lookup: string; note?: string | undefined }
   | { kind: 'unmatched'; tried: KeyTry[] };
 
 /**
@@ -96,13 +108,13 @@ export async function resolveRow(
 ): Promise<RowResolution> {
   const tried: KeyTry[] = [];
   for (const k of keys) {
-    let r = index?.resolve(k.index, k.lookup, date);
+    let r = index?.resolveKey(k, date);
     if (!r) {
       if (index) index.fallbackSearches++;
-      r = await resolveSession(client, match.keys[k.index]!, match, k.lookup, options, date);
+      r = await resolveKey(client, match.keys[k.index]!, match, k, options, date);
     }
     if (r.kind === 'unmatched') {
-      tried.push({ column: k.column, lookup: k.lookup, searched: r.searched, note: r.note });
+      tried.push({ index: k.index, column: k.column, lookup: k.lookup, searched: r.searched, note: r.note });
       continue;
     }
     return decided(r, k);
@@ -117,15 +129,43 @@ export async function resolveRow(
  */
 export function resolveFromIndex(keys: RowKey[], index: SessionIndex, date?: string): RowResolution | undefined {
   const k = keys[0];
-  const r = k && index.resolve(k.index, k.lookup, date);
+  const r = k && index.resolveKey(k, date);
   return r && r.kind !== 'unmatched' ? decided(r, k) : undefined;
 }
 
-function decided(r: Exclude<Resolution, { kind: 'unmatched' }>, k: RowKey): RowResolution {
+function decided(r: Exclude<Resolution, { kind: 'unmatched' }> & { delta?: number }, k: RowKey): RowResolution {
+  // a conversation key says so, with the time difference: `conversation, Δ 14 s`
+  const by = k.conversation === undefined ? k.column : r.kind === 'matched' && r.delta !== undefined ? `conversation, ${deltaText(r.delta)}` : 'conversation';
   // (literals, not a spread: this runs for every row)
   return r.kind === 'matched'
-    ? { kind: 'matched', session: r.session, matchedBy: k.column, lookup: k.lookup, note: r.note }
-    : { kind: 'ambiguous', ids: r.ids, matchedBy: k.column, lookup: k.lookup, note: r.note };
+    ? { kind: 'matched', session: r.session, matchedBy: by, keyIndex: k.index, lookup: k.lookup, note: r.note }
+    : { kind: 'ambiguous', ids: r.ids, matchedBy: by, keyIndex: k.index, lookup: k.lookup, note: r.note };
+}
+
+/** One key of a row, found by the API: an ID key's search and exact check, or a conversation key's time slices. */
+export async function resolveKey(
+  client: ApiClient,
+  key: MatchKey,
+  match: Pick<MatchSpec, 'onMultiple' | 'newestField' | 'datePad'>,
+  k: Pick<RowKey, 'lookup' | 'conversation'>,
+  options: ResolveOptions,
+  date?: string,
+): Promise<Resolution & { delta?: number }> {
+  if (key.by !== 'conversation') return resolveSession(client, key, match, k.lookup, options, date);
+  return resolveConversation(key, k.conversation!, match, options);
+}
+
+export async function resolveConversation(
+  key: ConversationKey,
+  v: ConversationValue,
+  match: Pick<MatchSpec, 'onMultiple' | 'newestField'>,
+  options: ResolveOptions,
+): Promise<Resolution & { delta?: number }> {
+  if (!options.conversations) throw new Error("a conversation key needs the run's ConversationFinder");
+  const { found, seen } = await options.conversations.finder.candidates(key, v);
+  const r = decideConversation(key, found, match);
+  return r.kind === 'unmatched' ? { ...r, searched: seen } : r;
 }
 
 export { decide, pickNewest, type Resolution, type Session } from './decide.js';
+export type { MatchKey };

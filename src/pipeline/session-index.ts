@@ -1,7 +1,8 @@
 import { hasDroppedKeys } from '../api/json.js';
 import { isUuid } from '../api/sessions.js';
 import type { MatchSpec } from '../mapping/types.js';
-import { matchValues } from './mapper.js';
+import { candidatesAmong, decideConversation, rowBuckets, sessionBuckets } from './conversation.js';
+import { type RowKey, matchValues } from './mapper.js';
 import { decide, type Resolution, type Session } from './decide.js';
 import { shiftDay } from './row-date.js';
 import { StringSlots, grown } from './string-slots.js';
@@ -53,9 +54,39 @@ export class SessionIndex {
     private readonly writtenBudget = WRITTEN_BUDGET_CHARS,
   ) {
     this.byKey = match.keys.map(() => new StringSlots());
-    // the session's time decides under onMultiple: newest, and with a date column
-    this.keep = match.onMultiple === 'newest' || match.dateColumn !== undefined ? [...new Set([...fields, match.newestField])] : [...fields];
+    // the session's time decides under onMultiple: newest, and with a date column; a
+    // conversation key compares its time and equality fields
+    const decides = match.onMultiple === 'newest' || match.dateColumn !== undefined ? [match.newestField] : [];
+    this.keep = [...new Set([...fields, ...decides, ...match.keys.flatMap((k) => (k.by === 'conversation' ? k.sessionFields : []))])];
   }
+
+  /** The values a session is filed under for key `k`: an ID key's exact values, a conversation key's time buckets. */
+  private valuesOf(k: number, item: Record<string, unknown>): string[] {
+    const key = this.match.keys[k]!;
+    return key.by === 'conversation' ? sessionBuckets(key, item) : matchValues(key, item);
+  }
+
+  /** A row's key as `resolve` answers it; a conversation key: its time buckets' candidates, or undefined (search) for none or a time not listed. */
+  resolveKey(k: RowKey, date?: string): (Resolution & { delta?: number }) | undefined {
+    const key = this.match.keys[k.index]!;
+    if (key.by !== 'conversation') return this.resolve(k.index, k.lookup, date);
+    const v = k.conversation!;
+    if (!this.listedKeys.has(k.index)) return undefined;
+    const tol = key.time.tolerance * 1000;
+    if (!this.coversSpan(new Date(v.at - tol).toISOString().slice(0, 10), new Date(v.at + tol).toISOString().slice(0, 10))) return undefined;
+    const slots = new Set(rowBuckets(key, v).flatMap((b) => slotList(this.byKey[k.index]!.get(b))));
+    if (this.anyForgotten && [...slots].some((slot) => this.forgotten[slot] === 1)) return undefined;
+    const sessions = [...slots].map((slot) => {
+      const session: Session = { ...parse(this.jsonOf(slot)), id: this.idOf(slot) };
+      this.origin.set(session, slot);
+      return session;
+    });
+    const found = candidatesAmong(key, v, sessions);
+    return found.length === 0 ? undefined : decideConversation(key, found, this.match);
+  }
+
+  /** Keys whose sessions the listings filed (a conversation key with fixed filters: only when listed with them). */
+  readonly listedKeys = new Set<number>();
 
   /** A listing page's answer arrived: returns its number, for `add`. */
   notePage(filter: string, skip: number, limit: number, at: number): number {
@@ -64,7 +95,7 @@ export class SessionIndex {
   }
 
   /** Adds a listed session (from page `page` of `notePage`); false when it was there already or holds no key value. */
-  add(item: Record<string, unknown>, page = -1): boolean {
+  add(item: Record<string, unknown>, page = -1, keys?: readonly number[]): boolean {
     const id = item.id;
     // ids are kept as 16 bytes and given back in lower case: any other spelling is left to the search
     if (!isUuid(id) || id !== id.toLowerCase()) return false;
@@ -72,8 +103,9 @@ export class SessionIndex {
     if (this.keep.some((f) => hasDroppedKeys(item[f]))) return false;
     const words = uuidWords(id);
     let slot = -1;
-    this.match.keys.forEach((key, k) => {
-      for (const value of matchValues(key, item)) {
+    this.match.keys.forEach((_key, k) => {
+      if (keys && !keys.includes(k)) return;
+      for (const value of this.valuesOf(k, item)) {
         const map = this.byKey[k]!;
         const slots = slotList(map.get(value));
         if (slots.some((s) => this.sameId(s, words))) continue;
@@ -117,8 +149,13 @@ export class SessionIndex {
 
   /** Whether every day within match.datePad of `date` was listed. */
   private covers(date: string): boolean {
-    const from = shiftDay(date, -this.match.datePad);
-    const to = shiftDay(date, this.match.datePad);
+    return this.coversSpan(date, date);
+  }
+
+  /** Whether every day from FROM to TO, padded by match.datePad, was listed. */
+  private coversSpan(fromDay: string, toDay: string): boolean {
+    const from = shiftDay(fromDay, -this.match.datePad);
+    const to = shiftDay(toDay, this.match.datePad);
     return this.windows.some((w) => w.slice(0, 10) <= from && w.slice(12) >= to);
   }
 
@@ -181,8 +218,8 @@ export class SessionIndex {
     const out = new Set<number>();
     if (!isUuid(session.id)) return [];
     const words = uuidWords(session.id);
-    this.match.keys.forEach((key, k) => {
-      for (const value of matchValues(key, session)) for (const s of slotList(this.byKey[k]!.get(value))) if (this.sameId(s, words)) out.add(s);
+    this.match.keys.forEach((_key, k) => {
+      for (const value of this.valuesOf(k, session)) for (const s of slotList(this.byKey[k]!.get(value))) if (this.sameId(s, words)) out.add(s);
     });
     return [...out];
   }

@@ -77,6 +77,7 @@ export const OPTION_TABLE = [
   },
   { name: 'max-concurrency', type: 'number', default: 32, check: { whole: 1 }, describe: 'with --concurrency auto: the most requests in flight' },
   { name: 'page-size', type: 'number', default: 100, check: { whole: 1 }, describe: 'sessions per search or listing page' },
+  { name: 'date-range', type: 'string', choices: ['days', 'times'], default: 'days', describe: "conversation keys: what the API's date_range takes" },
   {
     name: 'lookup',
     commands: RUN,

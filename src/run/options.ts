@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { defaultInstance, type MetricsTarget } from './metrics.js';
 import { expandReportDir } from '../report/report-dir.js';
 import { parseWindow } from '../pipeline/index-build.js';
+import type { DateRange } from '../pipeline/conversation-finder.js';
 import { ERROR_STATUSES, type MaxErrors, type StopControl, type StopRules } from './stop-control.js';
 import { type Command, UNITS, camel, optionSpec, optionsOf, type OptionName, type OptionValues, type Origin } from './option-table.js';
 import type { ProgressView } from './progress.js';
@@ -58,6 +59,8 @@ export interface ResolvedOptions {
   resumeOwnState: boolean;
   pageSize: number;
   maxCandidates: number;
+  /** `--date-range`: what the API's date_range takes, for conversation keys. */
+  dateRange: DateRange;
   timeoutMs: number;
   retries: number;
   retryBaseMs: number;
@@ -116,6 +119,7 @@ export function resolveRunOptions(o: RunOptions, started = new Date()): Resolved
     autoConcurrency: o.concurrency === 'auto',
     pageSize: n('page-size'),
     maxCandidates: n('max-candidates'),
+    dateRange: (o.dateRange ?? 'days') as DateRange,
     timeoutMs: n('timeout'),
     retries: n('retries'),
     retryBaseMs: n('retry-delay'),

@@ -13,6 +13,7 @@ import { emptyOutcome, readAll, type ReadContext, type ReadOutcome } from '../pi
 import type { SessionIndex } from '../pipeline/session-index.js';
 import { type IndexSource, RowScheduler } from '../pipeline/row-scheduler.js';
 import { openSources, type NotImported, type PlannedSource } from '../pipeline/sources.js';
+import { resolveOptions } from '../pipeline/resolver.js';
 import { displayUrl } from '../redact.js';
 import type { Counts } from '../row-result.js';
 import { newRunId } from '../report/report-dir.js';
@@ -139,7 +140,8 @@ async function readEveryRow(
 async function indexSource(o: ResolvedOptions, mapping: Mapping, run: OpenRun, resumed: boolean): Promise<IndexSource> {
   const { sources, stop, logger } = run;
   const client = run.client!;
-  if (!o.window && !mapping.match.dateColumn) throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn in the mapping');
+  if (!o.window && !mapping.match.dateColumn && !mapping.match.keys.some((k) => k.by === 'conversation'))
+    throw new EtError('E_USAGE', 'index mode needs a window: --window FROM..TO, or match.dateColumn (or a conversation key) in the mapping');
   let index: SessionIndex | undefined;
   const list = async () =>
     (index = await indexForRun(
@@ -164,7 +166,7 @@ function scheduler(o: ResolvedOptions, mapping: Mapping, client: ApiClient, run:
     adaptive: run.adaptive,
     dryRun: o.dryRun,
     concurrency: o.concurrency,
-    resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },
+    resolve: resolveOptions(client, o, mapping.match.datePad),
     maxBodyBytes: o.maxBodyBytes,
     resumed,
     index,

@@ -4,6 +4,7 @@ import { createLogger } from '../logger.js';
 import { emptyOutcome } from '../pipeline/read-loop.js';
 import type { RowAt } from '../pipeline/row.js';
 import { internalError } from '../pipeline/row-results.js';
+import { resolveOptions } from '../pipeline/resolver.js';
 import { newRunId } from '../report/report-dir.js';
 import { type ResumeIndex, rowHash } from '../state/journal.js';
 import { planLog, type ReadLog, undoLogs } from '../way-back/logs.js';
@@ -53,7 +54,7 @@ export async function runWayBack(input: WayBackOptions): Promise<RunResult> {
   const ctx: WayBackContext = {
     kind: input.kind,
     client: run.client!,
-    resolve: { pageSize: o.pageSize, maxCandidates: o.maxCandidates },
+    resolve: resolveOptions(run.client!, o, 1),
     dryRun: o.dryRun,
     force: input.force ?? false,
     absentAs: input.absentAs === 'empty' ? '' : null,

@@ -1,5 +1,7 @@
 import type { ApiClient } from '../api/client.js';
 import type { ChangeLine, ChangeSink, FieldWrite } from '../change-line.js';
+import type { IdBy } from '../mapping/types.js';
+import { type Candidate, decideConversation } from '../pipeline/conversation.js';
 import { decide, type Session } from '../pipeline/decide.js';
 import { exactHits, type ResolveOptions } from '../pipeline/resolver.js';
 import { failure, type Base } from '../pipeline/row-results.js';
@@ -34,8 +36,7 @@ export async function settleTarget(ctx: WayBackContext, t: Target, where: string
   const base: Base = { file: t.file, row: t.row, key: t.find.lookup, matchedBy: t.find.column };
   let session: Session | undefined;
   try {
-    const { hits } = await exactHits(ctx.client, t.find, t.find.lookup, ctx.resolve);
-    const found = findAgain(ctx, t, hits);
+    const found = findAgain(ctx, t, await hitsOf(ctx, t));
     if ('status' in found) return { ...base, ...found, sessionId: t.session };
     session = found.session;
   } catch (e) {
@@ -76,8 +77,22 @@ export async function settleTarget(ctx: WayBackContext, t: Target, where: string
   return { ...base, sessionId: t.session, status, changed: names, changes, errorMessage: notes && `${where}: ${notes}` };
 }
 
+/** The sessions the target's key finds now: an ID key's exact hits, or a conversation key's candidates (with their time differences). */
+async function hitsOf(ctx: WayBackContext, t: Target): Promise<{ sessions: Session[]; candidates?: Candidate[] }> {
+  const c = t.find.conversation;
+  if (!c) return { sessions: (await exactHits(ctx.client, { by: t.find.by as IdBy, sessionFields: t.find.sessionFields }, t.find.lookup, ctx.resolve)).hits };
+  if (!ctx.resolve.conversations) throw new Error("a conversation key needs the run's ConversationFinder");
+  const { found } = await ctx.resolve.conversations.finder.candidates(c.key, { at: c.at, equal: c.equal });
+  return { sessions: found.map((x) => x.session), candidates: found };
+}
+
 /** The target's session among the key's exact hits; apply also needs the key to decide for it, as the plan's run did. */
-function findAgain(ctx: WayBackContext, t: Target, hits: Session[]): { session: Session } | Pick<RowResult, 'status' | 'errorCode' | 'errorMessage'> {
+function findAgain(
+  ctx: WayBackContext,
+  t: Target,
+  now: { sessions: Session[]; candidates?: Candidate[] },
+): { session: Session } | Pick<RowResult, 'status' | 'errorCode' | 'errorMessage'> {
+  const hits = now.sessions;
   const lookup = JSON.stringify(t.find.lookup);
   const session = hits.find((h) => h.id === t.session);
   if (ctx.kind === 'undo') {
@@ -88,13 +103,14 @@ function findAgain(ctx: WayBackContext, t: Target, hits: Session[]): { session: 
       errorMessage: `session ${t.session} is no longer found by ${t.find.column} ${lookup}; not restored`,
     };
   }
-  const r = decide(hits, t.find, t.find.date);
+  const c = t.find.conversation;
+  const r = c && now.candidates ? decideConversation(c.key, now.candidates, t.find) : decide(hits, t.find, t.find.date);
   if (r.kind === 'matched' && r.session.id === t.session) return { session: r.session };
-  const now = r.kind === 'matched' ? `session ${r.session.id}` : r.kind === 'ambiguous' ? `${r.ids.length} sessions` : 'no session';
+  const then = r.kind === 'matched' ? `session ${r.session.id}` : r.kind === 'ambiguous' ? `${r.ids.length} sessions` : 'no session';
   return {
     status: 'conflict',
     errorCode: 'E_CONFLICT',
-    errorMessage: `${t.find.column} ${lookup} found session ${t.session} when the plan was made and now finds ${now}; not written`,
+    errorMessage: `${t.find.column} ${lookup} found session ${t.session} when the plan was made and now finds ${then}; not written`,
   };
 }
 

@@ -8,7 +8,7 @@ const mapping = parseMapping(
   'match: { column: Call ID }\nfields:\n  csi: { column: CSAT, type: integer, min: 1, max: 5 }\n  nps: { column: NPS, type: integer }\n',
   'm.yaml',
 );
-const plan = { keyIndex: 0, keyIndexes: [0], fieldIndexes: [1, 2] };
+const plan = { keyIndex: 0, keyIndexes: [0], equalIndexes: [[]], fieldIndexes: [1, 2] };
 const rowError = (r: ReturnType<typeof mapRow>): RowError => {
   if (r.ok) throw new Error(`expected a row error, got ${JSON.stringify(r.value)}`);
   return r.error;

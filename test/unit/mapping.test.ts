@@ -101,7 +101,10 @@ extra: 1
 
   it('finds columns exactly, then case-insensitively, and lists the columns that exist', () => {
     const m = parse('match: { column: call id }\nfields: { csi: CSAT, nps: NPS }');
-    expect(planColumns(m, ['Call ID', 'CSAT', 'NPS'], 'x.csv')).toEqual({ ok: true, value: { keyIndex: 0, keyIndexes: [0], fieldIndexes: [1, 2] } });
+    expect(planColumns(m, ['Call ID', 'CSAT', 'NPS'], 'x.csv')).toEqual({
+      ok: true,
+      value: { keyIndex: 0, keyIndexes: [0], equalIndexes: [[]], fieldIndexes: [1, 2] },
+    });
     const bad = planColumns(m, ['Call ID', 'CSATT'], 'x.csv');
     if (bad.ok) throw new Error('expected missing columns');
     expect(bad.error.map((i) => i.path)).toEqual(['fields.csi.column', 'fields.nps.column']);

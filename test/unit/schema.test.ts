@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONVERSATION_KEYS, EQUAL_KEYS, TIME_KEYS } from '../../src/mapping/validate-conversation.js';
 import { DUPLICATES, FIELD_TYPES, MAPPING_DEFAULTS, MATCH_BY, MERGE_POLICIES, ON_MULTIPLE } from '../../src/mapping/types.js';
 import { ENCODING_NAMES, FIELD_KEYS, INPUT_KEYS, MATCH_KEYS, RESERVED_METADATA_KEYS, TOP_KEYS } from '../../src/mapping/validate.js';
 import { parseMapping } from '../../src/mapping/load.js';
@@ -13,6 +14,12 @@ describe('config/mapping.schema.json is in step with the loader', () => {
   it('names the same keys at every level', () => {
     expect(keys(schema)).toEqual([...TOP_KEYS].sort());
     expect(keys(schema.properties.match)).toEqual([...MATCH_KEYS].sort());
+    const conversation = schema.properties.match.properties.keys.items.oneOf[2];
+    expect(keys(conversation)).toEqual([...CONVERSATION_KEYS].sort());
+    expect(keys(conversation.properties.time.oneOf[1])).toEqual([...TIME_KEYS].sort());
+    expect(keys(conversation.properties.equal.items)).toEqual([...EQUAL_KEYS].sort());
+    for (const [k, v] of Object.entries(MAPPING_DEFAULTS.conversation))
+      expect((k === 'as' ? conversation.properties.equal.items : conversation.properties.time.oneOf[1]).properties[k].default, `conversation.${k}`).toEqual(v);
     expect(keys(schema.properties.input)).toEqual([...INPUT_KEYS].sort());
     expect(keys(schema.$defs.field)).toEqual([...FIELD_KEYS].sort());
   });
