@@ -41,6 +41,8 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
 const ROWS = Number(arg('rows', '10000'));
+/** `--parts auto --scenario TEXT`: only the scenarios whose name holds it (e.g. "no RateLimit"). */
+const SCENARIO = arg('scenario', '');
 /** Sessions in the sandbox (the index mode window): by default one a row. */
 const SESSIONS = Number(arg('sessions', String(ROWS)));
 const LOOKUP = arg('lookup', 'both');
@@ -192,6 +194,7 @@ async function autoConcurrency(csv: string, mapping: string, all: SandboxSession
     ['rate 200/s', { rateLimit: 200 }],
     ['rate 200/s, no RateLimit headers', { rateLimit: 200, rateHeaders: false }],
   ] as const) {
+    if (!name.includes(SCENARIO)) continue;
     const sandbox = new Sandbox({ sessions: [], latencyMs: LATENCY_MS, maxPageSize: 100, ...options });
     const url = await sandbox.listen(0);
     const runs: Record<string, { rowsPerSec: number; share429: number; p50: number; p99: number; limit?: unknown; exit: number; rows: number }> = {};

@@ -2,18 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { Throttle } from '../../src/api/throttle.js';
 
 describe('Throttle', () => {
-  it('paces requests at the cap, halves on a 429, and speeds back up', async () => {
-    let now = 0;
-    const t = new Throttle(100, () => now);
-    expect(t.currentRate).toBe(100);
-    await t.acquire();
+  it('a 429 sets the pace to 95 % of what the API accepted in the second before it, then probes above it, later each time it is met there', async () => {
+    let now = 10_000;
+    const t = new Throttle(Infinity, () => now);
+    for (let i = 0; i < 40; i++) {
+      t.acquire();
+      if (i < 30) t.advise({}, 200);
+    }
+    t.advise({}, 429);
     t.onThrottled(0);
-    expect(t.currentRate).toBe(1); // only one request was seen in the last second: half of that, at least 1
+    expect(t.currentRate).toBeCloseTo(28.5); // 30 accepted
     now += 1500;
-    await t.acquire();
-    expect(t.currentRate).toBeCloseTo(1.25);
+    t.acquire();
+    expect(t.currentRate).toBeCloseTo(28.5 * 1.02); // the first time: probing at once, 2 % a second
+    // met again at about the same mark: probing waits 5 s, then 10 s
+    for (let i = 0; i < 29; i++) t.advise({}, 200);
+    t.onThrottled(0);
+    const held = t.currentRate;
+    expect(held).toBeCloseTo(29 * 0.95);
+    now += 3000;
+    t.acquire();
+    expect(t.currentRate).toBe(held);
+    now += 2500;
+    t.acquire();
+    expect(t.currentRate).toBeCloseTo(held * 1.02);
   });
-  it('with no cap, a 429 halves the pace actually reached', async () => {
+  it('with too few answers to tell the limit, a 429 halves the pace reached; Retry-After pauses everyone', async () => {
     const now = 10_000;
     const waits: number[] = [];
     const t = new Throttle(
@@ -23,12 +37,26 @@ describe('Throttle', () => {
     );
     for (let i = 0; i < 40; i++) await t.acquire();
     expect(waits).toEqual([]);
-    t.onThrottled(1000);
-    expect(t.currentRate).toBe(20);
-    // Retry-After pauses everyone: the next request waits the whole second, the one after a 20th more
+    t.onThrottled(2000);
+    expect(t.currentRate).toBe(19); // 95 % of half of 40
+    // a Retry-After of more than a second pauses everyone: the next request waits it, the one after a 19th more
     await t.acquire();
     await t.acquire();
-    expect(waits).toEqual([1000, 1050]);
+    expect(waits[0]).toBe(2000);
+    expect(waits[1]).toBeCloseTo(2000 + 1000 / 19);
+  });
+  it('paces at the cap, and never above it', async () => {
+    let now = 0;
+    const t = new Throttle(100, () => now);
+    expect(t.currentRate).toBe(100);
+    t.acquire();
+    t.onThrottled(0);
+    expect(t.currentRate).toBe(1);
+    for (let s = 0; s < 200; s++) {
+      now += 1100;
+      t.acquire();
+    }
+    expect(t.currentRate).toBeLessThanOrEqual(100);
   });
 
   it("the API's RateLimit-Policy paces the run at 95 % of it (under --rate); nothing left of the window pauses it until the reset", async () => {
