@@ -19,8 +19,9 @@ interface Step {
   title: string;
   command: 'run' | 'undo';
   args: string[];
-  /** The fixtures hold bad rows on purpose, so these steps end with exit 1. */
   expectedExit: number;
+  /** Why that exit code is the one expected. */
+  why: string;
 }
 
 async function main(): Promise<number> {
@@ -41,24 +42,28 @@ async function main(): Promise<number> {
       command: 'run',
       args: ['-i', 'fixtures/crm-export.csv', 'fixtures/crm-export.xlsx', '-m', 'config/mapping.example.yaml', '--report-dir', join(reports, '1-import')],
       expectedExit: 1,
+      why: 'the fixtures hold bad rows on purpose (values out of range, call IDs no session holds, a ticket ID two sessions share, a locked session the API refuses): each is in failed.csv with why; every other row is written',
     },
     {
       title: 'Run the same import again: appended lists are not doubled, nothing is rewritten',
       command: 'run',
       args: ['-i', 'fixtures/crm-export.csv', 'fixtures/crm-export.xlsx', '-m', 'config/mapping.example.yaml', '--report-dir', join(reports, '2-again')],
       expectedExit: 1,
+      why: 'the same bad rows fail again; the good ones are now unchanged, so no PUT is sent for them',
     },
     {
       title: 'Dry run matching by audio file name',
       command: 'run',
       args: ['-i', 'fixtures/recordings.csv', '-m', 'config/mapping.audio-filename.yaml', '--dry-run', '--report-dir', join(reports, '3-dry-run')],
       expectedExit: 1,
+      why: 'recordings.csv names files no session holds, on purpose: those rows are unmatched; the others would be written (would_update), nothing is sent',
     },
     {
       title: 'Undo steps 2 and 1: every session holds again what it held before the demo (keys the import added are null)',
       command: 'undo',
       args: [join(reports, '2-again'), join(reports, '1-import'), '--report-dir', join(reports, '4-undo')],
       expectedExit: 0,
+      why: 'every write of steps 1 and 2 is undone and nothing else changed them meanwhile',
     },
   ];
   const before = sandbox.store.get(CALL_1001)?.metadata;
@@ -79,6 +84,7 @@ async function main(): Promise<number> {
       say(
         `exit code ${code}${code === 1 ? ' (some rows did not end well: see failed.csv)' : ''}; PUT requests: ${countPuts(sandbox).sent - before.sent} (refused by the API: ${countPuts(sandbox).refused - before.refused}); report: ${relative(process.cwd(), reportDir)}/`,
       );
+      say(code === step.expectedExit ? `   expected: ${step.why}` : `   expected exit ${step.expectedExit}: ${step.why}`);
       if (code !== step.expectedExit) {
         say(`!! expected exit code ${step.expectedExit}`);
         ok = false;

@@ -7,7 +7,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * JSON lines on stderr (stdout stays free for machine-readable output). Every logged object and
+ * JSON lines on stderr, with ISO 8601 times (stdout carries the end-of-run table off a terminal). Every logged object and
  * message passes through the secret scrubber, on top of pino's path-based redaction.
  */
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
@@ -15,6 +15,8 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
     {
       level,
       base: { name: 'et-import' },
+      // ISO 8601 times, as a cron log or a log system reads them
+      timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: [
           'password',

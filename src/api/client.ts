@@ -9,11 +9,11 @@ import { classifyFailure, httpError, parseAnswer, redirectError, statusFailure, 
 import { EXTRA_429_TRIES, backoff, interrupted, parseRetryAfter, sleep } from './retry.js';
 import { countListedObjects, isUuid } from './sessions.js';
 import { createGot } from './http.js';
+import { RetryNotes } from './retry-notes.js';
 import { Throttle } from './throttle.js';
 import type { ApiClient, ApiStats, ClientOptions, SearchPage } from './client-types.js';
 
-export { backoff };
-export type { ApiClient, ApiStats, ClientOptions, SearchPage };
+export { backoff, type ApiClient, type ApiStats, type ClientOptions, type SearchPage };
 
 /** Refresh a token when less than this much of its life remains (the SDK uses 60 s). */
 const REFRESH_MARGIN_MS = 60_000;
@@ -35,6 +35,7 @@ class EtClient implements ApiClient {
   private readonly log: Logger | undefined;
   private readonly agent: { http: http.Agent; https: https.Agent };
   private readonly throttle: Throttle;
+  private notes: RetryNotes | undefined;
   private readonly api: Got;
   private token: { header: string; expiresAt: number } | undefined;
   private loggingIn: Promise<void> | undefined;
@@ -113,6 +114,7 @@ class EtClient implements ApiClient {
   }
 
   close(): void {
+    this.notes?.tell();
     this.agent.http.destroy();
     this.agent.https.destroy();
   }
@@ -193,7 +195,7 @@ class EtClient implements ApiClient {
         continue;
       }
       const status = answer.status;
-      this.throttle.advise(answer.headers);
+      this.throttle.advise(answer.headers, status);
       const failure = status >= 200 && status < 300 ? undefined : statusFailure(status);
       this.o.onRequest?.(failure?.answered ?? true);
       if (status === 429) {
@@ -231,7 +233,8 @@ class EtClient implements ApiClient {
   private async retryWait(call: Call, attempt: number, retryAfter: number | undefined, why: string): Promise<void> {
     this.stats.retries++;
     const ms = Math.min(retryAfter ?? backoff(attempt, this.o.retryBaseMs), 60_000);
-    this.log?.warn({ retry: attempt, method: call.method, path: call.path.split('/')[0], reason: why, delayMs: ms }, 'retrying request');
+    this.notes ??= new RetryNotes(this.log, this.now);
+    this.notes.note({ retry: attempt, method: call.method, path: call.path.split('/')[0], reason: why, delayMs: ms }, why);
     await sleep(ms, this.o.stopSignal);
   }
 
@@ -242,13 +245,8 @@ class EtClient implements ApiClient {
     const t = this.now();
     this.forced.push(t);
     while (this.forced.length > 0 && this.forced[0]! < t - 60_000) this.forced.shift();
-    if (this.forced.length > MAX_FORCED_LOGINS_PER_MINUTE) {
-      throw new ApiError(
-        'E_LOGIN',
-        `the API refused ${this.forced.length} tokens within a minute (HTTP 401): user ${this.conn.username} cannot work at ${this.conn.baseUrl}`,
-        { status: 401 },
-      );
-    }
+    const many = `the API refused ${this.forced.length} tokens within a minute (HTTP 401): user ${this.conn.username} cannot work at ${this.conn.baseUrl}`;
+    if (this.forced.length > MAX_FORCED_LOGINS_PER_MINUTE) throw new ApiError('E_LOGIN', many, { status: 401 });
     this.log?.info('token refused (401): logging in again');
   }
 

@@ -1,4 +1,5 @@
 import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
+import { EXAMPLES } from './examples.js';
 import { ConfigError, EtError } from '../errors.js';
 import { registerEnvSecrets } from '../api/connection.js';
 import { closest } from '../mapping/closest.js';
@@ -48,10 +49,15 @@ interface Command<A> {
  */
 export function createParser(io: Io, outcome: Outcome, check?: (command: string, args: unknown) => void, argv?: string[]): Argv {
   const add = <A>(y: Argv, name: string, c: Command<A>) =>
-    y.command(name, c.describe, c.builder, async (a) => {
-      if (check) check(name, a);
-      else await c.handler(a, io, outcome);
-    });
+    y.command(
+      name,
+      c.describe,
+      (yy) => (EXAMPLES[name] ?? []).reduce((b, [cmd, what]) => b.example(cmd, what), c.builder(yy)),
+      async (a) => {
+        if (check) check(name, a);
+        else await c.handler(a, io, outcome);
+      },
+    );
   let y = yargs().scriptName('et-import').usage('$0 <command> [options]\n\nAttach CRM export data to Ender Turing conversations.');
   y = add(y, 'run', run as Command<unknown>);
   y = add(y, 'validate', validate as Command<unknown>);
@@ -64,6 +70,7 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
   y = add(y, 'sandbox', sandbox as unknown as Command<unknown>);
   return (
     y
+      .completion('completion', 'print a bash/zsh completion script: et-import completion >> ~/.bashrc')
       .demandCommand(1, 'name a command: run, validate, inspect, undo, apply, history, find, check or sandbox')
       .strict()
       .epilog(EPILOG)
@@ -81,6 +88,10 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
 
 /** The options of the commands besides the table's (inspect, history, sandbox), for "did you mean". */
 const OTHER_OPTIONS = [
+  'time',
+  'agent',
+  'phone',
+  'region',
   'help',
   'version',
   'write-mapping',

@@ -39,7 +39,8 @@ export async function withRunEnv(a: Record<string, unknown>, io: Io, outcome: Ou
       connection,
       ...(terminal && { progressView: terminal }),
       signal: controller.signal,
-      out: io.stderr,
+      // off a terminal stderr carries JSON lines only: the end-of-run table goes to stdout
+      out: terminal ? io.stderr : io.stdout,
       optionSources: outcome.sources ?? {},
     });
     outcome.code = result.exitCode;

@@ -27,31 +27,31 @@ export class Terminal implements ProgressView {
   };
 
   start(total: number | null): void {
-    const known = total !== null;
     // loaded only when a bar is shown (a terminal): runs in cron or a container never need it
     const { MultiBar: Bars } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+    this.known = total !== null;
     this.bars = new Bars({
       stream: this.stream,
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
       etaBuffer: 50,
-      format: known
-        ? ' {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted} | not well {notWell}{skippedText}'
-        : ' {value} rows | {speed} rows/s | not well {notWell}{skippedText} (total unknown)',
+      format: (_o, params, payload: Payload) => barLine(this.stream.columns || 80, this.known, params, payload),
     });
-    this.bar = this.bars.create(known ? total : 0, 0, { speed: 0, notWell: 0, skippedText: '' });
+    this.bar = this.bars.create(this.known ? (total ?? 0) : 0, 0, { speed: 0, notWell: 0, extra: [] });
   }
+
+  private known = false;
 
   update(s: ProgressState): void {
     if (!this.bar) return;
     if (s.total !== null) this.bar.setTotal(s.total);
-    const skipped = s.skipped > 0 ? ` | skipped ${s.skipped}` : '';
-    this.bar.update(s.rows, {
-      speed: s.rowsPerSec.overall,
-      notWell: s.notWell,
-      skippedText: s.concurrency === undefined ? skipped : `${skipped} | in flight ≤ ${s.concurrency}`,
-    });
+    const extra = [
+      ...(s.skipped > 0 ? [`skipped ${s.skipped}`] : []),
+      ...(s.concurrency === undefined ? [] : [`in flight ≤ ${s.concurrency}`]),
+      ...(s.stoppedAt ? [s.stoppedAt] : []),
+    ];
+    this.bar.update(s.rows, { speed: s.rowsPerSec.overall, notWell: s.notWell, extra, eta: s.etaSeconds });
   }
 
   stop(): void {
@@ -59,6 +59,55 @@ export class Terminal implements ProgressView {
     this.bars = undefined;
     this.bar = undefined;
   }
+}
+
+interface Payload {
+  speed: number;
+  notWell: number;
+  extra: string[];
+  eta?: number | null;
+}
+
+/**
+ * The progress line for a terminal `columns` wide: percent, ETA and the not-well count always
+ * (from 60 columns up they fit); then, as room allows, rows done of the total, rows/s, the extras
+ * (skipped, in flight, where a stop left it), and last the bar itself, which takes what is left.
+ */
+export function barLine(columns: number, known: boolean, params: { value: number; total: number; progress: number }, payload: Payload): string {
+  const width = Math.max(20, columns - 1);
+  const notWell = `not well ${payload.notWell}`;
+  if (!known) return fitParts(width, [`${params.value} rows`, notWell], [`${payload.speed} rows/s`, ...payload.extra, '(total unknown)']);
+  const percent = `${Math.floor(Math.min(1, params.progress) * 100)}%`;
+  const eta = `ETA ${etaText(payload.eta ?? null)}`;
+  const line = fitParts(width, [percent, eta, notWell], [`${params.value}/${params.total} rows`, `${payload.speed} rows/s`, ...payload.extra]);
+  const room = width - line.length - 2;
+  if (room < 10) return line;
+  const size = Math.min(40, room);
+  const full = Math.round(Math.min(1, params.progress) * size);
+  return ` ${'█'.repeat(full)}${'░'.repeat(size - full)}${line}`;
+}
+
+/** The must-have parts, and of the others as many as fit, in order; shown in the usual order (percent, rows, rows/s, ETA, not well, extras). */
+function fitParts(width: number, must: string[], optional: string[]): string {
+  const order = (parts: string[]) => {
+    const rank = (p: string) =>
+      p.endsWith('%') ? 0 : p.endsWith(' rows') ? 1 : p.endsWith('rows/s') ? 2 : p.startsWith('ETA') ? 3 : p.startsWith('not well') ? 4 : 5;
+    return parts
+      .map((p, i) => ({ p, i }))
+      .sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i)
+      .map((x) => x.p);
+  };
+  let parts = [...must];
+  const text = (list: string[]) => ` ${order(list).join(' | ')}`;
+  for (const o of optional) if (text([...parts, o]).length <= width) parts = [...parts, o];
+  return text(parts);
+}
+
+function etaText(s: number | null): string {
+  if (s === null) return '?';
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** One pino JSON line as `12:00:01 WARN  message  key=value ...`. */
@@ -70,14 +119,31 @@ export function formatLine(line: string, color: boolean): string {
     return line.trimEnd();
   }
   const level = typeof o.level === 'number' ? o.level : 30;
-  const time = typeof o.time === 'number' ? new Date(o.time).toTimeString().slice(0, 8) : '';
+  const time = typeof o.time === 'number' || typeof o.time === 'string' ? new Date(o.time).toTimeString().slice(0, 8) : '';
   const fields = Object.entries(o)
     .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${readable(v)}`)
     .join(' ');
   const label = LEVELS[level] ?? String(level);
   const paint = color && COLOR[level] ? (s: string) => `${COLOR[level]}${s}\x1b[0m` : (s: string) => s;
   return `${time} ${paint(label)} ${String(o.msg ?? '')}${fields ? `  ${fields}` : ''}`;
+}
+
+/**
+ * A field's value for people: text as it is (cut at 200 characters), a list's first five items
+ * and how many more, an object's entries (zero counts left out), never a JSON dump.
+ */
+export function readable(v: unknown, depth = 0): string {
+  if (typeof v === 'string') return v.length > 200 ? `${v.slice(0, 200)}…` : v;
+  if (v === null || typeof v !== 'object') return String(v);
+  if (depth > 1) return Array.isArray(v) ? `[${v.length} items]` : '{…}';
+  if (Array.isArray(v)) {
+    const shown = v.slice(0, 5).map((x) => readable(x, depth + 1));
+    return `${shown.join(', ')}${v.length > 5 ? ` and ${v.length - 5} more` : ''}`;
+  }
+  const entries = Object.entries(v).filter(([, x]) => x !== 0 && x !== undefined);
+  const shown = entries.slice(0, 8).map(([k, x]) => `${k} ${readable(x, depth + 1)}`);
+  return `(${shown.join(', ')}${entries.length > 8 ? `, and ${entries.length - 8} more` : ''})`;
 }
 
 /** The logger destination and progress view for a command: a Terminal when pretty, pino's JSON otherwise. */

@@ -19,8 +19,29 @@ export interface ChangeLine {
   after: string;
 }
 
+/** A problem's column and value, counted: `CSAT: "N/A" × 46 (expected a whole number from 1 to 5)`. */
+export interface ValueProblem {
+  code: string;
+  column: string;
+  /** The cell's text as the message quotes it (empty: an empty cell). */
+  value: string;
+  expected: string;
+  count: number;
+}
+
+/** A field's changes: rows changed, and the most frequent before → after. */
+export interface FieldSummary {
+  field: string;
+  rows: number;
+  top: { before: string; after: string; count: number }[];
+}
+
 const EXAMPLES_PER_CODE = 5;
 const CHANGES_KEPT = 100;
+/** Distinct column/value problems and before → after pairs kept (memory stays bounded on any file). */
+const DISTINCT_KEPT = 2000;
+/** `column "CSAT": expected a whole number from 1 to 5, got "N/A"` in a RowError's message. */
+const COLUMN_PROBLEM = /column "((?:[^"\\]|\\.)*)": (?:expected (.+?)(?:, got ("(?:[^"\\]|\\.)*"))?|(the key is empty))(?=; column "|$)/g;
 
 /**
  * What report.html shows, gathered as rows finish, in bounded memory: rows that did not end well
@@ -28,8 +49,56 @@ const CHANGES_KEPT = 100;
  */
 export class ReportDigest {
   private readonly groups = new Map<string, ErrorGroup>();
+  private readonly byValue = new Map<string, ValueProblem>();
+  private readonly byField = new Map<string, { rows: number; pairs: Map<string, number> }>();
   readonly changes: ChangeLine[] = [];
   changeCount = 0;
+
+  /** A changed field of a row: counted by field, and by before → after. */
+  noteChange(field: string, before: string, after: string): void {
+    let f = this.byField.get(field);
+    if (!f) {
+      if (this.byField.size >= DISTINCT_KEPT) return;
+      f = { rows: 0, pairs: new Map() };
+      this.byField.set(field, f);
+    }
+    f.rows++;
+    const pair = `${before}\u0000${after}`;
+    const n = f.pairs.get(pair);
+    if (n !== undefined || f.pairs.size < DISTINCT_KEPT) f.pairs.set(pair, (n ?? 0) + 1);
+  }
+
+  /** Problems by code, column and value, most frequent first. */
+  get values(): ValueProblem[] {
+    return [...this.byValue.values()].sort((a, b) => b.count - a.count);
+  }
+
+  get fields(): FieldSummary[] {
+    return [...this.byField]
+      .map(([field, f]) => ({
+        field,
+        rows: f.rows,
+        top: [...f.pairs]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([pair, count]) => {
+            const [before, after] = pair.split('\u0000');
+            return { before: before!, after: after!, count };
+          }),
+      }))
+      .sort((a, b) => b.rows - a.rows);
+  }
+
+  private noteValues(code: string, message: string): void {
+    for (const m of message.matchAll(COLUMN_PROBLEM)) {
+      const value = m[3] ? (JSON.parse(m[3]) as string) : '';
+      const expected = m[4] ? 'a key' : m[2]!;
+      const id = `${code}\u0000${m[1]}\u0000${value}\u0000${expected}`;
+      const v = this.byValue.get(id);
+      if (v) v.count++;
+      else if (this.byValue.size < DISTINCT_KEPT) this.byValue.set(id, { code, column: m[1]!, value, expected, count: 1 });
+    }
+  }
 
   addProblem(r: RowResult): void {
     const code = r.errorCode ?? 'none';
@@ -40,6 +109,7 @@ export class ReportDigest {
       this.groups.set(id, g);
     }
     g.count++;
+    if (r.errorMessage) this.noteValues(code, r.errorMessage);
     if (g.rows.length < EXAMPLES_PER_CODE) g.rows.push({ file: r.file, row: r.row, key: r.key, message: r.errorMessage ?? '' });
   }
 

@@ -1,5 +1,5 @@
 import { STATUSES, OK_STATUSES, type Counts } from '../row-result.js';
-import type { ChangeLine, ErrorGroup } from './digest.js';
+import type { ChangeLine, ErrorGroup, FieldSummary, ValueProblem } from './digest.js';
 
 export interface ReportPage {
   verdict: string;
@@ -14,6 +14,12 @@ export interface ReportPage {
   /** Per endpoint: requests timed and their latency in ms. */
   latency?: Record<string, { count: number; p50: number; p90: number; p99: number; max: number } | null> | null;
   errors: ErrorGroup[];
+  /** Problems by code, column and value. */
+  values: ValueProblem[];
+  /** Changes by field. */
+  fields: FieldSummary[];
+  /** What to do next: each a sentence and the exact command. */
+  next: { what: string; command: string }[];
   changes: ChangeLine[];
   changeCount: number;
   /** Report files beside report.html, linked by name. */
@@ -65,8 +71,9 @@ ${
     : ''
 }${latencyTable(p.latency)}</section>
 <section><h2>Rows by status</h2>${statusChart(p.counts)}</section>
-<section><h2>Problems</h2>${problems(p.errors)}</section>
-<section><h2>Changes</h2>${changes(p)}</section>
+${p.next.length > 0 ? `<section id="next"><h2>Next steps</h2><ol>${p.next.map((n) => `<li>${esc(n.what)}<pre><code>${esc(n.command)}</code></pre></li>`).join('')}</ol></section>` : ''}
+<section><h2>Problems</h2>${problems(p.errors, p.values)}</section>
+${p.mode === 'validate' ? '' : `<section><h2>Changes</h2>${fieldSummary(p.fields)}${changes(p)}</section>`}
 <section><h2>Files</h2><ul>${p.files.map((f) => `<li><a href="${esc(encodeURIComponent(f))}">${esc(f)}</a></li>`).join('')}</ul></section>
 </main></body></html>
 `;
@@ -81,16 +88,47 @@ function statusChart(counts: Counts): string {
   return `<div class="chart">${rows.join('')}<div class="bar-row total"><span class="label">total</span><span></span><span class="n" data-status="total">${counts.total}</span></div></div>`;
 }
 
-function problems(groups: ErrorGroup[]): string {
+function problems(groups: ErrorGroup[], values: ValueProblem[]): string {
   if (groups.length === 0) return '<p class="muted">No row ended badly.</p>';
   return groups
-    .map(
-      (
-        g,
-      ) => `<details open><summary><b>${esc(g.code)}</b> (${esc(g.status)}): <span data-code="${esc(g.code)}">${g.count}</span> row${g.count === 1 ? '' : 's'}</summary>
-<table><tr><th>file</th><th>row</th><th>key</th><th>message</th></tr>${g.rows.map((r) => `<tr><td>${esc(r.file)}</td><td class="n">${r.row}</td><td>${esc(r.key)}</td><td>${esc(r.message)}</td></tr>`).join('')}</table>${g.count > g.rows.length ? `<p class="muted">…and ${g.count - g.rows.length} more in failed.csv</p>` : ''}</details>`,
-    )
+    .map((g) => {
+      const byValue = values.filter((v) => v.code === g.code).slice(0, 10);
+      const valueList =
+        byValue.length > 0
+          ? `<ul class="values">${byValue.map((v) => `<li data-column="${esc(v.column)}"><b>${esc(v.column)}</b>: ${v.value === '' ? '<i>empty</i>' : `<code>${esc(v.value)}</code>`} × <span class="n">${v.count}</span> <span class="muted">(expected ${esc(v.expected)})</span></li>`).join('')}</ul>`
+          : '';
+      // a file named once: in the heading when every example row is from it
+      const files = [...new Set(g.rows.map((r) => r.file))];
+      const one = files.length === 1 ? files[0]! : undefined;
+      const head = `<tr>${one ? '' : '<th>file</th>'}<th>row</th><th>key</th><th>message</th></tr>`;
+      const rows = g.rows
+        .map(
+          (r) =>
+            `<tr>${one ? '' : `<td>${esc(r.file)}</td>`}<td class="n">${r.row}</td><td class="id">${esc(r.key)}</td><td>${esc(shortMessage(r.message, r.file, r.row))}</td></tr>`,
+        )
+        .join('');
+      return `<details open><summary><b>${esc(g.code)}</b> (${esc(g.status)}): <span data-code="${esc(g.code)}">${g.count}</span> row${g.count === 1 ? '' : 's'}${one ? ` <span class="muted">in ${esc(one)}</span>` : ''}</summary>
+${valueList}<table>${head}${rows}</table>${g.count > g.rows.length ? `<p class="muted">…and ${g.count - g.rows.length} more in failed.csv</p>` : ''}</details>`;
+    })
     .join('\n');
+}
+
+/** A row's message without the file and row the table already shows. */
+function shortMessage(message: string, file: string, row: number): string {
+  const prefix = `${file} row ${row}`;
+  return message.startsWith(prefix) ? message.slice(prefix.length).replace(/^[,:]\s*/, '') : message;
+}
+
+/** Per field: rows changed and the most frequent before → after. */
+function fieldSummary(fields: FieldSummary[]): string {
+  if (fields.length === 0) return '';
+  const rows = fields
+    .map(
+      (f) =>
+        `<tr data-field="${esc(f.field)}"><td>${esc(f.field)}</td><td class="n">${f.rows}</td><td>${f.top.map((t) => `<code>${esc(t.before || '(absent)')}</code> → <code>${esc(t.after)}</code> × ${t.count}`).join('<br>')}</td></tr>`,
+    )
+    .join('');
+  return `<table id="fields"><tr><th>field</th><th>rows changed</th><th>most frequent before → after</th></tr>${rows}</table>`;
 }
 
 function changes(p: ReportPage): string {
@@ -98,7 +136,7 @@ function changes(p: ReportPage): string {
   const head = `<p><span id="change-count">${p.changeCount}</span> field change${p.changeCount === 1 ? '' : 's'}${p.changeCount > p.changes.length ? `; the first ${p.changes.length} below, all in changes.csv` : ''}.</p>`;
   const rows = p.changes.map(
     (c) =>
-      `<tr><td>${esc(c.file)}</td><td class="n">${c.row}</td><td>${esc(c.key)}</td><td>${esc(c.sessionId)}</td><td>${esc(c.field)}</td><td><code>${esc(c.before)}</code></td><td><code>${esc(c.after)}</code></td></tr>`,
+      `<tr><td>${esc(c.file)}</td><td class="n">${c.row}</td><td class="id">${esc(c.key)}</td><td class="id">${esc(c.sessionId)}</td><td>${esc(c.field)}</td><td><code>${esc(c.before)}</code></td><td><code>${esc(c.after)}</code></td></tr>`,
   );
   return `${head}<table><tr><th>file</th><th>row</th><th>key</th><th>session</th><th>field</th><th>before</th><th>after</th></tr>${rows.join('')}</table>`;
 }
@@ -107,7 +145,8 @@ const CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-
 header{padding:16px 24px;color:#fff}header.good{background:#2e7d32}header.bad{background:#b23b3b}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}main{padding:0 24px 24px;max-width:1200px}
 table{border-collapse:collapse;width:100%;background:#fff;margin:4px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top;word-break:break-word}
-th{background:#f0f0f0;white-space:nowrap}td.n,span.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.muted{color:#666}
+th{background:#f0f0f0;white-space:nowrap}td.id,code{white-space:nowrap}ul.values{margin:4px 0 8px;padding-left:20px}pre{margin:4px 0;background:#f4f4f4;padding:6px 8px;overflow-x:auto}
+td.n,span.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.muted{color:#666}
 .chart{background:#fff;border:1px solid #ddd;padding:8px}.bar-row{display:grid;grid-template-columns:140px 1fr 80px;align-items:center;gap:8px;margin:2px 0}
 .bar{height:16px;display:block;border-radius:2px}.total{border-top:1px solid #ddd;padding-top:4px;font-weight:bold}
 code{font-size:12px}details{margin:8px 0}summary{cursor:pointer}`;

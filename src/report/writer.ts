@@ -111,6 +111,7 @@ export class ReportWriter {
     for (const c of changes) {
       const before = c.before === undefined ? '' : JSON.stringify(c.before);
       const after = JSON.stringify(c.after);
+      this.digest.noteChange(c.field, before, after);
       if (this.digest.wantsChanges()) this.digest.keepChange({ file: r.file, row: r.row, key: r.key, sessionId, field: c.field, before, after });
       if (!this.failure) wait = this.changes.add(csvLine([r.file, r.row, r.key, sessionId, c.field, before, after])) ?? wait;
     }
@@ -150,11 +151,22 @@ export class ReportWriter {
   }
 
   /** Writes report.html; throws a WriteError naming it when it cannot. */
-  async writeHtml(page: Omit<ReportPage, 'errors' | 'changes' | 'changeCount' | 'files'>): Promise<string> {
+  async writeHtml(page: Omit<ReportPage, 'errors' | 'changes' | 'changeCount' | 'files' | 'values' | 'fields'>): Promise<string> {
     const path = join(this.dir, 'report.html');
     const files = ['results.csv', 'changes.csv', ...[...this.failed.values()].map((f) => f.name), 'summary.json'];
     try {
-      await writeFile(path, renderReport({ ...page, errors: this.digest.errors, changes: this.digest.changes, changeCount: this.digest.changeCount, files }));
+      await writeFile(
+        path,
+        renderReport({
+          ...page,
+          errors: this.digest.errors,
+          values: this.digest.values,
+          fields: this.digest.fields,
+          changes: this.digest.changes,
+          changeCount: this.digest.changeCount,
+          files,
+        }),
+      );
     } catch (e) {
       throw new WriteError(path, e);
     }

@@ -99,11 +99,11 @@ export const OPTION_TABLE = [
     type: 'number',
     default: 1_200_000,
     check: { whole: 1 },
-    describe: 'index mode: the most sessions the index may hold (see README, Index mode: memory); a larger window is refused',
+    describe: 'index mode: the most sessions the index may hold (see docs/index-mode.md, memory); a larger window is refused',
   },
   // 0: every merge waits for its listing page to be read for it (grouped with the page's other
   // rows, about a request a hundred rows); 2 s, as first designed, lost 14-16 of 60 statuses
-  // another client appended during a run over a shuffled export (README, Index mode)
+  // another client appended during a run over a shuffled export (docs/index-mode.md)
   {
     name: 'index-fresh',
     commands: RUN,

@@ -15,6 +15,8 @@ export interface ProgressState {
   counts: Counts;
   /** `--concurrency auto`: the limit now. */
   concurrency?: number;
+  /** A stopped run's last view: where it stopped. */
+  stoppedAt?: string;
 }
 
 /** Where a live view of the run goes (a progress bar on a terminal). */
@@ -90,12 +92,16 @@ export class Progress {
       );
   }
 
-  stop(): void {
+  /** The run is over: what was read is the total; a stopped run shows where it stopped instead. */
+  stop(stopped = false): void {
     if (this.timer) clearInterval(this.timer);
     if (this.view) {
       const s = this.state();
-      // the run is over: what was read is the total
-      this.view.update({ ...s, total: s.rows, percent: 100, etaSeconds: 0 });
+      this.view.update(
+        stopped
+          ? { ...s, etaSeconds: null, stoppedAt: `stopped at row ${s.rows}${s.total !== null ? ` of ${s.total}` : ''}` }
+          : { ...s, total: s.rows, percent: 100, etaSeconds: 0 },
+      );
       this.view.stop();
     }
   }

@@ -183,7 +183,7 @@ async function readSafely(ctx: ReadContext, progress: Progress, out: ReadOutcome
     ctx.logger.debug({ stack: e instanceof Error ? e.stack : String(e) }, 'internal error');
     ctx.stop.fatal(`internal error: ${errorMessage(e)} (a bug in et-import; the run can be resumed)`);
   } finally {
-    progress.stop();
+    progress.stop(ctx.stop.stopping);
   }
 }
 

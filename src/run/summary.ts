@@ -1,5 +1,6 @@
 import type { ApiClient, ApiStats } from '../api/client.js';
 import { errorMessage } from '../errors.js';
+import { nextSteps } from './next-steps.js';
 import type { Logger } from '../logger.js';
 import type { ReadOutcome } from '../pipeline/read-loop.js';
 import type { DuplicateKeys } from '../pipeline/row.js';
@@ -233,6 +234,7 @@ export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summar
       counts,
       requests: summary.requests ? { ...summary.requests } : null,
       latency: summary.latency,
+      next: nextSteps(o, summary),
     });
   } catch (e) {
     f.logger.error({ err: errorMessage(e) }, 'report.html cannot be written');
@@ -252,8 +254,27 @@ export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summar
       { duplicates: f.read.duplicates },
       `${f.read.duplicates.rows} rows repeat a key seen earlier in the same file (match.duplicates: ${f.duplicatesPolicy})`,
     );
-  f.logger.info({ counts, exitCode }, o.mode === 'validate' ? 'validation finished' : o.mode === 'run' ? 'import finished' : `${o.mode} finished`);
-  // last on stderr: the table, where the report is, and report.html
+  // the last log line: what a cron log or a log system needs of the run, in one JSON line; then
+  // the table, where the report is and report.html (on a terminal last, else on stdout)
+  logFinished(f.logger, o, summary, htmlAt);
   f.out.write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt, htmlAt));
   return summary;
+}
+
+/** The run's last log line: what a cron log or a log system needs of it, in one JSON line. */
+function logFinished(logger: Logger, o: Pick<ResolvedOptions, 'mode' | 'reportDir'>, summary: Summary, htmlAt: string | undefined): void {
+  const req = summary.requests;
+  const exitCode = summary.exitCode;
+  logger.info(
+    {
+      exitCode,
+      verdict: VERDICTS[exitCode],
+      reportDir: o.reportDir,
+      ...(htmlAt && { html: htmlAt }),
+      durationMs: summary.durationMs,
+      counts: summary.counts,
+      ...(req && { requests: { total: req.requests, retries: req.retries, throttled: req.throttled } }),
+    },
+    o.mode === 'validate' ? 'validation finished' : o.mode === 'run' ? 'import finished' : `${o.mode} finished`,
+  );
 }

@@ -108,7 +108,7 @@ async function settleAll(
   try {
     await Promise.all(targets.map((t, i) => limit(() => settleOne(run, ctx, t, { source, row: i + 1 }, resume))));
   } finally {
-    progress.stop();
+    progress.stop(run.stop.stopping);
   }
 }
 

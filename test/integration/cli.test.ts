@@ -18,13 +18,13 @@ function writeTemp(name: string, text: string): string {
 }
 
 describe('et-import CLI', () => {
-  it('exit 0 when every row ends well; the table goes to stderr', async () => {
+  it('exit 0 when every row ends well; off a terminal the table goes to stdout, stderr is JSON lines only', async () => {
     const input = writeTemp('ok.csv', 'Call ID,Customer ID\nCALL-1002,C-77\nCALL-2003,C-300\n');
     const mapping = writeTemp('m.yaml', 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
     const reportDir = tempDir('et-report-');
     const r = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', reportDir], envFor(sandbox.url));
-    expect(r.stderr).toMatch(/updated\s+1/);
-    expect(r.stderr).toMatch(/unchanged\s+1/);
+    expect(r.stdout).toMatch(/updated\s+1/);
+    expect(r.stdout).toMatch(/unchanged\s+1/);
     expect(r.code).toBe(0);
   });
 
@@ -163,7 +163,7 @@ describe('et-import CLI, stopping', () => {
       const putsBefore = slow.requests().filter((q) => q.method === 'PUT').length;
       const resumed = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-'), '--resume', reportDir], envFor(slow.url));
       expect(resumed.code).toBe(0);
-      expect(resumed.stderr).toMatch(new RegExp(`skipped\\s+${summary.counts.total}\\b`));
+      expect(resumed.stdout).toMatch(new RegExp(`skipped\\s+${summary.counts.total}\\b`));
       expect(slow.requests().filter((q) => q.method === 'PUT').length - putsBefore).toBe(200 - summary.counts.total);
       expect(slow.store.get('4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f506172')!.metadata.customer_id).toBe('C-199');
     } finally {

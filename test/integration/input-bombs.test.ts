@@ -81,7 +81,7 @@ describe('input bombs', () => {
     );
     const r = await runCli(['run', '-i', file, '-m', mapping(dir), '--report-dir', tempDir(), '--dry-run'], envFor(sandbox.url));
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/would_update\s+1/);
+    expect(r.stdout).toMatch(/would_update\s+1/);
   });
 
   it('a 300-million-character shared string in a small workbook is refused before it is read: exit 3, naming the file and the entry', async () => {

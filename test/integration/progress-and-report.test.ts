@@ -61,12 +61,27 @@ describe('a run people can watch', () => {
     expect(tail[1]).toContain(join(reportDir, 'report.html'));
   });
 
-  it('off a terminal: JSON progress lines with rows, total, percent, rows/s and ETA', async () => {
+  it('off a terminal: stderr is JSON lines only (ISO times, the run id), progress lines with rows, total, percent, rows/s and ETA, and a last line that says where the report is', async () => {
     const { input, mapping } = slowExport();
-    const r = await runCli(
-      ['run', '-i', input, '-m', mapping, '--concurrency', '2', '--progress-every', '1', '--report-dir', tempDir('et-report-')],
-      envFor(sandbox.url),
-    );
+    const reportDir = tempDir('et-report-');
+    const r = await runCli(['run', '-i', input, '-m', mapping, '--concurrency', '2', '--progress-every', '1', '--report-dir', reportDir], envFor(sandbox.url));
+    const lines = r.stderr
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const l of lines) {
+      expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(l.run).toMatch(/\S/);
+    }
+    expect(lines.at(-1)).toMatchObject({
+      msg: 'import finished',
+      exitCode: r.code,
+      reportDir,
+      durationMs: expect.any(Number),
+      counts: { total: 60 },
+      requests: { total: expect.any(Number), retries: 0 },
+    });
+    expect(r.stdout).toContain(`report: ${reportDir}`);
     const progress = r.stderr
       .split('\n')
       .filter((l) => l.startsWith('{'))

@@ -89,6 +89,6 @@ describe('inspect and match.keys', () => {
     expect(r.stdout).toMatch(/Recording File .*<- key 2 \(audio_filename\)/);
     const v = await runCli(['validate', '-i', file, '-m', mapping, '--report-dir', tempDir('et-report-')], {});
     expect(v.code).toBe(0);
-    expect(v.stderr).toMatch(/valid\s+2/);
+    expect(v.stdout).toMatch(/valid\s+2/);
   });
 });

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { EXAMPLES } from '../../src/cli/examples.js';
 import { createParser } from '../../src/cli/main.js';
 import { settleRunArgs } from '../../src/cli/settings.js';
 import { ROOT } from '../helpers/sandbox.js';
@@ -99,5 +100,67 @@ describe('examples/ work as written', () => {
       // a new report directory each night: a report is never overwritten
       reportDir: '/srv/et-import/reports/nightly-{date}-{time}',
     });
+  });
+});
+
+/** A shell line's words: quotes removed, `# comments` dropped, `$(...)` and `<...>` placeholders made words. */
+function words(line: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) {
+    if (m[3]?.startsWith('#')) break;
+    out.push((m[1] ?? m[2] ?? m[3]!).replace(/^<(.+)>$/, '$1'));
+  }
+  return out;
+}
+
+/** Every `et-import ...` command line in the shell blocks of README.md and docs/*.md, continuation lines joined. */
+function documentedCommands(): { file: string; line: string }[] {
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+  const out: { file: string; line: string }[] = [];
+  for (const file of files) {
+    let block: string | undefined;
+    let pending = '';
+    for (const raw of readFileSync(join(ROOT, file), 'utf8').split('\n')) {
+      const fence = /^\s*```(\w*)/.exec(raw);
+      if (fence) {
+        block = block === undefined ? fence[1] : undefined;
+        continue;
+      }
+      if (block === undefined || !['', 'sh', 'bash', 'shell', 'console'].includes(block)) continue;
+      const line = pending + raw.trim();
+      if (line.endsWith('\\')) {
+        pending = `${line.slice(0, -1)} `;
+        continue;
+      }
+      pending = '';
+      const at = line.replace(/^\$ /, '');
+      if (at.startsWith('et-import ')) out.push({ file, line: at });
+    }
+  }
+  return out;
+}
+
+describe('every command line in README, docs and --help examples parses with the real CLI', () => {
+  it('README.md and docs/*.md', async () => {
+    const lines = documentedCommands();
+    expect(lines.length).toBeGreaterThanOrEqual(15);
+    for (const { file, line } of lines) {
+      const args = words(line).slice(1);
+      // help and the completion script print and run nothing
+      if (args[0] === '--help' || args[0] === 'completion') continue;
+      await expect(check(args), `${file}: ${line}`).resolves.toBeDefined();
+    }
+  });
+  it("each command's --help examples", async () => {
+    for (const [command, list] of Object.entries(EXAMPLES)) {
+      expect(list.length, command).toBeGreaterThanOrEqual(2);
+      for (const [line] of list) await expect(check(words(line).slice(1)), line).resolves.toBeDefined();
+    }
   });
 });

@@ -16,7 +16,8 @@ export async function handler(a: Args, io: Io, outcome: Outcome): Promise<void> 
     mode: 'validate',
     logger: createLogger(a.logLevel as LogLevel, terminal?.destination),
     ...(terminal && { progressView: terminal }),
-    out: io.stderr,
+    // off a terminal stderr carries JSON lines only: the table goes to stdout
+    out: terminal ? io.stderr : io.stdout,
   });
   outcome.code = result.exitCode;
 }
