@@ -269,6 +269,7 @@ function logFinished(logger: Logger, o: Pick<ResolvedOptions, 'mode' | 'reportDi
     {
       exitCode,
       verdict: VERDICTS[exitCode],
+      ...(summary.aborted && { stopped: summary.aborted }),
       reportDir: o.reportDir,
       ...(htmlAt && { html: htmlAt }),
       durationMs: summary.durationMs,

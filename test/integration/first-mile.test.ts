@@ -117,7 +117,7 @@ describe('the first mile', () => {
     expect(readFileSync(mapping, 'utf8')).toMatch(/sheet: Export\n {2}headerRow: 3/);
     expect(readFileSync(mapping, 'utf8')).toContain('csi: { column: CSAT, type: integer, min: 1, max: 5 }');
     const v = await runCli(['validate', '-i', file, '-m', mapping, '--report-dir', tempDir('et-report-')], {});
-    expect([v.code, v.stderr]).toEqual([0, expect.stringMatching(/valid\s+2/)]);
+    expect([v.code, v.stdout]).toEqual([0, expect.stringMatching(/valid\s+2/)]);
   });
 
   it('nullValues: a row with CSAT "N/A" updates its other fields', async () => {

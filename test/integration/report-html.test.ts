@@ -57,7 +57,12 @@ describe.skipIf(!HAVE_BROWSER)('report.html, read in Chromium', () => {
         const next = await page.locator('#next code').allTextContents();
         expect(next).toEqual([`et-import run -i ${join(reportDir, 'failed.csv')} -m ${mapping}`, `et-import undo ${reportDir}`]);
         // the page fits the window: no horizontal scroll, and session ids are never broken
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+        expect(
+          await page.evaluate(() => {
+            const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+            return g.document.documentElement.scrollWidth <= g.innerWidth;
+          }),
+        ).toBe(true);
         const ids = await page.locator('td.id').evaluateAll((cells) => cells.map((c) => c.getClientRects().length));
         expect(ids.every((n) => n === 1)).toBe(true);
         await page.screenshot({ path: join(process.env.ET_SHOT_DIR ?? reportDir, `report-${width}.png`), fullPage: true });

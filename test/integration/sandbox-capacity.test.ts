@@ -39,7 +39,7 @@ describe('--concurrency auto', () => {
         ET_IMPORT_CONCURRENCY: 'auto',
       });
       for (const r of [flag, env]) expect(r.code).toBe(0);
-      const summary = JSON.parse(readFileSync(join(reportDirOf(flag.stderr), 'summary.json'), 'utf8'));
+      const summary = JSON.parse(readFileSync(join(reportDirOf(flag.stdout), 'summary.json'), 'utf8'));
       expect(summary.counts.total).toBe(240);
       expect(summary.options.concurrency).toBe('auto');
       expect(summary.concurrency).toMatchObject({ auto: true, max: 12 });

@@ -29,7 +29,7 @@ describe('TLS', () => {
   it('trusts a private CA given with --ca-file or NODE_EXTRA_CA_CERTS', async () => {
     const viaFlag = await runCli([...args(), '--ca-file', tls('ca.crt')], envFor(sandbox.url));
     expect(viaFlag.code).toBe(1); // the fixture has bad rows on purpose
-    expect(viaFlag.stderr).toMatch(/updated\s+2/);
+    expect(viaFlag.stdout).toMatch(/updated\s+2/);
     const viaEnv = await runCli(args(), { ...envFor(sandbox.url), NODE_EXTRA_CA_CERTS: tls('ca.crt') });
     expect(viaEnv.code).toBe(1);
   });
@@ -58,7 +58,7 @@ describe('secrets and hostile answers', () => {
         ET_AUTH_SECRET_FILE: secretFile,
       });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/updated\s+2/);
+      expect(r.stdout).toMatch(/updated\s+2/);
     } finally {
       await sandbox.close();
     }
