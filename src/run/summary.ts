@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ApiClient, ApiStats } from '../api/client.js';
 import { errorMessage } from '../errors.js';
 import { nextSteps } from './next-steps.js';
@@ -105,11 +106,24 @@ export function summaryOptions(o: ResolvedOptions, displayUrl: (u: string) => st
 }
 
 /** The end-of-run text on stderr: what happened, the table, where the report is, how to finish. */
-export function formatEnd(s: Summary, reportDir: string, summaryAt: string | undefined, htmlAt?: string): string {
+export function formatEnd(
+  s: Summary,
+  reportDir: string,
+  summaryAt: string | undefined,
+  htmlAt?: string,
+  top: { column: string; value: string; expected: string; count: number }[] = [],
+): string {
   const lines: string[] = [''];
   if (s.options.dryRun) lines.push('dry run: nothing was written');
   if (s.aborted) lines.push(`run stopped: ${s.aborted}`);
   if (s.interrupted) lines.push('run interrupted');
+  // the most frequent problems by column and value, and where the rows are to fix them
+  if (top.length > 0)
+    lines.push(
+      'top problems:',
+      ...top.map((p) => `  ${p.column}: ${p.value === '' ? '(empty)' : JSON.stringify(p.value)} × ${p.count} (expected ${p.expected})`),
+    );
+  for (const f of s.failedRows) lines.push(`rows to fix and feed back (et-import run -i ...): ${join(reportDir, f.file)}`);
   let text = `${lines.join('\n')}\n${formatSummaryTable(s.counts, { durationMs: s.durationMs, reportDir })}`;
   if (s.resumable) text += `  to finish it: ${s.resumable.replace(/^et-import \w+ \.\.\. /, '')}\n`;
   if (!summaryAt) text += `  summary.json could not be written; the summary:\n${JSON.stringify(s, null, 2)}\n`;
@@ -257,7 +271,7 @@ export async function finishRun(o: ResolvedOptions, f: Finished): Promise<Summar
   // the last log line: what a cron log or a log system needs of the run, in one JSON line; then
   // the table, where the report is and report.html (on a terminal last, else on stdout)
   logFinished(f.logger, o, summary, htmlAt);
-  f.out.write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt, htmlAt));
+  f.out.write(formatEnd(scrubValue(summary) as Summary, o.reportDir, summaryAt, htmlAt, f.report.digest.values.slice(0, 5)));
   return summary;
 }
 
