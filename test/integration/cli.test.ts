@@ -113,13 +113,32 @@ describe('et-import CLI', () => {
         ],
         { ET_URL: inUrl.toString() },
       ),
-      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace', '--retries', '0'], {
-        ET_URL: `http://${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}@127.0.0.1:9`,
-      }),
-      await runCli(['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace'], {
-        ...envFor(sandbox.url),
-        ET_AUTH_SECRET: `${PASSWORD}-wrong`,
-      }),
+      // each run its own report directory: two runs never share one, and the default is named by the second
+      await runCli(
+        [
+          'run',
+          '-i',
+          fixture('crm-export.csv'),
+          '-m',
+          configFile('mapping.example.yaml'),
+          '--log-level',
+          'trace',
+          '--retries',
+          '0',
+          '--report-dir',
+          join(reportDir, 'refused'),
+        ],
+        {
+          ET_URL: `http://${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}@127.0.0.1:9`,
+        },
+      ),
+      await runCli(
+        ['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--log-level', 'trace', '--report-dir', join(reportDir, 'wrong')],
+        {
+          ...envFor(sandbox.url),
+          ET_AUTH_SECRET: `${PASSWORD}-wrong`,
+        },
+      ),
     ];
     expect(runs.map((r) => r.code)).toEqual([1, 3, 3]);
     for (const r of runs) outputs.push(r.stdout, r.stderr);
