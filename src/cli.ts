@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from './errors.js';
+import { errorLine, jsonStderr } from './cli/io.js';
 import { main } from './cli/main.js';
 import { scrub } from './redact.js';
 
@@ -15,7 +16,8 @@ export { main };
 const FATAL = 3;
 
 function crash(kind: string, err: unknown): void {
-  process.stderr.write(`et-import: error: ${kind}: ${scrub(errorMessage(err))} (a bug in et-import; if a run was started, it can be resumed)\n`);
+  const text = `error: ${kind}: ${scrub(errorMessage(err))} (a bug in et-import; if a run was started, it can be resumed)`;
+  process.stderr.write(errorLine(text, jsonStderr(process.stderr, process.argv), { code: 'E_INTERNAL', exitCode: FATAL }));
   process.exit(FATAL);
 }
 

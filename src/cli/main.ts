@@ -15,7 +15,7 @@ import * as run from './commands/run.js';
 import * as sandbox from './commands/sandbox.js';
 import * as undo from './commands/undo.js';
 import * as validate from './commands/validate.js';
-import type { Io, Outcome } from './io.js';
+import { errorLine, type Io, jsonStderr, type Outcome } from './io.js';
 import { settleRunArgs } from './settings.js';
 
 export type { Io };
@@ -140,7 +140,11 @@ export async function main(argv: string[], io: Io = { env: process.env, stdout: 
     return outcome.code;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`et-import: ${err instanceof ConfigError ? '' : 'error: '}${scrub(msg)}\n`);
+    const code = err instanceof EtError ? err.code : undefined;
+    // off a terminal, a JSON line like every other line of stderr (a cron log stays machine-readable)
+    io.stderr.write(
+      errorLine(`${err instanceof ConfigError ? '' : 'error: '}${scrub(msg)}`, jsonStderr(io.stderr, argv), { ...(code && { code }), exitCode: EXIT.FATAL }),
+    );
     return EXIT.FATAL;
   }
 }

@@ -32,7 +32,7 @@ export async function withRunEnv(a: Record<string, unknown>, io: Io, outcome: Ou
   if (!connection.sslVerify) logger.warn({ url: connection.baseUrl }, 'TLS certificate verification is OFF (ET_SSL_VERIFY=false / --insecure)');
   const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort());
-  const detach = attachSignals(controller, logger.warn.bind(logger), io.stderr);
+  const detach = attachSignals(controller, logger.warn.bind(logger));
   try {
     const result = await go({
       logger,

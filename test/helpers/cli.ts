@@ -11,6 +11,25 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** stderr, then each of its JSON lines (off a terminal, every line) as its message and error: for assertions on what was said. */
+  said: string;
+}
+
+/** stderr as it is, then each JSON log line as `msg err` (JSON escapes the quotes of a message). */
+export function saidOf(stderr: string): string {
+  const words = stderr
+    .split('\n')
+    .map((l) => {
+      if (!l.startsWith('{')) return l;
+      try {
+        const o = JSON.parse(l) as Record<string, unknown>;
+        return [o.msg, o.err].filter((x) => typeof x === 'string').join(' ');
+      } catch {
+        return l;
+      }
+    })
+    .join('\n');
+  return `${stderr}\n${words}`;
 }
 
 /** Runs the built CLI as a user would (`npm test` builds it first). */
@@ -31,7 +50,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { c
     child.on('close', (code, signal) => {
       keepOutput('stdout', stdout);
       keepOutput('stderr', stderr);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, said: saidOf(stderr) });
     });
   });
   return Object.assign(done, { child });

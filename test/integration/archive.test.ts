@@ -183,7 +183,7 @@ describe('archive: exactly what was read, only when every row of it is done', ()
       ];
       const flag = await runCli([...args, '--shard', '2/3'], envFor(sandbox.url));
       expect(flag.code).toBe(3);
-      expect(flag.stderr).toMatch(/--archive cannot be used with --shard 2\/3/);
+      expect(flag.said).toMatch(/--archive cannot be used with --shard 2\/3/);
       const pod = await runCli(args, { ...envFor(sandbox.url), JOB_COMPLETION_INDEX: '0', JOB_COMPLETIONS: '3' });
       expect(pod.code).toBe(3);
       expect(putCount(sandbox)).toBe(0);

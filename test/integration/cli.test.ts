@@ -53,34 +53,45 @@ describe('et-import CLI', () => {
     const before = sandbox.requests().length;
     const r = await runCli(['run', '-i', fixture('crm-export.csv'), '-m', mapping], envFor(sandbox.url));
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain(
+    expect(r.said).toContain(
       'line 3: fields.csi.type: expected one of string | integer | number | boolean | date | datetime | list, got "int" (did you mean "integer"?)',
     );
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.said).not.toMatch(/\n\s+at /); // no stack trace
     expect(sandbox.requests().length).toBe(before);
   });
 
   it('exit 3 for a missing input, a refused login, an unreachable API, missing settings and bad flags', async () => {
     const args = ['run', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--report-dir', tempDir()];
     const missing = await runCli(['run', '-i', 'nope.csv', '-m', configFile('mapping.example.yaml')], envFor(sandbox.url));
-    expect([missing.code, missing.stderr]).toEqual([3, expect.stringContaining('nope.csv: file not found')]);
+    expect([missing.code, missing.said]).toEqual([3, expect.stringContaining('nope.csv: file not found')]);
 
     const refused = await runCli(args, { ...envFor(sandbox.url), ET_AUTH_SECRET: 'wrong-password' });
-    expect([refused.code, refused.stderr]).toEqual([3, expect.stringContaining(`login refused by ${sandbox.url} for user ${USER}`)]);
+    expect([refused.code, refused.said]).toEqual([3, expect.stringContaining(`login refused by ${sandbox.url} for user ${USER}`)]);
+    // off a terminal even the message that ends the command is a JSON line, with its code and exit code
+    for (const r of [missing, refused]) {
+      const lines = r.stderr
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.every((l) => typeof l.time === 'string' && !Number.isNaN(Date.parse(l.time as string)))).toBe(true);
+      expect(lines.at(-1)).toMatchObject({ level: 50, exitCode: 3, code: expect.stringMatching(/^E_/) });
+    }
+    const onTerminal = await runCli(['run', '-i', 'nope.csv', '-m', configFile('mapping.example.yaml'), '--log-format', 'pretty'], envFor(sandbox.url));
+    expect(onTerminal.stderr).toMatch(/^et-import: error: .*nope\.csv: file not found$/m);
 
     const unreachable = await runCli([...args, '--retries', '0'], envFor('http://127.0.0.1:9'));
-    expect([unreachable.code, unreachable.stderr]).toEqual([3, expect.stringContaining('cannot reach http://127.0.0.1:9 (ECONNREFUSED)')]);
+    expect([unreachable.code, unreachable.said]).toEqual([3, expect.stringContaining('cannot reach http://127.0.0.1:9 (ECONNREFUSED)')]);
 
     const noUrl = await runCli(args, {});
-    expect([noUrl.code, noUrl.stderr]).toEqual([3, expect.stringContaining('set ET_URL')]);
+    expect([noUrl.code, noUrl.said]).toEqual([3, expect.stringContaining('set ET_URL')]);
 
     const typo = await runCli([...args, '--concurency', '4'], envFor(sandbox.url));
-    expect([typo.code, typo.stderr]).toEqual([3, expect.stringContaining('Unknown argument: concurency (--concurency: did you mean --concurrency?)')]);
+    expect([typo.code, typo.said]).toEqual([3, expect.stringContaining('Unknown argument: concurency (--concurency: did you mean --concurrency?)')]);
     const envTypo = await runCli(args, { ...envFor(sandbox.url), ET_IMPORT_CONCURENCY: '4' });
-    expect([envTypo.code, envTypo.stderr]).toEqual([3, expect.stringContaining('did you mean ET_IMPORT_CONCURRENCY?')]);
+    expect([envTypo.code, envTypo.said]).toEqual([3, expect.stringContaining('did you mean ET_IMPORT_CONCURRENCY?')]);
 
     const badFlag = await runCli([...args, '--concurrency', '0'], envFor(sandbox.url));
-    expect([badFlag.code, badFlag.stderr]).toEqual([3, expect.stringContaining('--concurrency must be a whole number of at least 1')]);
+    expect([badFlag.code, badFlag.said]).toEqual([3, expect.stringContaining('--concurrency must be a whole number of at least 1')]);
   });
 
   it('--help documents the exit codes', async () => {
@@ -214,10 +225,10 @@ describe('et-import CLI, stopping', () => {
     ]) {
       const r = await runCli([...args, '-i', input, '-m', mapping], envFor(sandbox.url));
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain('early.csv: cannot parse the file: the quoted cell opened on line 2 is never closed');
-      expect(r.stderr).not.toContain('header but no data rows');
+      expect(r.said).toContain('early.csv: cannot parse the file: the quoted cell opened on line 2 is never closed');
+      expect(r.said).not.toContain('header but no data rows');
       // validate has no journal to resume
-      if (args[0] === 'validate') expect(r.stderr).not.toContain('--resume');
+      if (args[0] === 'validate') expect(r.said).not.toContain('--resume');
     }
   });
 });

@@ -32,7 +32,7 @@ describe('odd and hostile API answers', () => {
       const f = files('Call ID,Customer\nK1,C\n');
       const r = await runCli(['run', '-i', f.input, '-m', f.mapping, '--report-dir', tempDir()], envFor(api.url));
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`login at ${api.url} answered without an access_token`);
+      expect(r.said).toContain(`login at ${api.url} answered without an access_token`);
     } finally {
       await api.close();
     }
@@ -130,7 +130,7 @@ describe('odd and hostile API answers', () => {
       const reportDir = tempDir();
       const r = await runCli(['run', '-i', f.input, '-m', f.mapping, '--report-dir', reportDir, '--concurrency', '1'], envFor(api.url));
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`login refused by ${api.url} for user ${USER} (HTTP 401)`);
+      expect(r.said).toContain(`login refused by ${api.url} for user ${USER} (HTTP 401)`);
       const summary = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')) as { resumable: string; counts: { updated: number } };
       expect(summary.resumable).toContain('--resume');
       expect(summary.counts.updated).toBe(1);
@@ -149,8 +149,8 @@ describe('redirects, refused tokens, echoed secrets and stalls', () => {
         const f = files('Call ID,Customer\nK1,C\n');
         const r = await runCli(['run', '-i', f.input, '-m', f.mapping, '--report-dir', tempDir()], envFor(api.url));
         expect(r.code).toBe(3);
-        expect(r.stderr).toContain(`HTTP ${status}`);
-        expect(r.stderr).toContain(`redirecting to host ${new URL(elsewhere.url).host}: not followed`);
+        expect(r.said).toContain(`HTTP ${status}`);
+        expect(r.said).toContain(`redirecting to host ${new URL(elsewhere.url).host}: not followed`);
       } finally {
         await api.close();
       }
@@ -192,7 +192,7 @@ describe('redirects, refused tokens, echoed secrets and stalls', () => {
       const f = files(`${lines.join('\n')}\n`);
       const r = await runCli(['run', '-i', f.input, '-m', f.mapping, '--report-dir', tempDir()], envFor(api.url));
       expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(/refused \(HTTP 401\) with a token issued moments before: user .* lacks the right/);
+      expect(r.said).toMatch(/refused \(HTTP 401\) with a token issued moments before: user .* lacks the right/);
       expect(api.requests.filter(isLogin).length).toBeLessThanOrEqual(6);
       expect(api.requests.filter(isSearch).length).toBeLessThan(40);
     } finally {
@@ -241,8 +241,8 @@ describe('redirects, refused tokens, echoed secrets and stalls', () => {
       });
       expect(r.code).toBe(3);
       const forms = [password, 'Pa55+secret%21word', encodeURIComponent(password), 'Pa55%20secret!word', Buffer.from(password).toString('base64')];
-      for (const form of forms) expect(r.stderr).not.toContain(form);
-      for (const frag of fragments('Pa55+secret%21word', 8)) expect(r.stderr).not.toContain(frag);
+      for (const form of forms) expect(r.said).not.toContain(form);
+      for (const frag of fragments('Pa55+secret%21word', 8)) expect(r.said).not.toContain(frag);
     } finally {
       await api.close();
     }

@@ -29,13 +29,13 @@ describe('one run per state directory', () => {
       );
       expect(second.code).toBe(3);
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(second.stderr).toContain(join(reportDir, 'state', 'lock.json'));
-      expect(second.stderr).toContain(`pid ${first.child.pid}`);
+      expect(second.said).toContain(join(reportDir, 'state', 'lock.json'));
+      expect(second.said).toContain(`pid ${first.child.pid}`);
       first.child.kill('SIGKILL');
       await first;
       const resumed = await runCli(['run', '-i', input, '-m', mapping, '--report-dir', tempDir('et-report-'), '--resume', reportDir], envFor(slow.url));
       expect(resumed.code).toBe(0);
-      expect(resumed.stderr).toMatch(/taking over a stale lock \(pid \d+ is no longer running on this host\)/);
+      expect(resumed.said).toMatch(/taking over a stale lock \(pid \d+ is no longer running on this host\)/);
       expect(metadataById(slow)).toEqual(metadataById(calm));
       expect(existsSync(join(reportDir, 'state', 'lock.json'))).toBe(false); // released at the end
     } finally {

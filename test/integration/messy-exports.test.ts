@@ -263,16 +263,16 @@ describe('corrupt or empty input', () => {
   ])('%s: exit 3 with a clear message and no stack trace', async (file, message) => {
     const r = await runCli(['run', '-i', messy(file), '-m', mapping(), '--report-dir', tempDir()], envFor('http://127.0.0.1:9'));
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain(message);
-    expect(r.stderr).toContain(`messy/${file}`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.said).toContain(message);
+    expect(r.said).toContain(`messy/${file}`);
+    expect(r.said).not.toMatch(/\n\s+at /);
   });
   it('a header with no data rows is a quiet day: exit 0, a warning, counts all zero', async () => {
     sandbox = await startSandbox();
     const reportDir = tempDir('et-report-');
     const r = await runCli(['run', '-i', messy('header-only.csv'), '-m', mapping(), '--report-dir', reportDir], envFor(sandbox.url));
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('has a header but no data rows');
+    expect(r.said).toContain('has a header but no data rows');
     expect(JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')).counts.total).toBe(0);
   });
 });

@@ -46,7 +46,7 @@ describe('--concurrency auto', () => {
       expect(summary.concurrency.high).toBeLessThanOrEqual(12);
       expect(sandbox.stats.peakInFlight).toBeLessThanOrEqual(12 + 1);
       const bad = await runCli(['run', '-i', input, '-m', mapping, '--concurrency', 'fast'], envFor(sandbox.url));
-      expect([bad.code, bad.stderr]).toEqual([3, expect.stringContaining('--concurrency must be a number')]);
+      expect([bad.code, bad.said]).toEqual([3, expect.stringContaining('--concurrency must be a number')]);
     } finally {
       await sandbox.close();
     }

@@ -24,7 +24,7 @@ describe('TLS', () => {
     expect(sandbox.url).toMatch(/^https:/);
     const r = await runCli(args(), envFor(sandbox.url));
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted .*--ca-file/);
+    expect(r.said).toMatch(/TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted .*--ca-file/);
   });
   it('trusts a private CA given with --ca-file or NODE_EXTRA_CA_CERTS', async () => {
     const viaFlag = await runCli([...args(), '--ca-file', tls('ca.crt')], envFor(sandbox.url));
@@ -36,7 +36,7 @@ describe('TLS', () => {
   it('switching verification off is explicit and warned about', async () => {
     const r = await runCli(args(), { ...envFor(sandbox.url), ET_SSL_VERIFY: 'false' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('TLS certificate verification is OFF');
+    expect(r.said).toContain('TLS certificate verification is OFF');
     const viaUrl = await runCli([...args(), '--url', `${sandbox.url}/?ssl_verify=false`], envFor(sandbox.url));
     expect(viaUrl.code).toBe(1);
     // ET_SSL_VERIFY wins over the URL's option, as in the SDK
@@ -126,7 +126,7 @@ describe('settings files are never echoed', () => {
     ] as const) {
       const r = await runCli(args, { ...env, ET_IMPORT_CONFIG: config });
       expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(where);
+      expect(r.said).toMatch(where);
       expect(`${r.stdout}${r.stderr}`).not.toContain(PASSWORD);
       expect(`${r.stdout}${r.stderr}`).not.toContain('oops');
     }

@@ -41,11 +41,11 @@ describe('settings from the environment and a file', () => {
       writeFileSync(settings, 'concurrency: 5\npassword: hunter2hunter2\n');
       const r3 = await runCli(['run', '-i', input, '-m', mapping, '--config', settings], envFor(sandbox.url));
       expect(r3.code).toBe(3);
-      expect(r3.stderr).toMatch(/"password" looks like a secret.*ET_AUTH_SECRET or ET_AUTH_SECRET_FILE/);
-      expect(r3.stderr).not.toContain('hunter2');
+      expect(r3.said).toMatch(/"password" looks like a secret.*ET_AUTH_SECRET or ET_AUTH_SECRET_FILE/);
+      expect(r3.said).not.toContain('hunter2');
       writeFileSync(settings, 'concurency: 5\n');
       const r4 = await runCli(['run', '-i', input, '-m', mapping, '--config', settings], envFor(sandbox.url));
-      expect(r4.stderr).toContain('"concurency" is not an option of et-import run (did you mean "concurrency"?)');
+      expect(r4.said).toContain('"concurency" is not an option of et-import run (did you mean "concurrency"?)');
     } finally {
       await sandbox.close();
     }

@@ -64,7 +64,7 @@ describe('shards', () => {
         JOB_COMPLETION_INDEX: '1',
       });
       expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(/JOB_COMPLETION_INDEX is "1" but JOB_COMPLETIONS is not set/);
+      expect(r.said).toMatch(/JOB_COMPLETION_INDEX is "1" but JOB_COMPLETIONS is not set/);
       expect(Object.keys(sandbox.stats.requests)).toEqual([]);
     } finally {
       await sandbox.close();

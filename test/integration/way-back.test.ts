@@ -252,7 +252,7 @@ describe('a crash and the way back', () => {
         run.child.kill('SIGKILL');
         expect((await run).signal).toBe('SIGKILL');
         const undo = await runCli(['undo', reportDir, '--report-dir', tempDir('et-report-')], envFor(sandbox.url));
-        expect([undo.code, undo.stderr]).toEqual([0, expect.anything()]);
+        expect([undo.code, undo.said]).toEqual([0, expect.anything()]);
         expectRestored(metadataById(sandbox), before);
       } finally {
         await sandbox.close();

@@ -8,11 +8,11 @@ import { configFile, envFor, fixture, startSandbox, tempDir } from '../helpers/s
 /** A run that cannot write its own files ends with exit 3, naming the file and the OS error, blaming nothing else. */
 function expectWriteFailure(r: CliResult, file: string, reason: RegExp): void {
   expect(r.code).toBe(3);
-  expect(r.stderr).toContain(file);
-  expect(r.stderr).toMatch(reason);
-  expect(r.stderr).not.toMatch(/unhandled|uncaught/i);
-  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
-  expect(r.stderr).not.toMatch(/input could not be read|could not be read to the end/);
+  expect(r.said).toContain(file);
+  expect(r.said).toMatch(reason);
+  expect(r.said).not.toMatch(/unhandled|uncaught/i);
+  expect(r.said).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
+  expect(r.said).not.toMatch(/input could not be read|could not be read to the end/);
 }
 
 describe('a journal or report that cannot be written', () => {
