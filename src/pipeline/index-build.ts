@@ -175,6 +175,9 @@ async function listDay(client: ApiClient, index: SessionIndex, day: string, list
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, Math.ceil((total - served) / served)) }, worker));
+  // a first page that holds the whole total is the day (a session arriving since is found by the
+  // fallback search): no page more to confirm it, which would double a sparse window's listing
+  if (served >= total) return;
   // past the total, on in turn until an empty page: sessions may have arrived meanwhile, but not
   // more than a page of them
   let skip = Math.max(served, Math.ceil(total / served) * served);
