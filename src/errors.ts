@@ -110,12 +110,21 @@ export interface RowPlace {
   sheet?: string | undefined;
 }
 
+/** One cell at fault: its column, its text, and what was expected instead. */
+export interface CellProblem {
+  column: string;
+  value: string;
+  expected: string;
+}
+
 /** A problem with one row's data: the row becomes `invalid`, the run goes on. */
 export class RowError extends EtError {
   readonly file: string;
   readonly row: number;
   readonly column: string | undefined;
-  constructor(code: ErrorCode, place: RowPlace, detail: string) {
+  /** The cells at fault, for the report's problems by column and value. */
+  readonly problems: CellProblem[];
+  constructor(code: ErrorCode, place: RowPlace, detail: string, problems: CellProblem[] = []) {
     super(
       code,
       `${place.file}${place.sheet ? `, sheet "${place.sheet}",` : ''} row ${place.row}${place.column !== undefined ? `, column "${place.column}"` : ''}: ${detail}`,
@@ -124,6 +133,7 @@ export class RowError extends EtError {
     this.file = place.file;
     this.row = place.row;
     this.column = place.column;
+    this.problems = problems;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type ConversationValue,
 } from './pipeline/conversation.js';
 import { ConversationFinder, type DateRange } from './pipeline/conversation-finder.js';
+import type { Session } from './pipeline/decide.js';
 
 export interface ConversationQuery {
   time: string;
@@ -93,6 +94,7 @@ export async function findConversation(
   const wide: ConversationKey = { ...key, time: { ...key.time, tolerance: key.time.tolerance * 3 } };
   const sessions = await finder.sessionsNear(wide, { at: value.at });
   const near: NearSession[] = [];
+  const found: { session: Session; delta: number }[] = [];
   for (const s of sessions) {
     const delta = sessionTime(key, s) - value.at;
     if (!(Math.abs(delta) <= wide.time.tolerance * 1000)) continue;
@@ -101,10 +103,11 @@ export async function findConversation(
       const offered = sessionValues(e, s);
       why.push(`${e.sessionFields.join('/')} ${offered.some((x) => equal[i]!.includes(x)) ? 'equal' : `differs (${offered.join(', ') || 'none'})`}`);
     });
-    near.push({ id: s.id, delta, in: candidateDelta(key, value, s) !== undefined, why });
+    const isIn = candidateDelta(key, value, s) !== undefined;
+    if (isIn) found.push({ session: s, delta });
+    near.push({ id: s.id, delta, in: isIn, why });
   }
   near.sort((a, b) => Math.abs(a.delta) - Math.abs(b.delta));
-  const found = near.filter((n) => n.in).map((n) => ({ session: sessions.find((s) => s.id === n.id)!, delta: n.delta }));
   const r = decideConversation(key, found, { onMultiple: mapping?.match.onMultiple ?? 'fail', newestField: mapping?.match.newestField ?? 'start_time' });
   const decision =
     r.kind === 'matched'

@@ -1,4 +1,4 @@
-import type { ErrorCode } from './errors.js';
+import type { CellProblem, ErrorCode } from './errors.js';
 import { scrub } from './redact.js';
 
 /**
@@ -57,6 +57,8 @@ export interface RowResult {
   matchNote?: string | undefined;
   /** skipped by a resume: the status the row ended with in the earlier run. */
   earlier?: Status | undefined;
+  /** invalid: the cells at fault (column, text, what was expected), for the report; not a results.csv column. */
+  problems?: CellProblem[] | undefined;
   /** updated / would_update: each changed field, before and after. */
   changes?: FieldChange[] | undefined;
 }

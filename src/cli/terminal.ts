@@ -75,11 +75,18 @@ interface Payload {
  */
 export function barLine(columns: number, known: boolean, params: { value: number; total: number; progress: number }, payload: Payload): string {
   const width = Math.max(20, columns - 1);
-  const notWell = `not well ${payload.notWell}`;
-  if (!known) return fitParts(width, [`${params.value} rows`, notWell], [`${payload.speed} rows/s`, ...payload.extra, '(total unknown)']);
-  const percent = `${Math.floor(Math.min(1, params.progress) * 100)}%`;
-  const eta = `ETA ${etaText(payload.eta ?? null)}`;
-  const line = fitParts(width, [percent, eta, notWell], [`${params.value}/${params.total} rows`, `${payload.speed} rows/s`, ...payload.extra]);
+  const notWell = { text: `not well ${payload.notWell}`, keep: true };
+  const speed = { text: `${payload.speed} rows/s`, keep: false };
+  const extras = payload.extra.map((text) => ({ text, keep: false }));
+  if (!known) return fitParts(width, [{ text: `${params.value} rows`, keep: true }, speed, notWell, ...extras, { text: '(total unknown)', keep: false }]);
+  const line = fitParts(width, [
+    { text: `${Math.floor(Math.min(1, params.progress) * 100)}%`, keep: true },
+    { text: `${params.value}/${params.total} rows`, keep: false },
+    speed,
+    { text: `ETA ${etaText(payload.eta ?? null)}`, keep: true },
+    notWell,
+    ...extras,
+  ]);
   const room = width - line.length - 2;
   if (room < 10) return line;
   const size = Math.min(40, room);
@@ -87,20 +94,16 @@ export function barLine(columns: number, known: boolean, params: { value: number
   return ` ${'█'.repeat(full)}${'░'.repeat(size - full)}${line}`;
 }
 
-/** The must-have parts, and of the others as many as fit, in order; shown in the usual order (percent, rows, rows/s, ETA, not well, extras). */
-function fitParts(width: number, must: string[], optional: string[]): string {
-  const order = (parts: string[]) => {
-    const rank = (p: string) =>
-      p.endsWith('%') ? 0 : p.endsWith(' rows') ? 1 : p.endsWith('rows/s') ? 2 : p.startsWith('ETA') ? 3 : p.startsWith('not well') ? 4 : 5;
-    return parts
-      .map((p, i) => ({ p, i }))
-      .sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i)
-      .map((x) => x.p);
-  };
-  let parts = [...must];
-  const text = (list: string[]) => ` ${order(list).join(' | ')}`;
-  for (const o of optional) if (text([...parts, o]).length <= width) parts = [...parts, o];
-  return text(parts);
+/** The parts in the order shown: those to keep always, and of the others as many as fit, in that order. */
+function fitParts(width: number, parts: { text: string; keep: boolean }[]): string {
+  const shown = parts.map((p) => p.keep);
+  const line = () => ` ${parts.flatMap((p, i) => (shown[i] ? [p.text] : [])).join(' | ')}`;
+  for (let i = 0; i < parts.length; i++) {
+    if (shown[i]) continue;
+    shown[i] = true;
+    if (line().length > width) shown[i] = false;
+  }
+  return line();
 }
 
 function etaText(s: number | null): string {

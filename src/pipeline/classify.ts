@@ -44,7 +44,10 @@ export function classifyRow(
   const file = at.file;
   const row = at.row.row;
   if (!mapped.ok)
-    return { kind: 'record', result: { file, row, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message } };
+    return {
+      kind: 'record',
+      result: { file, row, key: keyText, status: 'invalid', errorCode: mapped.error.code, errorMessage: mapped.error.message, problems: mapped.error.problems },
+    };
   const m = mapped.value;
   const dup = duplicateKey(m.keys[0]!);
   const before = keys.seen.set(dup, at.row.row);

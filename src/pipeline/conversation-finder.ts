@@ -1,7 +1,7 @@
 import type { ApiClient } from '../api/client.js';
 import { checkedSessionId, dateRangeFilter, joinFilters } from '../api/sessions.js';
 import { ApiError } from '../errors.js';
-import type { ConversationKey, MatchSpec } from '../mapping/types.js';
+import type { ConversationKey } from '../mapping/types.js';
 import { type Candidate, type ConversationValue, candidatesAmong } from './conversation.js';
 import type { Session } from './decide.js';
 import { shiftDay } from './row-date.js';
@@ -120,5 +120,3 @@ export class Claims {
     return was.lookup === lookup ? undefined : was.where;
   }
 }
-
-export type ConversationMatch = Pick<MatchSpec, 'onMultiple' | 'newestField'>;

@@ -83,15 +83,16 @@ export function rowConversation(
   key: ConversationKey,
   timeCell: Cell | undefined,
   equalCells: (Cell | undefined)[],
-): Result<ConversationValue, { column: string; problem: string }> {
+): Result<ConversationValue, { column: string; problem: string; value: string }> {
   const t = rowTime(key, timeCell);
-  if (!t.ok) return { ok: false, error: { column: key.time.column, problem: `expected ${t.error}` } };
-  if (t.value === undefined) return { ok: false, error: { column: key.time.column, problem: 'the key is empty' } };
+  const timeText = cellText(timeCell ?? null).trim();
+  if (!t.ok) return { ok: false, error: { column: key.time.column, problem: `expected ${t.error}`, value: timeText } };
+  if (t.value === undefined) return { ok: false, error: { column: key.time.column, problem: 'the key is empty', value: '' } };
   const equal: string[][] = [];
   for (let i = 0; i < key.equal.length; i++) {
     const e = key.equal[i]!;
     const text = cellText(equalCells[i] ?? null).trim();
-    if (text === '') return { ok: false, error: { column: e.column, problem: 'the key is empty' } };
+    if (text === '') return { ok: false, error: { column: e.column, problem: 'the key is empty', value: '' } };
     const values = normalised(e, text);
     if (values.length === 0)
       return {
@@ -99,6 +100,7 @@ export function rowConversation(
         error: {
           column: e.column,
           problem: `expected a phone number${e.region ? ` (numbers without +country read as ${e.region})` : ''}, got ${JSON.stringify(text)}`,
+          value: text,
         },
       };
     equal.push(values);

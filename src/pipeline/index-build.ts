@@ -124,7 +124,7 @@ export function indexListings(match: MatchSpec): Listing[] {
   const bySet = new Map<string, Listing>();
   match.keys.forEach((key, k) => {
     const filters = key.by === 'conversation' ? key.filters.map(([n, v]) => `${n},${v}`) : [];
-    const sig = filters.join('\u00b1');
+    const sig = joinFilters(filters);
     const l = bySet.get(sig) ?? { filters, keys: [] };
     l.keys.push(k);
     bySet.set(sig, l);

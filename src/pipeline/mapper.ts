@@ -1,6 +1,6 @@
 import { filterValueProblem } from '../api/sessions.js';
 import { RowError, type Result } from '../errors.js';
-import type { SourceRow } from '../input/types.js';
+import type { Cell, SourceRow } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import type { ColumnPlan } from '../mapping/load.js';
 import type { Mapping, MatchBy, MatchKey, MetadataValue } from '../mapping/types.js';
@@ -42,19 +42,24 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
   if (row.shapeError) return { ok: false, error: new RowError(row.shapeCode ?? 'E_ROW_SHAPE', { file, row: row.row, sheet }, `the row ${row.shapeError}`) };
 
   const keys = rowKeys(mapping, plan, row);
-  if (!keys.ok) return { ok: false, error: new RowError('E_INVALID_KEY', { file, row: row.row, sheet, column: keys.error.column }, keys.error.problem) };
+  if (!keys.ok) {
+    const { column, problem, value } = keys.error;
+    const expected = problem === 'the key is empty' ? 'a key' : problem.replace(/^expected /, '').replace(/, got .*$/, '');
+    return { ok: false, error: new RowError('E_INVALID_KEY', { file, row: row.row, sheet, column }, problem, [{ column, value, expected }]) };
+  }
   const { key, lookup } = keys.value[0]!;
 
   // a loop, and the problems' list made only for a row that has one: this runs for every row
   const values: Record<string, MetadataValue> = {};
-  let problems: { column: string; expected: string }[] | undefined;
+  let problems: { column: string; expected: string; cell: Cell | undefined }[] | undefined;
   const fields = mapping.fields;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
-    const r = convertCell(row.cells[plan.fieldIndexes[i]!], field);
+    const cell = row.cells[plan.fieldIndexes[i]!];
+    const r = convertCell(cell, field);
     if (!r.ok) {
       problems ??= [];
-      problems.push({ column: field.column, expected: r.error });
+      problems.push({ column: field.column, expected: r.error, cell });
     } else if (r.value !== undefined) values[field.name] = r.value;
   }
   // the row's day: a bad date is the row's problem, never the run's
@@ -63,14 +68,16 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
     const d = rowDay(row.cells[plan.dateIndex], plan.dateField);
     if (!d.ok) {
       problems ??= [];
-      problems.push({ column: mapping.match.dateColumn!, expected: d.expected });
+      problems.push({ column: mapping.match.dateColumn!, expected: d.expected, cell: row.cells[plan.dateIndex] });
     } else if (d.day !== null) date = d.day;
   }
   if (problems) {
     // the first column at fault is the error's column; every other one is named in the message
     const first = problems[0]!;
     const detail = [`expected ${first.expected}`, ...problems.slice(1).map((p) => `column "${p.column}": expected ${p.expected}`)].join('; ');
-    return { ok: false, error: new RowError('E_INVALID_VALUE', { file, row: row.row, sheet, column: first.column }, detail) };
+    // what was expected without the cell it got: the report counts the cells by column and value
+    const cells = problems.map((p) => ({ column: p.column, value: cellText(p.cell ?? null).trim(), expected: p.expected.replace(/, got .*$/, '') }));
+    return { ok: false, error: new RowError('E_INVALID_VALUE', { file, row: row.row, sheet, column: first.column }, detail, cells) };
   }
   const value: MappedRow = { key, lookup, keys: keys.value, values };
   if (date !== undefined) value.date = date;
@@ -81,9 +88,9 @@ export function mapRow(mapping: Mapping, plan: ColumnPlan, row: SourceRow, file:
  * The row's usable keys, in order: a key cell that is empty or that could not be sent as a
  * filter value is passed over. None usable: the first key's problem.
  */
-export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Result<RowKey[], { column: string; problem: string }> {
+export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Result<RowKey[], KeyProblem> {
   const out: RowKey[] = [];
-  let first: { column: string; problem: string } | undefined;
+  let first: KeyProblem | undefined;
   const keys = mapping.match.keys;
   for (let index = 0; index < keys.length; index++) {
     const k = keys[index]!;
@@ -107,13 +114,20 @@ export function rowKeys(mapping: Mapping, plan: ColumnPlan, row: SourceRow): Res
     const key = cellText(row.cells[plan.keyIndexes[index]!] ?? null).trim();
     const lookup = lookupValue(key, k.by);
     const problem = filterValueProblem(key) ?? (lookup === '' ? `expected an audio file name, got ${JSON.stringify(key)}` : undefined);
-    if (problem) first ??= { column: k.column, problem: keys.length > 1 && key === '' ? 'the key is empty' : problem };
+    if (problem) first ??= { column: k.column, problem: keys.length > 1 && key === '' ? 'the key is empty' : problem, value: key };
     else out.push({ index, column: k.column, key, lookup });
   }
   if (out.length > 0) return { ok: true, value: out };
   const problem =
     keys.length > 1 ? `no usable key: ${keys.map((k) => JSON.stringify(k.column)).join(', ')} are empty or unusable (${first!.problem})` : first!.problem;
-  return { ok: false, error: { column: first!.column, problem } };
+  return { ok: false, error: { column: first!.column, problem, value: first!.value } };
+}
+
+/** Why a row has no usable key: the first key's column, what is wrong, and the cell's text. */
+export interface KeyProblem {
+  column: string;
+  problem: string;
+  value: string;
 }
 
 /** What tells rows with the same key apart in a file: the key's position and its lookup. */

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import type { CellProblem, ErrorCode } from '../errors.js';
 import type { RowResult } from '../row-result.js';
 
 export interface ErrorGroup {
@@ -40,8 +40,6 @@ const EXAMPLES_PER_CODE = 5;
 const CHANGES_KEPT = 100;
 /** Distinct column/value problems and before → after pairs kept (memory stays bounded on any file). */
 const DISTINCT_KEPT = 2000;
-/** `column "CSAT": expected a whole number from 1 to 5, got "N/A"` in a RowError's message. */
-const COLUMN_PROBLEM = /column "((?:[^"\\]|\\.)*)": (?:expected (.+?)(?:, got ("(?:[^"\\]|\\.)*"))?|(the key is empty))(?=; column "|$)/g;
 
 /**
  * What report.html shows, gathered as rows finish, in bounded memory: rows that did not end well
@@ -89,14 +87,12 @@ export class ReportDigest {
       .sort((a, b) => b.rows - a.rows);
   }
 
-  private noteValues(code: string, message: string): void {
-    for (const m of message.matchAll(COLUMN_PROBLEM)) {
-      const value = m[3] ? (JSON.parse(m[3]) as string) : '';
-      const expected = m[4] ? 'a key' : m[2]!;
-      const id = `${code}\u0000${m[1]}\u0000${value}\u0000${expected}`;
+  private noteValues(code: string, problems: readonly CellProblem[]): void {
+    for (const p of problems) {
+      const id = `${code}\u0000${p.column}\u0000${p.value}\u0000${p.expected}`;
       const v = this.byValue.get(id);
       if (v) v.count++;
-      else if (this.byValue.size < DISTINCT_KEPT) this.byValue.set(id, { code, column: m[1]!, value, expected, count: 1 });
+      else if (this.byValue.size < DISTINCT_KEPT) this.byValue.set(id, { code, ...p, count: 1 });
     }
   }
 
@@ -109,7 +105,7 @@ export class ReportDigest {
       this.groups.set(id, g);
     }
     g.count++;
-    if (r.errorMessage) this.noteValues(code, r.errorMessage);
+    if (r.problems) this.noteValues(code, r.problems);
     if (g.rows.length < EXAMPLES_PER_CODE) g.rows.push({ file: r.file, row: r.row, key: r.key, message: r.errorMessage ?? '' });
   }
 
