@@ -5,7 +5,7 @@ import { registerEnvSecrets } from '../api/connection.js';
 import { closest } from '../mapping/closest.js';
 import { scrub } from '../redact.js';
 import { EXIT } from '../run/index.js';
-import { OPTION_TABLE } from '../run/option-table.js';
+import { commandsOf, OPTION_TABLE, optionSpec } from '../run/option-table.js';
 import * as apply from './commands/apply.js';
 import * as checkApi from './commands/check.js';
 import * as find from './commands/find.js';
@@ -79,7 +79,7 @@ export function createParser(io: Io, outcome: Outcome, check?: (command: string,
       .wrap(argv && !wantsHelp(argv) ? null : Math.min(110, process.stdout.columns || 100))
       .exitProcess(false)
       .fail((msg, err) => {
-        throw err ?? new EtError('E_USAGE', withSuggestion(msg));
+        throw err ?? new EtError('E_USAGE', withSuggestion(msg, argv?.[0]));
       })
       .help()
       .version()
@@ -108,19 +108,22 @@ const OTHER_OPTIONS = [
   'sample',
 ];
 
-/** "Unknown argument: concurency" with "did you mean --concurrency?" for each name a known option is near. */
-function withSuggestion(msg: string): string {
+/**
+ * "Unknown argument: concurency" with "did you mean --concurrency?" for each name a known option
+ * is near; an option of other commands only says which commands take it.
+ */
+function withSuggestion(msg: string, command: string | undefined): string {
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
   const known = [...OPTION_TABLE.map((o) => o.name), ...OTHER_OPTIONS];
   const hints = m[1]!.split(', ').flatMap((name) => {
-    const guess = closest(
-      name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
-      known,
-    );
+    const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const elsewhere = optionSpec(kebab);
+    if (elsewhere) return [`--${kebab} is an option of ${commandsOf(elsewhere).join(', ')}, not of ${command ?? 'this command'}`];
+    const guess = closest(kebab, known);
     return guess ? [`--${name}: did you mean --${guess}?`] : [];
   });
-  return hints.length > 0 ? `${msg} (${hints.join('; ')})` : msg;
+  return hints.length > 0 ? `${msg} (${[...new Set(hints)].join('; ')})` : msg;
 }
 
 /** Whether the arguments ask for help (or name no command, which shows it). */

@@ -1,6 +1,6 @@
-import { isSupportedCountry } from 'libphonenumber-js';
 import { checkKeys, isObj, isTimeZone, nonEmptyString, oneOf, type Obj } from './checks.js';
 import { type ConversationKey, EQUAL_AS, type EqualSpec, MAPPING_DEFAULTS } from './types.js';
+import { phoneLib } from '../phone.js';
 
 type Add = (p: string, m: string) => void;
 
@@ -91,7 +91,7 @@ function checkEqual(raw: unknown, path: string, add: Add): EqualSpec | undefined
   let region: string | undefined;
   if (raw.region !== undefined) {
     region = typeof raw.region === 'string' ? raw.region.trim().toUpperCase() : undefined;
-    if (!region || !isSupportedCountry(region)) {
+    if (!region || !phoneLib().isSupportedCountry(region)) {
       add(
         `${path}.region`,
         `expected a two-letter country code such as DE or US (the region of numbers written without +country), got ${JSON.stringify(raw.region)}`,

@@ -3,12 +3,13 @@
  * start, and columns equal to session fields after normalisation. Pure: the values a row gives,
  * the values a session offers, and the one session among the candidates.
  */
-import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 import type { Result } from '../errors.js';
 import type { Cell } from '../input/types.js';
 import { cellText } from '../input/cell.js';
 import type { ConversationKey, EqualSpec, FieldSpec, MatchSpec } from '../mapping/types.js';
 import { convertCell } from './convert.js';
+import { phoneLib } from '../phone.js';
 import { pickNewest, type Resolution, type Session } from './decide.js';
 
 /** What a row gives a conversation key: its time (ms, UTC) and, per `equal`, the normalised values it may be. */
@@ -33,6 +34,7 @@ export function normalised(e: Pick<EqualSpec, 'as' | 'region'>, text: string): s
   if (t === '') return [];
   if (e.as === 'text') return [t.replace(/\s+/g, ' ').toLowerCase()];
   const out = new Set<string>();
+  const { parsePhoneNumberFromString } = phoneLib();
   const add = (s: string, region?: string) => {
     const p = parsePhoneNumberFromString(s, region as CountryCode | undefined);
     if (p?.isPossible()) out.add(p.number);

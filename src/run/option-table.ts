@@ -197,7 +197,7 @@ export const OPTION_TABLE = [
   },
   {
     name: 'settle',
-    commands: RUN,
+    commands: INPUT,
     type: 'number',
     default: 60,
     unit: 's',
@@ -283,9 +283,12 @@ export function optionSpec(name: string): OptionSpec | undefined {
   return (OPTION_TABLE as readonly OptionSpec[]).find((o) => o.name === name);
 }
 
+/** The commands that take an option. */
+export const commandsOf = (o: OptionSpec): readonly Command[] => o.commands ?? WRITERS;
+
 /** The options a command takes. */
 export function optionsOf(command: Command): readonly OptionSpec[] {
-  return (OPTION_TABLE as readonly OptionSpec[]).filter((o) => (o.commands ?? WRITERS).includes(command));
+  return (OPTION_TABLE as readonly OptionSpec[]).filter((o) => commandsOf(o).includes(command));
 }
 
 /** The default of a numeric option, in its user unit. */

@@ -87,6 +87,9 @@ describe('et-import CLI', () => {
 
     const typo = await runCli([...args, '--concurency', '4'], envFor(sandbox.url));
     expect([typo.code, typo.said]).toEqual([3, expect.stringContaining('Unknown argument: concurency (--concurency: did you mean --concurrency?)')]);
+    // an option of other commands is not "did you mean" itself: it says which commands take it
+    const elsewhere = await runCli(['validate', '-i', fixture('crm-export.csv'), '-m', configFile('mapping.example.yaml'), '--lock-stale', '5']);
+    expect([elsewhere.code, elsewhere.said]).toEqual([3, expect.stringContaining('(--lock-stale is an option of run, undo, apply, not of validate)')]);
     const envTypo = await runCli(args, { ...envFor(sandbox.url), ET_IMPORT_CONCURENCY: '4' });
     expect([envTypo.code, envTypo.said]).toEqual([3, expect.stringContaining('did you mean ET_IMPORT_CONCURRENCY?')]);
 

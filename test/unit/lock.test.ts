@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../helpers/sandbox.js';
 import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -57,24 +58,32 @@ describe('StateLock', () => {
       const { StateLock } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/state/lock.js')).href)});
       const [dir, go] = process.argv.slice(1);
       while (Date.now() < Number(go)) {}
-      try { StateLock.acquire(dir, { staleMs: 3600000, warn: () => {} }); process.stdout.write('held'); setTimeout(() => {}, 300); }
-      catch (e) { process.stdout.write(e.code); }`;
+      try { StateLock.acquire(dir, { staleMs: 3600000, warn: () => {} }); process.stdout.write('held\\n'); }
+      catch (e) { process.stdout.write(e.code + '\\n'); }
+      // alive (the lock's holder too) until every child has answered: a holder that exited would leave a stale lock again
+      process.stdin.resume();
+      process.stdin.on('end', () => process.exit(0));`;
     for (let trial = 0; trial < 20; trial++) {
       const dir = temp();
       const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
       writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: Number(dead), host: hostname(), startedAt: new Date().toISOString() }));
       const go = String(Date.now() + 400);
-      const outs = await Promise.all(
-        [0, 1, 2].map(
-          () =>
-            new Promise<string>((resolve) => {
-              const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, go]);
-              let out = '';
-              child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-              child.on('close', () => resolve(out));
-            }),
-        ),
-      );
+      const children = [0, 1, 2].map(() => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, go], { stdio: ['pipe', 'pipe', 'inherit'] });
+        const closed = once(child, 'close');
+        const answer = new Promise<string>((resolve) => {
+          let out = '';
+          child.stdout.on('data', (c: Buffer) => {
+            out += c.toString();
+            if (out.includes('\n')) resolve(out.trim());
+          });
+          void closed.then(() => resolve(out.trim()));
+        });
+        return { child, closed, answer };
+      });
+      const outs = await Promise.all(children.map((c) => c.answer));
+      for (const c of children) c.child.stdin.end();
+      await Promise.all(children.map((c) => c.closed));
       expect(outs.sort()).toEqual(['E_LOCKED', 'E_LOCKED', 'held']);
     }
   }, 120_000);
