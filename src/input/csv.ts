@@ -1,11 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { InputError } from '../errors.js';
 import { readHead } from './head.js';
 import { openSnapshot, snapshotStream, type Snapshot } from './snapshot.js';
 import { lastLineCut } from './shape.js';
-import type { Readable } from 'node:stream';
 import { CellGuard } from './cell-guard.js';
 import { ENCODINGS } from '../mapping/types.js';
 import { eachRow, readBatches } from './batches.js';
@@ -62,13 +61,16 @@ export async function sniffCsv(file: string, options: CsvOptions = {}, snap?: Sn
 }
 
 export async function openCsv(file: string, options: CsvOptions, snap: Snapshot): Promise<RowSource> {
-  const { sniff } = await sniffCsv(file, options, snap);
+  const { sniff, head } = await sniffCsv(file, options, snap);
   const headerRow = options.headerRow ?? 1;
   const maxCell = options.maxCellBytes ?? DEFAULT_MAX_CELL_BYTES;
   const guard = new CellGuard(maxCell, sniff.delimiter.charCodeAt(0));
+  // a file no larger than the sniffed head was read whole by it, from the snapshot: opened once, not three times
+  const whole = head.length === snap.size ? head : undefined;
   // a file whose bytes end mid-line may be one still being written: its last line is checked at the end
-  const cut = await lastLineCut(snap);
-  const { stream, parser } = parseStream(file, snapshotStream(await openSnapshot(snap), snap), sniff, guard, headerRow);
+  const cut = await lastLineCut(snap, whole);
+  const bytes = whole ? Readable.from([whole], { objectMode: false }) : snapshotStream(await openSnapshot(snap), snap);
+  const { stream, parser } = parseStream(file, bytes, sniff, guard, headerRow);
   const records = readBatches<string[]>(parser);
   const pull = async (): Promise<string[][] | undefined> => {
     try {

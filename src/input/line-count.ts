@@ -6,7 +6,9 @@ export async function countLines(snap: Snapshot, quotes: boolean): Promise<numbe
   let cr = 0;
   let quoted = false;
   let last = 0;
-  for await (const chunk of (await readSnapshot(snap, { highWaterMark: 1 << 20 })) as AsyncIterable<Buffer>) {
+  // 1 MiB reads, but no larger than the file: a folder of small exports does not allocate a MiB each
+  const highWaterMark = Math.min(1 << 20, Math.max(1 << 16, snap.size));
+  for await (const chunk of (await readSnapshot(snap, { highWaterMark })) as AsyncIterable<Buffer>) {
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
       if (b === 0x22 && quotes) quoted = !quoted;

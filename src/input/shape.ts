@@ -28,8 +28,10 @@ export function markLargeCells(row: SourceRow, header: string[], maxCell: number
  * file has grown since the run opened it (asked once the last line is reached). Its row is then
  * invalid, whatever else was found in it: its cells are not trusted, and the next run reads it whole.
  */
-export async function lastLineCut(snap: Snapshot): Promise<() => boolean> {
-  const endsMidLine = !(await readTail(snap, 2)).some((b) => b === 0x0a || b === 0x0d);
+export async function lastLineCut(snap: Snapshot, whole?: Buffer): Promise<() => boolean> {
+  // a file read whole already holds its last bytes
+  const tail = whole ? whole.subarray(Math.max(0, whole.length - 2)) : await readTail(snap, 2);
+  const endsMidLine = !tail.some((b) => b === 0x0a || b === 0x0d);
   return () => endsMidLine && grewSince(snap);
 }
 
