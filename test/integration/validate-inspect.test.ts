@@ -69,7 +69,7 @@ describe('inspect', () => {
     expect(readFileSync(mapping, 'utf8')).toMatch(/^# Starter mapping/);
     const reportDir = tempDir('et-report-');
     const v = await runCli(['validate', '-i', messy(file), '-m', mapping, '--report-dir', reportDir]);
-    expect(v.code).toBe(validateExit);
+    expect(v.code, v.said).toBe(validateExit);
     // where validate finds problems, they are the file's own (row shape, unsafe key), never a guessed type
     for (const row of readResults(reportDir))
       expect(row.error_code === '' || row.error_code === 'E_ROW_SHAPE' || row.error_code === 'E_INVALID_KEY').toBe(true);
