@@ -119,7 +119,7 @@ function withSuggestion(msg: string, command: string | undefined): string {
   const hints = m[1]!.split(', ').flatMap((name) => {
     const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     const elsewhere = optionSpec(kebab);
-    if (elsewhere) return [`--${kebab} is an option of ${commandsOf(elsewhere).join(', ')}, not of ${command ?? 'this command'}`];
+    if (elsewhere) return [`--${kebab} is an option of ${commandsOf(elsewhere).join(', ')}${command && !command.startsWith('-') ? `, not of ${command}` : ''}`];
     const guess = closest(kebab, known);
     return guess ? [`--${name}: did you mean --${guess}?`] : [];
   });

@@ -4,6 +4,9 @@ import { closest } from './closest.js';
 export type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The mapping's shorthand: a column's name stands for `{ column: name }`; anything else but an object is undefined. */
+export const columnSpec = (raw: unknown): Obj | undefined => (typeof raw === 'string' ? { column: raw } : isObj(raw) ? raw : undefined);
+
 export function checkKeys(obj: Obj, allowed: string[], path: string, add: (p: string, m: string) => void): void {
   for (const key of Object.keys(obj)) {
     if (allowed.includes(key)) continue;

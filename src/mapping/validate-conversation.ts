@@ -1,4 +1,4 @@
-import { checkKeys, isObj, isTimeZone, nonEmptyString, oneOf, type Obj } from './checks.js';
+import { checkKeys, isObj, isTimeZone, nonEmptyString, oneOf, type Obj, columnSpec } from './checks.js';
 import { type ConversationKey, EQUAL_AS, type EqualSpec, MAPPING_DEFAULTS } from './types.js';
 import { phoneLib } from '../phone.js';
 
@@ -36,7 +36,7 @@ export function checkConversationKey(spec: Obj, path: string, add: Add): Convers
 }
 
 function checkTime(raw: unknown, path: string, add: Add): ConversationKey['time'] | undefined {
-  const spec: Obj | undefined = typeof raw === 'string' ? { column: raw } : isObj(raw) ? raw : undefined;
+  const spec = columnSpec(raw);
   if (!spec) {
     add(path, 'expected { column, sessionField, tolerance, timezone } or the time column’s name');
     return undefined;

@@ -1,4 +1,4 @@
-import { checkKeys, isObj, nonEmptyString, oneOf, type Obj } from './checks.js';
+import { checkKeys, isObj, nonEmptyString, oneOf, type Obj, columnSpec } from './checks.js';
 import { DUPLICATES, type IdBy, LOOKUPS, MAPPING_DEFAULTS, MATCH_BY, ON_MULTIPLE, type MatchKey, type MatchSpec } from './types.js';
 import { checkConversationKey } from './validate-conversation.js';
 
@@ -65,7 +65,7 @@ function checkMatchKeys(raw: Obj, add: (p: string, m: string) => void): MatchKey
 }
 
 function checkMatchKey(raw: unknown, path: string, add: (p: string, m: string) => void): MatchKey | undefined {
-  const spec: Obj | undefined = typeof raw === 'string' ? { column: raw } : isObj(raw) ? raw : undefined;
+  const spec = columnSpec(raw);
   if (!spec) {
     add(path, 'expected { column, by, sessionFields } or a column name');
     return undefined;

@@ -1,6 +1,6 @@
 import type { ConfigIssue, Result } from '../errors.js';
 import { closest } from './closest.js';
-import { checkKeys, checkNullValues, isObj, isTimeZone, nonEmptyString, oneOf, type Obj } from './checks.js';
+import { checkKeys, checkNullValues, isObj, isTimeZone, nonEmptyString, oneOf, type Obj, columnSpec } from './checks.js';
 import { checkMatch } from './validate-match.js';
 import {
   ENCODINGS,
@@ -150,7 +150,7 @@ function checkField(name: string, raw: unknown, add: (p: string, m: string) => v
     addc(path, `"${name}" cannot be used as a metadata key`);
   }
   // `csi: CSAT` is shorthand for `csi: { column: CSAT }`
-  const spec: Obj | undefined = typeof raw === 'string' ? { column: raw } : isObj(raw) ? raw : undefined;
+  const spec = columnSpec(raw);
   if (!spec) {
     addc(path, 'expected an object such as { column: CSAT, type: integer } or a column name');
     return undefined;
