@@ -113,22 +113,34 @@ function unreadable(file: string, err: unknown): InputError {
 }
 
 /** What exceljs's reader has read by the time it hands over a sheet. */
-type ReaderState = { sharedStrings?: unknown; workbookRels?: unknown };
+type ReaderState = { sharedStrings?: unknown; workbookRels?: unknown; model?: unknown };
+
+const FIRST_SHEET = /^xl\/worksheets\/sheet\d+\.xml$/;
 
 /**
  * Entries the workbook holds that exceljs's streaming reader had not read when it handed over the
- * sheet. exceljs sometimes loses entries to a race in its stream iteration (exceljs issues #2663,
- * PR #2671): the sheet then comes with `Sheet1` for its name and `{ sharedString: n }` objects for
- * its text cells, which would be imported as "[object Object]".
+ * sheet (or failed for want of them). exceljs sometimes loses entries to a race in its stream
+ * iteration (exceljs issues #2663, PR #2671), more often on a loaded machine: without the shared
+ * strings or the workbook's relationships the sheet comes with `Sheet1` for its name and
+ * `{ sharedString: n }` objects for its text cells; without `xl/workbook.xml` (sheet names, hidden
+ * sheets, the 1904 date system) exceljs throws. The first two are waited for before any sheet is
+ * handed over; the workbook is read by then only when it comes before the sheets (`entries` are
+ * in the zip's order), so only then is its absence a loss.
  */
 export function missedEntries(entries: readonly string[], reader: ReaderState): string[] {
   const missed: string[] = [];
   if (entries.includes('xl/sharedStrings.xml') && reader.sharedStrings === undefined) missed.push('xl/sharedStrings.xml');
   if (entries.includes('xl/_rels/workbook.xml.rels') && reader.workbookRels === undefined) missed.push('xl/_rels/workbook.xml.rels');
+  const firstSheet = entries.findIndex((e) => FIRST_SHEET.test(e));
+  const workbook = entries.indexOf('xl/workbook.xml');
+  if (workbook >= 0 && (firstSheet < 0 || workbook < firstSheet) && reader.model === undefined) missed.push('xl/workbook.xml');
   return missed;
 }
 
-/** Reads up to the wanted sheet; a read that lost entries (see `missedEntries`) is done again, up to three times. */
+/**
+ * Reads up to the wanted sheet; a read that lost entries (see `missedEntries`), or failed for want
+ * of one, is done again, up to three times.
+ */
 async function openSheet(
   file: string,
   snap: Snapshot,
@@ -145,25 +157,19 @@ async function openSheet(
       entries: 'ignore',
     });
     const sheets = (reader as unknown as AsyncIterable<SheetReader>)[Symbol.asyncIterator]();
-    let found: Awaited<ReturnType<typeof findSheet>>;
-    try {
-      found = await findSheet(sheets, wanted);
-    } catch (err) {
+    const found = await findSheet(sheets, wanted).catch((err: unknown) => ({ err }));
+    const missed = missedEntries(entries, reader as unknown as ReaderState);
+    if (missed.length === 0) {
+      if (!('err' in found) && found.sheet) return { stream, sheet: found.sheet };
       stream.destroy();
-      throw unreadable(file, err);
-    }
-    const { sheet, seen } = found;
-    if (!sheet) {
-      stream.destroy();
+      if ('err' in found) throw unreadable(file, found.err);
       throw new InputError(
         file,
         wanted === undefined
           ? 'the workbook has no visible sheet'
-          : `sheet ${JSON.stringify(wanted)} not found; the workbook has: ${seen.map((s) => JSON.stringify(s)).join(', ')}`,
+          : `sheet ${JSON.stringify(wanted)} not found; the workbook has: ${found.seen.map((s) => JSON.stringify(s)).join(', ')}`,
       );
     }
-    const missed = missedEntries(entries, reader as unknown as ReaderState);
-    if (missed.length === 0) return { stream, sheet };
     stream.destroy();
     if (attempt === 3)
       throw new InputError(
@@ -264,17 +270,26 @@ function trimTrailingEmpty(cells: Cell[]): Cell[] {
 
 /** The sheets of a workbook, with their visibility, for `inspect`. */
 export async function listSheets(file: string): Promise<{ name: string; state: string }[]> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
-    sharedStrings: 'ignore',
-    styles: 'ignore',
-    hyperlinks: 'ignore',
-    worksheets: 'emit',
-    entries: 'ignore',
-  });
-  const out: { name: string; state: string }[] = [];
-  for await (const ws of reader as unknown as AsyncIterable<AsyncIterable<unknown> & { name: string; state?: string }>) {
-    out.push({ name: ws.name, state: ws.state ?? 'visible' });
-    for await (const _ of ws) void _;
+  // read to the end, where exceljs has read every entry: a lost `xl/workbook.xml` (see
+  // missedEntries) leaves the sheets without their names, or makes exceljs throw; read again
+  for (let attempt = 1; ; attempt++) {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+      sharedStrings: 'ignore',
+      styles: 'ignore',
+      hyperlinks: 'ignore',
+      worksheets: 'emit',
+      entries: 'ignore',
+    });
+    const out: { name: string; state: string }[] = [];
+    try {
+      for await (const ws of reader as unknown as AsyncIterable<AsyncIterable<unknown> & { name: string; state?: string }>) {
+        out.push({ name: ws.name, state: ws.state ?? 'visible' });
+        for await (const _ of ws) void _;
+      }
+    } catch (err) {
+      if (attempt === 3) throw err;
+      continue;
+    }
+    if ((reader as unknown as ReaderState).model !== undefined || attempt === 3) return out;
   }
-  return out;
 }

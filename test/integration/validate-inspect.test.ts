@@ -64,7 +64,7 @@ describe('inspect', () => {
     // the workbooks have a title row above the header
     if (file.startsWith('messy-')) args.push('--header-row', '2');
     const r = await runCli(args);
-    expect(r.code).toBe(0);
+    expect(r.code, r.said).toBe(0);
     for (const e of expected) expect(r.stdout).toContain(e);
     expect(readFileSync(mapping, 'utf8')).toMatch(/^# Starter mapping/);
     const reportDir = tempDir('et-report-');
