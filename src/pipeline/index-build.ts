@@ -5,8 +5,8 @@ import { openRows } from '../input/open-rows.js';
 import type { Logger } from '../logger.js';
 import type { Mapping, MatchSpec } from '../mapping/types.js';
 import { rowTime } from './conversation.js';
-import { hashString } from '../hash.js';
-import { isDay, rowDay, shiftDay } from './row-date.js';
+import { hashString } from './hash.js';
+import { rowDay, shiftDay } from './row-date.js';
 import { SessionIndex } from './session-index.js';
 import type { PlannedSource } from './sources.js';
 
@@ -14,15 +14,6 @@ import type { PlannedSource } from './sources.js';
 export interface Window {
   from: string;
   to: string;
-}
-
-/** `--window 2025-06-01..2025-06-30`. */
-export function parseWindow(text: string): Window {
-  const m = /^\s*(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})\s*$/.exec(text);
-  if (!m || !isDay(m[1]!) || !isDay(m[2]!) || m[1]! > m[2]!) {
-    throw new EtError('E_USAGE', `--window must be FROM..TO as dates, FROM not after TO, e.g. 2025-06-01..2025-06-30; got ${JSON.stringify(text)}`);
-  }
-  return { from: m[1]!, to: m[2]! };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { hashString } from '../hash.js';
+import { hashString } from './hash.js';
 
 /**
  * Keys seen in one file, with the row each was last seen on, in flat typed arrays (12 bytes a

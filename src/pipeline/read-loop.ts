@@ -6,7 +6,7 @@ import type { RowSource, SourceRow } from '../input/types.js';
 import type { Logger } from '../logger.js';
 import type { Mapping } from '../mapping/types.js';
 import type { ResumeIndex } from '../state/journal.js';
-import { rowHash } from '../state/journal.js';
+import { rowHash } from './hash.js';
 import { classifyRow, type Classified, type FileKeys } from './classify.js';
 import { KeyTable } from './key-table.js';
 import { duplicateKey, keyCellText, mapRow, rowKeys } from './mapper.js';

@@ -1,4 +1,4 @@
-import { hashString } from '../hash.js';
+import { hashString } from './hash.js';
 
 /**
  * Which shard (1..count) a key belongs to: FNV-1a over the key, so that every run, on any

@@ -1,4 +1,4 @@
-import { hashString } from '../hash.js';
+import { hashString } from './hash.js';
 
 /**
  * Exact key values to the index slots holding them, for a million-session window: an open

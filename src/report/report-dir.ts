@@ -50,7 +50,7 @@ export interface Resuming {
  * Claims `dir` for a run: `run.json` is created exclusively, so two runs can never share a
  * report directory. A directory that holds another run's report is refused (exit 3, naming
  * it); a resume of that very run (same kind, same journal) continues it: the record gains a
- * part, and the caller appends to the report's files. With a persistent state (a nightly), a
+ * part, the earlier part's summary is kept in `part-N/`, and the caller appends to the report's files. With a persistent state (a nightly), a
  * run that finished (exit 0 or 1) is another night's, never continued.
  */
 export function claimReportDir(dir: string, record: RunRecord, resuming: Resuming | undefined): { continued: boolean; record: RunRecord } {
@@ -93,6 +93,7 @@ export function claimReportDir(dir: string, record: RunRecord, resuming: Resumin
     throw refusal(dir, earlier ? `it holds the report of ${earlier.kind} ${earlier.runId} (started ${earlier.startedAt})` : `its ${RUN_FILE} cannot be read`);
   const merged: RunRecord = { ...earlier, parts: [...earlier.parts, { runId: record.runId, startedAt: record.startedAt }] };
   writeAtomically(path, `${JSON.stringify(merged, null, 2)}\n`);
+  keepEarlierPart(dir, merged.parts.length - 1);
   return { continued: true, record: merged };
 }
 

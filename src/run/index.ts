@@ -1,3 +1,4 @@
 export { runImport, type RunResult } from './run-import.js';
-export { parseErrorStatuses, parseMaxErrors, parseShard, resolveRunOptions, type RunOptions, type ResolvedOptions } from './options.js';
+export { parseErrorStatuses, parseMaxErrors, parseShard } from './option-values.js';
+export { resolveRunOptions, type RunOptions, type ResolvedOptions } from './options.js';
 export { EXIT, exitCodeFor, type ExitCode, type Summary } from './summary.js';

@@ -5,7 +5,7 @@ import { PLAN_FILE, UNDO_FILE } from '../change-line.js';
 import { EtError, errorMessage } from '../errors.js';
 import type { Lifetimes } from '../lifetimes.js';
 import type { Logger } from '../logger.js';
-import { claimReportDir, keepEarlierPart, readRunRecord, type RunRecord } from '../report/report-dir.js';
+import { claimReportDir, readRunRecord, type RunRecord } from '../report/report-dir.js';
 import { ReportWriter } from '../report/writer.js';
 import { compactJournal } from '../state/compact.js';
 import { JOURNAL_FILE, Journal, ResumeIndex } from '../state/journal.js';
@@ -53,6 +53,7 @@ export interface RunStart {
  * report is never overwritten), the report, the way back, the journal, the client.
  */
 export async function openParts(o: ResolvedOptions, at: RunStart, logger: Logger, held: Lifetimes): Promise<OpenParts> {
+  const record = runRecord(o, at);
   const stop = new StopControl(stopRules(o, logger));
   held.defer(() => stop.dispose());
   stop.follow(at.signal);
@@ -66,8 +67,7 @@ export async function openParts(o: ResolvedOptions, at: RunStart, logger: Logger
     held.defer(() => lock.release());
   }
   const resuming = o.resumeDir === undefined ? undefined : { stateDir: o.resumeDir, persistent: o.resumeOwnState };
-  const claim = claimReportDir(o.reportDir, runRecord(o, at), resuming);
-  if (claim.continued) keepEarlierPart(o.reportDir, claim.record.parts.length - 1);
+  const claim = claimReportDir(o.reportDir, record, resuming);
   if (writes) noteRun(o, at, logger);
   let recorder: Recorder | undefined;
   const report = await ReportWriter.create(o.reportDir, (e) => recorder?.onWriteError(e), claim.continued);

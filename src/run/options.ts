@@ -6,9 +6,10 @@ import { EtError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { defaultInstance, type MetricsTarget } from './metrics.js';
 import { expandReportDir } from '../report/report-dir.js';
-import { parseWindow } from '../pipeline/index-build.js';
+import type { Window } from '../pipeline/index-build.js';
 import type { DateRange } from '../pipeline/conversation-finder.js';
-import { ERROR_STATUSES, type MaxErrors, type StopControl, type StopRules } from './stop-control.js';
+import { checkLookup, checkShard, parseErrorStatuses, parseMaxErrors, parseShard, parseWindow } from './option-values.js';
+import type { MaxErrors, StopControl, StopRules } from './stop-control.js';
 import { type Command, UNITS, camel, optionSpec, optionsOf, type OptionName, type OptionValues, type Origin } from './option-table.js';
 import type { ProgressView } from './progress.js';
 
@@ -78,7 +79,7 @@ export interface ResolvedOptions {
   shard: { index: number; count: number } | undefined;
   /** Undefined: the mapping's `match.lookup`. */
   lookup: 'search' | 'index' | undefined;
-  window: { from: string; to: string } | undefined;
+  window: Window | undefined;
   indexMax: number;
   indexFreshMs: number;
   /** Where the run's metrics go (a file, a Pushgateway) and their labels. */
@@ -211,53 +212,6 @@ function numberOption(name: OptionName, given: unknown): number {
   if (typeof check === 'object' && (!Number.isInteger(v) || v < check.whole))
     throw new EtError('E_USAGE', `--${name} must be a whole number of at least ${check.whole}, ${got}`);
   return unit ? Math.round(v * unit.factor) : v;
-}
-
-function checkLookup(v: string): 'search' | 'index' {
-  if (v === 'search' || v === 'index') return v;
-  throw new EtError('E_USAGE', `--lookup must be search or index, got ${JSON.stringify(v)}`);
-}
-
-function checkShard(s: { index: number; count: number }): { index: number; count: number } {
-  if (!Number.isInteger(s.index) || !Number.isInteger(s.count) || s.count < 1 || s.index < 1 || s.index > s.count)
-    throw new EtError('E_USAGE', `--shard must be i/n with 1 <= i <= n, got ${s.index}/${s.count}`);
-  return s;
-}
-
-/** `--shard 2/3` as numbers. */
-export function parseShard(text: string): { index: number; count: number } {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) throw new EtError('E_USAGE', `--shard must be i/n, e.g. 2/3, got ${JSON.stringify(text)}`);
-  return checkShard({ index: Number(m[1]), count: Number(m[2]) });
-}
-
-/** `--max-errors-statuses failed,invalid`: which of the statuses that do not end well --max-errors counts. */
-export function parseErrorStatuses(v: string[] | string | undefined): ReadonlySet<string> {
-  if (v === undefined) return ERROR_STATUSES;
-  const list = (Array.isArray(v) ? v : [v])
-    .flatMap((s) => s.split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const wrong = list.filter((s) => !ERROR_STATUSES.has(s));
-  if (list.length === 0 || wrong.length > 0)
-    throw new EtError(
-      'E_USAGE',
-      `--max-errors-statuses takes statuses from ${[...ERROR_STATUSES].join(', ')}, got ${JSON.stringify(Array.isArray(v) ? v.join(',') : v)}`,
-    );
-  return new Set(list);
-}
-
-export function parseMaxErrors(v: string | number | undefined): MaxErrors | undefined {
-  if (v === undefined || v === '') return undefined;
-  const s = String(v).trim();
-  const m = /^(\d+(?:\.\d+)?)%$/.exec(s);
-  if (m) {
-    const percent = Number(m[1]);
-    if (percent > 0 && percent <= 100) return { percent };
-  } else if (/^\d+$/.test(s) && Number(s) >= 1) {
-    return { count: Number(s) };
-  }
-  throw new EtError('E_USAGE', `--max-errors must be a number of rows (e.g. 100) or a percentage (e.g. 5%), got ${JSON.stringify(s)}`);
 }
 
 function defaultReportDir(started: Date): string {

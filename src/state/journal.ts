@@ -1,7 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtError, WriteError } from '../errors.js';
-import { hashString } from '../hash.js';
 import type { Status } from '../row-result.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -98,16 +97,6 @@ export class Journal {
     }
     this.fd = -1;
   }
-}
-
-/**
- * 64 bits that tell a row's values from any edit of them: the tool's two 32-bit string hashes over
- * the JSON text, a tenth of a sha256's cost a row. Not a defence against a forger, which a journal
- * of one's own rows does not need.
- */
-export function rowHash(value: unknown): string {
-  const { a, b } = hashString(JSON.stringify(value) ?? '');
-  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 /** A journal's entries in the order written; a line that does not parse or lacks a field (a torn last line) is counted, not used. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashString } from '../../src/hash.js';
+import { hashString } from '../../src/pipeline/hash.js';
 import { StringSlots } from '../../src/pipeline/string-slots.js';
 
 describe('StringSlots', () => {
