@@ -69,7 +69,16 @@ export function displayUrl(url: string): string {
   }
 }
 
-const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|credential/i;
+/** The words of a key that name a secret: `password`, `ET_AUTH_SECRET`, `accessToken`, `set-cookie`; not `passedOver`. */
+const SECRET_WORDS = new Set(['pass', 'passwd', 'password', 'passphrase', 'secret', 'token', 'authorization', 'cookie', 'credential']);
+
+function isSecretKey(key: string): boolean {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.some((w) => SECRET_WORDS.has(w) || SECRET_WORDS.has(w.replace(/s$/, '')));
+}
 
 /** Deep copy with secret-looking keys masked and every string scrubbed. */
 export function scrubValue(value: unknown, depth = 0): unknown {
@@ -79,7 +88,7 @@ export function scrubValue(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return scrubValue({ type: value.name, message: value.message, code: (value as { code?: unknown }).code }, depth + 1);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) && v != null && v !== '' ? MASK : scrubValue(v, depth + 1);
+    out[k] = isSecretKey(k) && v != null && v !== '' ? MASK : scrubValue(v, depth + 1);
   }
   return out;
 }

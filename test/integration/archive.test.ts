@@ -218,6 +218,9 @@ describe('drop folders as users fill them', () => {
       expect(r.summary.notReady).toEqual([]);
       expect(r.counts.updated).toBe(7);
       expect(r.summary.passedOver.map((p) => p.file.split('/').pop()).sort()).toEqual(['.DS_Store', 'README.txt', 'notes.md', '~$export.xlsx']);
+      // and summary.json says so: "passedOver" is no secret's name
+      const written = JSON.parse(readFileSync(join(r.reportDir, 'summary.json'), 'utf8')) as { passedOver: { file: string }[] };
+      expect(written.passedOver.map((p) => p.file.split('/').pop()).sort()).toEqual(['.DS_Store', 'README.txt', 'notes.md', '~$export.xlsx']);
       expect(r.captured.logs.join('')).toMatch(/modified \\?"in the future/);
       for (const i of [0, 10, 21]) expect(statusesOf(sandbox, i)).toContain(`row-${i}`);
     } finally {

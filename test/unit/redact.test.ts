@@ -12,6 +12,13 @@ describe('redaction', () => {
     });
     expect(scrub('Authorization: Bearer abcdefghijkl123')).toBe('Authorization: Bearer [REDACTED]');
   });
+
+  it('masks keys that name a secret, and only those: a summary keeps the files it passed over', () => {
+    const secrets = { ET_AUTH_SECRET: 'a', accessToken: 'b', 'set-cookie': 'c', Credentials: 'd', pass: 'e', tokens: ['f'] };
+    expect(Object.values(scrubValue(secrets) as Record<string, unknown>)).toEqual(Array(6).fill('[REDACTED]'));
+    const plain = { passedOver: [{ file: 'README.txt', reason: 'not an export' }], bypass: 'x', compass: 'y', tokenizer: 'z' };
+    expect(scrubValue(plain)).toEqual(plain);
+  });
 });
 
 describe('snippet: scrub, then cut', () => {
