@@ -108,12 +108,12 @@ function finished(dir: string): boolean {
 }
 
 /**
- * A continued run's earlier part keeps its summary.json, report.html and failed rows in
- * `part-N/` (the new part writes its own, of every part); results.csv, changes.csv and the way
- * back are appended to.
+ * A continued run's earlier part keeps its results.csv, summary.json, report.html and failed rows
+ * in `part-N/` (the new part writes its own, of every part: each row once); changes.csv and the
+ * way back are appended to.
  */
 export function keepEarlierPart(dir: string, part: number): void {
-  const names = readdirSync(dir).filter((n) => n === 'summary.json' || n === 'report.html' || /^failed(-\d+)?\.csv$/.test(n));
+  const names = readdirSync(dir).filter((n) => n === 'results.csv' || n === 'summary.json' || n === 'report.html' || /^failed(-\d+)?\.csv$/.test(n));
   if (names.length === 0) return;
   const to = join(dir, `part-${part}`);
   try {
@@ -124,9 +124,10 @@ export function keepEarlierPart(dir: string, part: number): void {
   }
 }
 
-/** No row was recorded: results.csv has at most its header, no write was logged, no summary written. */
+/** No row was recorded: results.csv has at most its header, no write was logged, no summary written, no earlier part kept. */
 function holdsNoRow(dir: string): boolean {
   if (holdsText(join(dir, 'summary.json')) || holdsText(join(dir, 'undo.jsonl')) || holdsText(join(dir, 'plan.jsonl'))) return false;
+  if (readdirSync(dir).some((n) => /^part-\d+$/.test(n))) return false;
   // only the file's start is read: a header line and nothing after it
   let fd: number | undefined;
   try {

@@ -9,7 +9,7 @@ import { csvLine } from './csv-line.js';
 import { LineFile } from './line-file.js';
 import { ReportDigest } from './digest.js';
 import { renderReport, type ReportPage } from './html.js';
-import { CHANGE_COLUMNS, OK_STATUSES, RESULT_COLUMNS, emptyCounts, type Counts, type FieldChange, type RowResult } from '../row-result.js';
+import { CHANGE_COLUMNS, OK_STATUSES, RESULT_COLUMNS, emptyCounts, type Counts, type FieldChange, type RowResult, type Status } from '../row-result.js';
 
 /** Added to each row of failed.csv; ignored by the mapping when the file is fed back in. */
 export const ERROR_COLUMN = 'et_import_error';
@@ -61,17 +61,18 @@ export class ReportWriter {
     }
     const w = new ReportWriter(dir, onError);
     w.continued = continued;
-    w.results = w.open('results.csv', continued);
-    if (!continued || !hasLines(w.results.path)) w.results.add(csvLine(RESULT_COLUMNS.map((c) => c.name)));
+    // a continued report's results.csv is new: the earlier part's is in part-N/ (report-dir.ts)
+    w.results = w.open('results.csv');
+    w.results.add(csvLine(RESULT_COLUMNS.map((c) => c.name)));
     w.changes = w.open('changes.csv', continued);
     if (!continued || !hasLines(w.changes.path)) w.changes.add(csvLine([...CHANGE_COLUMNS]));
     return w;
   }
 
   /**
-   * A resume into its own report directory: results.csv and changes.csv are appended to, and a
-   * row an earlier part finished (skipped now) counts under the status it ended with, so that the
-   * counts are those of every part.
+   * A resume into its own report directory: changes.csv is appended to; results.csv holds every
+   * row once, and a row an earlier part finished (skipped now) is shown and counted under the
+   * status it ended with, so that the file and the counts are those of the whole run.
    */
   private continued = false;
 
@@ -90,8 +91,9 @@ export class ReportWriter {
    * Records a row's final status; `header` and `cells` are the input row, kept for failed.csv.
    * Returns a promise only when the caller should wait (a file's buffer is full).
    */
-  record(result: RowResult, header?: string[], cells?: Cell[]): Promise<void> | undefined {
-    this.counts[this.continued && result.earlier ? result.earlier : result.status]++;
+  record(row: RowResult, header?: string[], cells?: Cell[]): Promise<void> | undefined {
+    const result = this.continued && row.earlier ? byEarlierPart(row, row.earlier) : row;
+    this.counts[result.status]++;
     this.counts.total++;
     const ok = OK_STATUSES.has(result.status);
     if (!ok) this.digest.addProblem(result);
@@ -219,4 +221,9 @@ function hasLines(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A row an earlier part of a continued run finished: its status then, and where its line is. */
+function byEarlierPart(row: RowResult, earlier: Status): RowResult {
+  return { ...row, status: earlier, errorMessage: `${earlier} by an earlier part of this run (its line is in a part-N/results.csv)` };
 }

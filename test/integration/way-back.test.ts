@@ -196,6 +196,13 @@ describe('a way back', () => {
       expect(resumed.counts.updated + resumed.counts.unchanged).toBe(100);
       expect(resumed.summary.parts.map((p) => p.runId)).toEqual([first.summary.runId, resumed.summary.runId]);
       expect(existsSync(join(reportDir, 'part-1', 'summary.json'))).toBe(true);
+      // results.csv too is the whole run's: every input row once, under the status it ended with
+      const rows = resumed.results.map((r) => Number(r.row));
+      expect([rows.length, new Set(rows).size]).toEqual([100, 100]);
+      for (const s of ['updated', 'unchanged'] as const) expect(resumed.results.filter((r) => r.status === s).length).toBe(resumed.counts[s]);
+      expect(resumed.results.some((r) => r.error_message.includes('by an earlier part of this run'))).toBe(true);
+      // and the first part's own lines are kept beside its summary
+      expect(readFileSync(join(reportDir, 'part-1', 'results.csv'), 'utf8').split('\n').length - 2).toBe(first.results.length);
     } finally {
       await sandbox.close();
     }

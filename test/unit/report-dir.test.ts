@@ -50,14 +50,25 @@ describe('a report directory', () => {
     expect(() => claimReportDir(d, record('e'), { stateDir: '/s', persistent: true })).toThrow(/never overwritten/);
   });
 
-  it("keeps an earlier part's summary, page and failed rows in part-N", () => {
+  it('a continued directory is never taken by another run, even before its new part records a row', () => {
     const d = dir();
-    for (const f of ['summary.json', 'report.html', 'failed.csv', 'failed-2.csv', 'results.csv']) writeFileSync(join(d, f), f);
+    claimReportDir(d, record('a'), undefined);
+    withRows(d);
+    expect(claimReportDir(d, record('b'), { stateDir: '/s', persistent: false }).continued).toBe(true);
+    writeFileSync(join(d, 'results.csv'), 'file,row\n');
+    expect(() => claimReportDir(d, record('c', '/other'), undefined)).toThrow(/never overwritten/);
+    expect(readFileSync(join(d, 'part-1', 'results.csv'), 'utf8')).toBe('file,row\nin.csv,2\n');
+  });
+
+  it("keeps an earlier part's results, summary, page and failed rows in part-N; the log of changes and the way back stay", () => {
+    const d = dir();
+    for (const f of ['summary.json', 'report.html', 'failed.csv', 'failed-2.csv', 'results.csv', 'changes.csv', 'undo.jsonl']) writeFileSync(join(d, f), f);
     mkdirSync(join(d, 'state'));
     keepEarlierPart(d, 1);
     expect(readFileSync(join(d, 'part-1', 'failed-2.csv'), 'utf8')).toBe('failed-2.csv');
-    expect(existsSync(join(d, 'summary.json'))).toBe(false);
-    expect(existsSync(join(d, 'results.csv'))).toBe(true);
+    expect(readFileSync(join(d, 'part-1', 'results.csv'), 'utf8')).toBe('results.csv');
+    expect(['summary.json', 'results.csv'].map((f) => existsSync(join(d, f)))).toEqual([false, false]);
+    expect(['changes.csv', 'undo.jsonl', 'state'].map((f) => existsSync(join(d, f)))).toEqual([true, true, true]);
   });
 
   it('{date} and {time} are the UTC start', () => {
