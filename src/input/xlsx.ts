@@ -115,7 +115,8 @@ function unreadable(file: string, err: unknown): InputError {
 /** What exceljs's reader has read by the time it hands over a sheet. */
 type ReaderState = { sharedStrings?: unknown; workbookRels?: unknown; model?: unknown };
 
-const FIRST_SHEET = /^xl\/worksheets\/sheet\d+\.xml$/;
+/** A worksheet's entry in the zip. */
+const SHEET_ENTRY = /^xl\/worksheets\/sheet\d+\.xml$/;
 
 /**
  * Entries the workbook holds that exceljs's streaming reader had not read when it handed over the
@@ -131,7 +132,7 @@ export function missedEntries(entries: readonly string[], reader: ReaderState): 
   const missed: string[] = [];
   if (entries.includes('xl/sharedStrings.xml') && reader.sharedStrings === undefined) missed.push('xl/sharedStrings.xml');
   if (entries.includes('xl/_rels/workbook.xml.rels') && reader.workbookRels === undefined) missed.push('xl/_rels/workbook.xml.rels');
-  const firstSheet = entries.findIndex((e) => FIRST_SHEET.test(e));
+  const firstSheet = entries.findIndex((e) => SHEET_ENTRY.test(e));
   const workbook = entries.indexOf('xl/workbook.xml');
   if (workbook >= 0 && (firstSheet < 0 || workbook < firstSheet) && reader.model === undefined) missed.push('xl/workbook.xml');
   return missed;

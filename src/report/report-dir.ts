@@ -50,8 +50,8 @@ export interface Resuming {
  * Claims `dir` for a run: `run.json` is created exclusively, so two runs can never share a
  * report directory. A directory that holds another run's report is refused (exit 3, naming
  * it); a resume of that very run (same kind, same journal) continues it: the record gains a
- * part, the earlier part's summary is kept in `part-N/`, and the caller appends to the report's files. With a persistent state (a nightly), a
- * run that finished (exit 0 or 1) is another night's, never continued.
+ * part and the earlier part's report moves to `part-N/` (`keepEarlierPart`). With a persistent
+ * state (a nightly), a run that finished (exit 0 or 1) is another night's, never continued.
  */
 export function claimReportDir(dir: string, record: RunRecord, resuming: Resuming | undefined): { continued: boolean; record: RunRecord } {
   try {
