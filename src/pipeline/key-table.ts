@@ -10,9 +10,10 @@ import { hashString } from './hash.js';
  * would at worst skip one row as superseded, reported as such; the key texts would double its memory.
  */
 export class KeyTable {
-  private h1 = new Uint32Array(1 << 12);
-  private h2 = new Uint32Array(1 << 12);
-  private rows = new Int32Array(1 << 12);
+  // one table a file: a drop folder of thousands of one-row files pays for 16 slots each, not 4,096
+  private h1 = new Uint32Array(1 << 4);
+  private h2 = new Uint32Array(1 << 4);
+  private rows = new Int32Array(1 << 4);
   private used = 0;
 
   /** Records `row` for `key`; returns the row the key was seen on before, or 0. */
