@@ -1,13 +1,14 @@
 import type { Argv, Options } from 'yargs';
 import type { RunOptions } from '../run/options.js';
 import { camel, type Command, type OptionSpec, optionsOf } from '../run/option-table.js';
-import { parseErrorStatuses, parseMaxErrors, parseShard } from '../run/index.js';
+import { checkNumberOptions, parseErrorStatuses, parseMaxErrors, parseShard } from '../run/index.js';
 
 /** A table entry as yargs takes it; the help shows the default in the option's unit. */
 function yargsOption(spec: OptionSpec, logLevel: string): Options {
   const o: Options = { type: spec.type, describe: spec.describe };
-  // a number, or the word auto: yargs would make "auto" NaN
-  if (spec.orAuto) Object.assign(o, { type: 'string', coerce: (v: unknown) => (v === 'auto' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : v) });
+  // a number option takes its text as given, made a number only when it is one: yargs would make
+  // "30s" (and "auto") NaN, and the check could not quote what the user typed
+  if (spec.type === 'number') Object.assign(o, { type: undefined, requiresArg: true, coerce: (v: unknown) => numberArg(v, spec.orAuto === true) });
   if (spec.alias) o.alias = spec.alias;
   if (spec.array) o.array = true;
   if (spec.required) o.demandOption = true;
@@ -18,6 +19,16 @@ function yargsOption(spec: OptionSpec, logLevel: string): Options {
   return o;
 }
 
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
+
+/** A number option's argument: a number when its text is one, else the text (or auto) for the check to refuse or take. */
+function numberArg(v: unknown, orAuto: boolean): unknown {
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  if (orAuto && t === 'auto') return t;
+  return NUMBER.test(t) && Number.isFinite(Number(t)) ? Number(t) : v;
+}
+
 /**
  * The options of `run` or `validate`, every one from run/option-table.ts. Their types are what
  * the table says; `runImport` checks the values again, so an API caller is refused what a flag is.
@@ -26,9 +37,11 @@ export function commandOptions<T>(y: Argv<T>, command: Command): Argv<Record<str
   let out = y as unknown as Argv<Record<string, unknown>>;
   for (const spec of optionsOf(command))
     out = out.option(spec.name, yargsOption(spec, command === 'validate' ? 'warn' : 'info')) as Argv<Record<string, unknown>>;
-  if (command === 'validate') return out;
   return out.check((a) => {
     // the same checks run again in resolveRunOptions; here they fail before anything is opened
+    // or read (the connection from ET_*, the mapping)
+    checkNumberOptions(a, command);
+    if (command === 'validate') return true;
     if (a['max-errors'] !== undefined) parseMaxErrors(a['max-errors'] as string);
     if (a['max-errors-statuses'] !== undefined) parseErrorStatuses(a['max-errors-statuses'] as string);
     if (a.shard !== undefined) parseShard(a.shard as string);

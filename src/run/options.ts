@@ -199,14 +199,25 @@ function usedValues(o: RunOptions, mode: Command, parsed: Record<string, unknown
   return used;
 }
 
+/**
+ * The numeric options among parsed arguments (camelCase, as yargs gives them), checked as
+ * `resolveRunOptions` checks them: the CLI refuses `--timeout -2` before it reads ET_URL.
+ */
+export function checkNumberOptions(values: Record<string, unknown>, command: Command): void {
+  for (const spec of optionsOf(command)) {
+    const v = values[camel(spec.name)];
+    if (spec.type === 'number' && v !== undefined && v !== 'auto') numberOption(spec.name as OptionName, v);
+  }
+}
+
 /** A numeric option: given or defaulted, checked in the user's unit, then in the internal unit. */
 function numberOption(name: OptionName, given: unknown): number {
   const spec = optionSpec(name)!;
   const v = given ?? spec.default;
   const unit = spec.unit ? UNITS[spec.unit] : undefined;
-  const got = `got ${String(v)}${unit && typeof v === 'number' ? ` ${unit.name}` : ''}`;
+  const got = `got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}${unit && typeof v === 'number' ? ` ${unit.name}` : ''}`;
   const check = spec.check;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new EtError('E_USAGE', `--${name} must be a number, ${got}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new EtError('E_USAGE', `--${name} must be a number${spec.orAuto ? ' or auto' : ''}, ${got}`);
   if (check === 'positive' && v <= 0) throw new EtError('E_USAGE', `--${name} must be a number above 0, ${got}`);
   if (check === 'atLeastZero' && v < 0) throw new EtError('E_USAGE', `--${name} must be 0 or more, ${got}`);
   if (typeof check === 'object' && (!Number.isInteger(v) || v < check.whole))

@@ -95,6 +95,11 @@ describe('et-import CLI', () => {
 
     const badFlag = await runCli([...args, '--concurrency', '0'], envFor(sandbox.url));
     expect([badFlag.code, badFlag.said]).toEqual([3, expect.stringContaining('--concurrency must be a whole number of at least 1')]);
+    // a bad number is refused as the user typed it, before the connection is read (no ET_URL here)
+    const negative = await runCli([...args, '--timeout', '-2'], {});
+    expect([negative.code, negative.said]).toEqual([3, expect.stringContaining('--timeout must be a number above 0, got -2 s')]);
+    const withUnit = await runCli([...args, '--timeout', '30s'], {});
+    expect([withUnit.code, withUnit.said]).toEqual([3, expect.stringContaining('--timeout must be a number, got "30s"')]);
   });
 
   it('--help documents the exit codes', async () => {
