@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import type { RunOptions } from '../run/options.js';
 import { camel, type Command, type OptionSpec, optionsOf } from '../run/option-table.js';
-import { checkNumberOptions, parseErrorStatuses, parseMaxErrors, parseShard } from '../run/index.js';
+import { checkNumberOptions, parseErrorStatuses, parseMaxErrors, parseShard, parseWindow } from '../run/index.js';
 
 /** A table entry as yargs takes it; the help shows the default in the option's unit. */
 function yargsOption(spec: OptionSpec, logLevel: string): Options {
@@ -45,6 +45,7 @@ export function commandOptions<T>(y: Argv<T>, command: Command): Argv<Record<str
     if (a['max-errors'] !== undefined) parseMaxErrors(a['max-errors'] as string);
     if (a['max-errors-statuses'] !== undefined) parseErrorStatuses(a['max-errors-statuses'] as string);
     if (a.shard !== undefined) parseShard(a.shard as string);
+    if (a.window !== undefined) parseWindow(a.window as string);
     return true;
   });
 }

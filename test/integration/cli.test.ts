@@ -100,6 +100,8 @@ describe('et-import CLI', () => {
     expect([negative.code, negative.said]).toEqual([3, expect.stringContaining('--timeout must be a number above 0, got -2 s')]);
     const withUnit = await runCli([...args, '--timeout', '30s'], {});
     expect([withUnit.code, withUnit.said]).toEqual([3, expect.stringContaining('--timeout must be a number, got "30s"')]);
+    const window = await runCli([...args, '--window', 'June'], {});
+    expect([window.code, window.said]).toEqual([3, expect.stringContaining('--window must be FROM..TO as dates')]);
   });
 
   it('--help documents the exit codes', async () => {
