@@ -88,4 +88,22 @@ describe('drop folders', () => {
       await sandbox.close();
     }
   });
+
+  it('a night without a delivery: an empty drop folder is a run of 0 rows, a warning and exit 0', async () => {
+    const sandbox = await startSandbox();
+    try {
+      const dir = tempDir();
+      const drop = join(dir, 'drop');
+      mkdirSync(drop);
+      const mapping = join(dir, 'm.yaml');
+      writeFileSync(mapping, 'match: { column: Call ID }\nfields: { customer_id: Customer ID }\n');
+      const reportDir = tempDir('et-report-');
+      const r = await runCli(['run', '-i', drop, '-m', mapping, '--report-dir', reportDir, '--state-dir', join(dir, 'state')], envFor(sandbox.url));
+      expect([r.code, r.said]).toEqual([0, expect.stringContaining('no export to import')]);
+      expect((summaryOf(reportDir).counts as { total: number }).total).toBe(0);
+      expect(putCount(sandbox)).toBe(0);
+    } finally {
+      await sandbox.close();
+    }
+  });
 });
