@@ -59,7 +59,7 @@ export class CellGuard {
         continue;
       }
       // the cell's size as it stands in the file (an escaped quote counts its two characters)
-      this.bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+      this.bytes += utf8Bytes(c);
       // cut only where the quoting is settled (not right after a quote that may open an escape pair)
       if (this.bytes > this.maxBytes && (this.quoted || !this.startedQuoted)) {
         // this character is kept: with it, the quoting of what was passed on is complete
@@ -82,12 +82,18 @@ export class CellGuard {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lf++;
     if (this.lf === 0) for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) this.cr++;
     const last = Math.max(text.lastIndexOf(String.fromCharCode(this.delimiter)), text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    // bytes, not characters: a cell cut later tells its size in the file, and this chunk is at
+    // most a third of the limit long
     if (last < 0) {
-      if (text.length > 0) this.fieldStart = false;
-      this.bytes += text.length;
+      // a cell that starts in this chunk starts without a quote, whatever the cell before it did
+      if (text.length > 0 && this.fieldStart) {
+        this.fieldStart = false;
+        this.startedQuoted = false;
+      }
+      this.bytes += Buffer.byteLength(text);
     } else {
       this.quoteOpenedOn = 0;
-      this.bytes = text.length - last - 1;
+      this.bytes = last === text.length - 1 ? 0 : Buffer.byteLength(text.slice(last + 1));
       this.fieldStart = this.bytes === 0;
       this.startedQuoted = false;
     }
@@ -122,7 +128,7 @@ export class CellGuard {
     }
     if (this.quoted) {
       if (c === QUOTE) this.pendingQuote = true;
-      else this.bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+      else this.bytes += utf8Bytes(c);
       return undefined;
     }
     if (c === this.delimiter || c === 10 || c === 13) {
@@ -132,7 +138,7 @@ export class CellGuard {
       return m + String.fromCharCode(c);
     }
     if (c === QUOTE) this.quoted = true;
-    this.bytes += c < 0x80 ? 1 : 2;
+    this.bytes += utf8Bytes(c);
     return undefined;
   }
 
@@ -151,6 +157,11 @@ export class CellGuard {
     this.fieldStart = true;
     this.quoted = false;
   }
+}
+
+/** The UTF-8 bytes of one UTF-16 unit (a surrogate pair's two units make 4). */
+function utf8Bytes(c: number): number {
+  return c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
 }
 
 /** The size of an oversized cell from its marker, or undefined for an ordinary cell. */

@@ -4,7 +4,7 @@ import { markCellTooLarge } from './cell.js';
 import { type CellGuard, oversizedBytes } from './cell-guard.js';
 import { unneutralise } from './formula.js';
 import { checkHeader, trimHeader } from './header.js';
-import { checkWidth, markHalfWritten } from './shape.js';
+import { checkWidth, markHalfWritten, markLargeCells } from './shape.js';
 import type { SourceRow } from './types.js';
 
 /**
@@ -96,6 +96,8 @@ export class CsvRows {
       if (!row.shapeError && record.length > width) row.cells = record.slice(0, width);
       // the guard runs ahead of the parser: look for its marker while one is unreported
       if (this.guard.found > this.reported) this.reported += markOversized(row, this.header, this.maxCell);
+      // the guard keeps memory bounded; this keeps the limit whatever the guard let through
+      markLargeCells(row, this.header, this.maxCell);
       // the last line caught half-written: its cells are not trusted (the next run reads it whole)
       if (last && i === records.length - 1 && this.lastLineCut()) markHalfWritten(row);
       yield row;

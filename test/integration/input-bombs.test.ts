@@ -151,6 +151,26 @@ describe('input bombs', () => {
     expect(puts.every((q) => JSON.stringify(q.body ?? '').length < 1024 * 1024)).toBe(true);
   }, 60_000);
 
+  it('an oversized cell right after a quoted one, where a read ends (64 KiB), is still cut and its row invalid', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'aligned.csv');
+    const start = 'Call ID,Customer,Note\nCALL-1004,"';
+    // the quoted cell closes, and its delimiter is the last byte of the first 64 KiB read
+    const quoted = `${start}${'q'.repeat(65_536 - start.length - 2)}",`;
+    expect(Buffer.byteLength(quoted)).toBe(65_536);
+    writeFileSync(file, `${quoted}${'x'.repeat(3_000_000)}\nCALL-1003,C-2,after\n`);
+    const reportDir = tempDir();
+    const r = await runCli(['validate', '-i', file, '-m', mapping(dir), '--report-dir', reportDir]);
+    expect(r.code).toBe(1);
+    const rows = readResults(reportDir);
+    expect(rows.map((x) => [x.row, x.status, x.error_code])).toEqual([
+      ['2', 'invalid', 'E_CELL_TOO_LARGE'],
+      ['3', 'valid', ''],
+    ]);
+    // cut by the guard as it was read (never held whole), not found too large afterwards
+    expect(rows[0]!.error_message).toContain('has a cell of 3000000 bytes in column "Note", more than input.maxCellBytes (1048576); the cell was not read');
+  });
+
   it('a value whose PUT body would pass --max-body-kb is invalid before sending', async () => {
     const dir = tempDir();
     const file = join(dir, 'wide.csv');

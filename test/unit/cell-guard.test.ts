@@ -1,0 +1,91 @@
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { CellGuard, oversizedBytes } from '../../src/input/cell-guard.js';
+
+const COMMA = 44;
+
+/** The text through a guard, in chunks of the given sizes (the last one takes the rest). */
+function guarded(text: string, max: number, chunks: number[] = []): { out: string; guard: CellGuard } {
+  const guard = new CellGuard(max, COMMA);
+  let out = '';
+  let at = 0;
+  for (const n of chunks) {
+    out += guard.push(text.slice(at, at + n));
+    at += n;
+  }
+  out += guard.push(text.slice(at)) + guard.flush();
+  return { out, guard };
+}
+
+/** A small seeded generator: the same cases on every run. */
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('CellGuard', () => {
+  it('passes ordinary CSV through unchanged, whatever the chunks', () => {
+    const text = 'Call ID,Note\nCALL-1,"a, ""quoted"" note"\nCALL-2,"two\nlines"\r\nCALL-3,é\n';
+    for (const chunks of [[], [1, 1, 1, 1, 1], [13, 2, 7], [text.length - 1]]) {
+      const { out, guard } = guarded(text, 64, chunks);
+      expect(out).toBe(text);
+      expect(guard.found).toBe(0);
+    }
+  });
+
+  it('replaces a cell over the limit by a marker of its size in the file, and the row keeps its other cells', () => {
+    const big = 'x'.repeat(100);
+    const { out, guard } = guarded(`a,${big},b\nc,"${'y'.repeat(50)}""z",d\n`, 20);
+    const rows = parse(out) as string[][];
+    expect(guard.found).toBe(2);
+    expect(rows.map((r) => [r[0], oversizedBytes(r[1]!), r[2]])).toEqual([
+      ['a', 100, 'b'],
+      // inside quotes, an escaped quote counts its two characters
+      ['c', 53, 'd'],
+    ]);
+    expect(oversizedBytes('an ordinary cell')).toBeUndefined();
+  });
+
+  it('names the line an unclosed quote opened on', () => {
+    const guard = new CellGuard(1000, COMMA);
+    guard.push('a,b\nc,d\ne,"never closed\nand on');
+    expect(guard.quoteOpenedOn).toBe(3);
+  });
+
+  it('agrees with csv-parse on random documents split at random: a cell is kept or marked with its size, never held past the limit', () => {
+    const next = random(7);
+    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)]!;
+    const max = 8;
+    const mismatches: string[] = [];
+    for (let doc = 0; doc < 400; doc++) {
+      const cells: { raw: string; value: string; size: number }[][] = [];
+      for (let r = 0; r < 1 + Math.floor(next() * 4); r++) {
+        const row = [];
+        for (let c = 0; c < 3; c++) {
+          let value = '';
+          for (let k = Math.floor(next() * 14); k > 0; k--) value += pick(['a', 'b', 'é', '€', ' ', ',', '"', '\n']);
+          const quoted = /[",\n]/.test(value) || (value !== '' && next() < 0.2);
+          const raw = quoted ? `"${value.replace(/"/g, '""')}"` : value;
+          // the size the guard tells: the cell as it stands in the file, without its quotes
+          const size = Buffer.byteLength(raw) - (quoted ? 2 : 0);
+          row.push({ raw, value, size });
+        }
+        cells.push(row);
+      }
+      const text = `${cells.map((row) => row.map((c) => c.raw).join(',')).join('\n')}\n`;
+      const chunks = Array.from({ length: 6 }, () => 1 + Math.floor(next() * 10));
+      const got = parse(guarded(text, max, chunks).out, { relax_column_count: true }) as string[][];
+      for (const [r, row] of cells.entries()) {
+        for (const [i, c] of row.entries()) {
+          const cell = got[r]?.[i];
+          const ok = c.size > max ? oversizedBytes(cell ?? '') === c.size && Buffer.byteLength(cell!) < max + 40 : cell === c.value;
+          if (!ok) mismatches.push(`doc ${doc} row ${r} cell ${i}: ${JSON.stringify(c.raw)} came out as ${JSON.stringify(cell)}`);
+        }
+      }
+    }
+    expect(mismatches.slice(0, 5)).toEqual([]);
+  });
+});
