@@ -2,6 +2,8 @@ import { createInflateRaw } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { openSnapshot, readSnapshot, takeSnapshot, type Snapshot } from './snapshot.js';
 
+type SnapshotHandle = Awaited<ReturnType<typeof openSnapshot>>;
+
 export interface ZipLimits {
   /** An entry may inflate to this many times its compressed size... */
   maxRatio: number;
@@ -18,18 +20,28 @@ export interface Entry {
   name: string;
   method: number;
   compressed: number;
+  /** Where its data starts. */
   offset: number;
+  /** Where its local header is. */
+  header: number;
+  /** Its sizes follow its data (flag bit 3): a reader in file order finds its end by the descriptor's signature. */
+  descriptor?: boolean;
 }
+
+/** The signature of a data descriptor (PK 7 8), which ends an entry written with its sizes after it. */
+const DESCRIPTOR = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
 
 /**
  * Checks a workbook against a zip bomb before exceljs reads it, as Apache POI's ZipSecureFile
  * does: every entry is inflated (and thrown away), and one whose output passes `maxRatio` times
  * its input past the first `graceBytes` is refused, naming the entry. The sizes the archive
- * declares are not trusted. Returns the names of the entries.
+ * declares are not trusted, and the entries checked are those a reader going through the file
+ * in order meets, as exceljs's does (it never reads the directory). Returns their names, in
+ * file order.
  */
 export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS, snap?: Snapshot): Promise<string[]> {
   snap ??= await takeSnapshot(file);
-  const entries = await readDirectory(file, limits.maxEntries, snap);
+  const entries = await readArchive(file, limits.maxEntries, snap, true);
   // two at a time: zlib inflates on the thread pool, so the sheet and the shared strings go side by side
   let next = 0;
   let refused = false;
@@ -47,8 +59,12 @@ export async function checkZip(file: string, limits: ZipLimits = DEFAULT_ZIP_LIM
   return entries.map((e) => e.name);
 }
 
+/** The entries the zip directory lists, in its order (what a reader that seeks sees). */
 export async function readDirectory(file: string, maxEntries: number, snap?: Snapshot): Promise<Entry[]> {
-  snap ??= await takeSnapshot(file);
+  return readArchive(file, maxEntries, snap ?? (await takeSnapshot(file)), false);
+}
+
+async function readArchive(file: string, maxEntries: number, snap: Snapshot, inOrder: boolean): Promise<Entry[]> {
   const fh = await openSnapshot(snap);
   try {
     const { size } = snap;
@@ -85,13 +101,60 @@ export async function readDirectory(file: string, maxEntries: number, snap?: Sna
         method: dir.readUInt16LE(p + 10),
         compressed: dir.readUInt32LE(p + 20),
         offset: local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28),
+        header: local,
       });
       p += 46 + nameLength + dir.readUInt16LE(p + 30) + dir.readUInt16LE(p + 32);
     }
-    return entries;
+    return inOrder ? await entriesInOrder(file, fh, entries, dirOffset) : entries;
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The entries as a reader going through the file in order meets them: local header after local
+ * header, each ended by its size or, written with a data descriptor, by the descriptor's
+ * signature, up to the directory. Each must be one the directory lists, where it lists it: an
+ * archive that shows such a reader other files than its directory lists (an entry hidden outside
+ * the directory, bytes in a gap) is refused, or the check would inflate one set of files and
+ * exceljs another. Names and sizes are the local headers', as that reader takes them.
+ */
+async function entriesInOrder(file: string, fh: SnapshotHandle, listed: Entry[], dirOffset: number): Promise<Entry[]> {
+  const byHeader = new Map(listed.map((e) => [e.header, e]));
+  const out: Entry[] = [];
+  const head = Buffer.alloc(30);
+  for (let p = 0; p < dirOffset; ) {
+    const l = byHeader.get(p);
+    if (!l)
+      throw refuse(
+        file,
+        `its bytes at offset ${p} are no entry its directory lists: a reader going through the file in order would find files the check would not`,
+      );
+    await fh.read(head, 0, 30, p);
+    const flags = head.readUInt16LE(6);
+    const method = head.readUInt16LE(8);
+    const size = head.readUInt32LE(18);
+    const nameBytes = Buffer.alloc(head.readUInt16LE(26));
+    await fh.read(nameBytes, 0, nameBytes.length, p + 30);
+    const name = nameBytes.toString('utf8');
+    if (size === 0xffffffff) throw refuse(file, `entry ${JSON.stringify(name)} is a ZIP64 entry, which workbooks of this size never need`);
+    const start = p + 30 + nameBytes.length + head.readUInt16LE(28);
+    // as unzipper reads: a size in the local header, unless bit 3 says it follows the data
+    const descriptor = (flags & 0x08) !== 0 && size === 0;
+    if (descriptor && method === 0) throw refuse(file, `entry ${JSON.stringify(name)} is stored with its size after it, which workbooks do not use`);
+    const compressed = descriptor ? l.compressed : size;
+    let end = start + compressed;
+    if (descriptor) {
+      const sig = Buffer.alloc(4);
+      await fh.read(sig, 0, 4, end);
+      if (!sig.equals(DESCRIPTOR)) throw broken(file, `entry ${JSON.stringify(name)} does not end where its directory says`);
+      end += 16;
+    }
+    if (end > dirOffset) throw broken(file, `entry ${JSON.stringify(name)} runs into its zip directory`);
+    out.push({ name, method, compressed, offset: start, header: p, descriptor });
+    p = end;
+  }
+  return out;
 }
 
 async function inflateCheck(file: string, snap: Snapshot, e: Entry, limits: ZipLimits): Promise<void> {
@@ -114,7 +177,17 @@ async function inflateCheck(file: string, snap: Snapshot, e: Entry, limits: ZipL
       inflate.destroy();
       reject(err);
     };
-    input.on('data', (c: string | Buffer) => {
+    let tail: Buffer = Buffer.alloc(0);
+    input.on('data', (c: Buffer) => {
+      // a descriptor's signature inside the data would end the entry early for a reader in file order
+      if (e.descriptor && (c.includes(DESCRIPTOR) || Buffer.concat([tail, c.subarray(0, 3)]).includes(DESCRIPTOR)))
+        fail(
+          refuse(
+            file,
+            `entry ${JSON.stringify(e.name)} holds a data descriptor's signature before its end: a reader going through the file in order would take another file than its directory lists`,
+          ),
+        );
+      tail = c.subarray(Math.max(0, c.length - 3));
       read += c.length;
     });
     input.on('error', fail);

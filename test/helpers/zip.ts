@@ -15,14 +15,7 @@ export function buildZip(entries: ZipEntry[]): Buffer {
     const d =
       typeof e.data === 'string' ? { deflated: deflateRawSync(Buffer.from(e.data)), size: Buffer.byteLength(e.data), crc: crc32(Buffer.from(e.data)) } : e.data;
     const name = Buffer.from(e.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(d.crc >>> 0, 14);
-    local.writeUInt32LE(d.deflated.length, 18);
-    local.writeUInt32LE(d.size >>> 0, 22);
-    local.writeUInt16LE(name.length, 26);
+    const local = localHeader(name, d);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
@@ -71,4 +64,32 @@ export async function deflatedRepeat(prefix: string, unit: string, count: number
   deflate.end();
   await ended;
   return { deflated: Buffer.concat(out), size, crc };
+}
+
+/** `zip` with one more entry before its first, in no directory record (the offsets it lists moved past it): what a reader in file order sees and a reader that seeks does not. */
+export function withHiddenFirst(name: string, d: { deflated: Buffer; size: number; crc: number }, zip: Buffer): Buffer {
+  const n = Buffer.from(name);
+  const hidden = Buffer.concat([localHeader(n, d), n, d.deflated]);
+  const out = Buffer.concat([hidden, zip]);
+  const end = out.length - 22;
+  const dirOffset = out.readUInt32LE(end + 16) + hidden.length;
+  out.writeUInt32LE(dirOffset, end + 16);
+  for (let p = dirOffset, i = 0; i < out.readUInt16LE(end + 10); i++) {
+    out.writeUInt32LE(out.readUInt32LE(p + 42) + hidden.length, p + 42);
+    p += 46 + out.readUInt16LE(p + 28) + out.readUInt16LE(p + 30) + out.readUInt16LE(p + 32);
+  }
+  return out;
+}
+
+/** A deflated entry's local header, its sizes in it. */
+function localHeader(name: Buffer, d: { deflated: Buffer; size: number; crc: number }): Buffer {
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(d.crc >>> 0, 14);
+  local.writeUInt32LE(d.deflated.length, 18);
+  local.writeUInt32LE(d.size >>> 0, 22);
+  local.writeUInt16LE(name.length, 26);
+  return local;
 }

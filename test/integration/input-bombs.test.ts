@@ -6,7 +6,7 @@ import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../helpers/cli.js';
 import { readResults } from '../helpers/run.js';
 import { envFor, putCount, startSandbox, tempDir } from '../helpers/sandbox.js';
-import { buildZip, deflatedRepeat, type ZipEntry } from '../helpers/zip.js';
+import { buildZip, deflatedRepeat, withHiddenFirst, type ZipEntry } from '../helpers/zip.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
@@ -106,6 +106,24 @@ describe('input bombs', () => {
     expect(r.said).toMatch(/entry "xl\/sharedStrings\.xml" inflates more than 100:1/);
     expect(r.rssMb).toBeLessThanOrEqual(512);
     expect(putCount(sandbox)).toBe(before);
+  }, 60_000);
+
+  it('the same bomb in an entry the zip directory does not list is refused too: exceljs reads the file in order', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'hidden.xlsx');
+    const head =
+      '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4"><si><t>Call ID</t></si><si><t>Customer</t></si><si><t>Note</t></si><si><t>';
+    const bomb = await deflatedRepeat(head, 'a', 300_000_000, '</t></si></sst>');
+    const parts = workbookParts([
+      ['Call ID', 'Customer', 'Note'],
+      ['CALL-1004', 'C-1', 'fine'],
+    ]);
+    writeFileSync(file, withHiddenFirst('xl/sharedStrings.xml', bomb, buildZip(parts)));
+    const r = await runMeasured(['validate', '-i', file, '-m', mapping(dir), '--report-dir', tempDir()], {});
+    expect(r.code).toBe(3);
+    expect(r.said).toContain(file);
+    expect(r.said).toMatch(/refused: its bytes at offset 0 are no entry its directory lists/);
+    expect(r.rssMb).toBeLessThanOrEqual(256);
   }, 60_000);
 
   it('a shared-strings table over input.maxSharedStringsMb is refused with the setting named', async () => {
