@@ -1,11 +1,17 @@
 /**
- * Keeps an oversized CSV cell out of memory. It sits between the decoder and csv-parse, follows
- * the quoting as csv-parse will, and once a cell grows past the limit, drops the rest of it and
- * leaves a marker in its place, so the parser never holds more than the limit and the row can be
- * reported `invalid` with the cell's real size (the run goes on).
+ * Keeps an oversized CSV cell, and an overlong row, out of memory. It sits between the decoder and
+ * csv-parse, follows the quoting as csv-parse will, and once a cell grows past the limit, drops
+ * the rest of it and leaves a marker in its place, so the parser never holds more than the limit
+ * and the row can be reported `invalid` with the cell's real size (the run goes on). A row of more
+ * than `maxCells` cells (a runaway delimiter: 30 million empty cells took 1.4 GB) has the rest of
+ * its cells dropped the same way, a marker of their number in a last cell.
  */
 const MARK = '\u0000et-import:oversized:';
+const WIDE = '\u0000et-import:cells:';
 const QUOTE = 34;
+
+/** More cells than any spreadsheet has columns (Excel 16,384, Google Sheets 18,278): not an export's row. */
+export const MAX_CELLS = 100_000;
 
 export class CellGuard {
   private quoted = false;
@@ -21,10 +27,15 @@ export class CellGuard {
   private cr = 0;
   /** The line the quoted cell now open started on (0: none open), for "quote not closed" errors. */
   quoteOpenedOn = 0;
+  /** Cells of the row being read, so far. */
+  private cells = 1;
+  /** Past `maxCells`: the row's other cells are dropped up to its end. */
+  private skipping = false;
 
   constructor(
     private readonly maxBytes: number,
     private readonly delimiter: number,
+    private readonly maxCells = MAX_CELLS,
   ) {}
 
   push(text: string): string {
@@ -35,11 +46,20 @@ export class CellGuard {
       const c = text.charCodeAt(i);
       if (c === 10) this.lf++;
       else if (c === 13) this.cr++;
+      if (this.skipping) {
+        if (this.skip(c)) {
+          out += `${WIDE}${this.cells}\u0000${String.fromCharCode(c)}`;
+          from = i + 1;
+          this.cells = 1;
+        }
+        continue;
+      }
       if (this.dropping) {
         const r = this.drop(c);
         if (r !== undefined) {
           out += r;
           from = i + 1;
+          if (c === this.delimiter || c === 10 || c === 13) this.counted(c);
         }
         continue;
       }
@@ -56,6 +76,10 @@ export class CellGuard {
       if (c === QUOTE) this.quoted = !this.quoted;
       else if (!this.quoted && (c === this.delimiter || c === 10 || c === 13)) {
         this.endField();
+        if (this.counted(c)) {
+          out += text.slice(from, i + 1);
+          from = i + 1;
+        }
         continue;
       }
       // the cell's size as it stands in the file (an escaped quote counts its two characters)
@@ -69,8 +93,31 @@ export class CellGuard {
         this.found++;
       }
     }
-    if (!this.dropping) out += text.slice(from);
+    if (!this.dropping && !this.skipping) out += text.slice(from);
     return out;
+  }
+
+  /** A cell ended with `c`: counts the row's cells; true when this one starts the row's skipping. */
+  private counted(c: number): boolean {
+    if (c !== this.delimiter) {
+      this.cells = 1;
+      return false;
+    }
+    if (++this.cells <= this.maxCells) return false;
+    this.skipping = true;
+    return true;
+  }
+
+  /** One character of a row past `maxCells`: counts its cells, follows its quotes; true at its end. */
+  private skip(c: number): boolean {
+    if (c === QUOTE) this.quoted = !this.quoted;
+    else if (!this.quoted && c === this.delimiter) this.cells++;
+    else if (!this.quoted && (c === 10 || c === 13)) {
+      this.skipping = false;
+      this.endField();
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -78,7 +125,7 @@ export class CellGuard {
    * native searches instead of a look at every character.
    */
   private fastPath(text: string): boolean {
-    if (this.dropping || this.pendingQuote || this.quoted || this.bytes + text.length * 3 > this.maxBytes || text.includes('"')) return false;
+    if (this.dropping || this.skipping || this.pendingQuote || this.quoted || this.bytes + text.length * 3 > this.maxBytes || text.includes('"')) return false;
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lf++;
     if (this.lf === 0) for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) this.cr++;
     const last = Math.max(text.lastIndexOf(String.fromCharCode(this.delimiter)), text.lastIndexOf('\n'), text.lastIndexOf('\r'));
@@ -97,11 +144,22 @@ export class CellGuard {
       this.fieldStart = this.bytes === 0;
       this.startedQuoted = false;
     }
+    // the row's cells: those after the chunk's last line end (a row within one chunk is bounded by it)
+    const lineEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    if (lineEnd >= 0) this.cells = 1;
+    const d = String.fromCharCode(this.delimiter);
+    for (let i = text.indexOf(d, lineEnd + 1); i >= 0; i = text.indexOf(d, i + 1)) this.cells++;
+    // past the limit: what this chunk passed on is bounded by its length, the rest of the row is dropped
+    if (this.cells > this.maxCells) this.skipping = true;
     return true;
   }
 
   /** At the end of the input: close a cell being dropped. */
   flush(): string {
+    if (this.skipping) {
+      this.skipping = false;
+      return `${WIDE}${this.cells}\u0000`;
+    }
     if (!this.dropping) return '';
     this.dropping = false;
     return this.marker() + (this.pendingQuote ? '"' : '');
@@ -162,6 +220,12 @@ export class CellGuard {
 /** The UTF-8 bytes of one UTF-16 unit (a surrogate pair's two units make 4). */
 function utf8Bytes(c: number): number {
   return c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+}
+
+/** The cells of an overlong row from the marker in its last cell, or undefined for an ordinary cell. */
+export function droppedCells(cell: string): number | undefined {
+  if (!cell.startsWith(WIDE)) return undefined;
+  return Number(cell.slice(WIDE.length, cell.indexOf('\u0000', WIDE.length)));
 }
 
 /** The size of an oversized cell from its marker, or undefined for an ordinary cell. */

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
 import { markCellTooLarge } from './cell.js';
-import { type CellGuard, oversizedBytes } from './cell-guard.js';
+import { type CellGuard, droppedCells, MAX_CELLS, oversizedBytes } from './cell-guard.js';
 import { unneutralise } from './formula.js';
 import { checkHeader, trimHeader } from './header.js';
 import { checkWidth, markHalfWritten, markLargeCells } from './shape.js';
@@ -90,6 +90,7 @@ export class CsvRows {
       // a cell a report neutralised ('=..., '+49...) is read as the value it stands for
       for (let c = 0; c < record.length; c++) if (record[c]!.charCodeAt(0) === 39) record[c] = unneutralise(record[c]!);
       const row: SourceRow = { row: at, line, cells: record };
+      if (record.length > MAX_CELLS) markWide(row, width);
       // a trailing delimiter (an empty last column) is not a shape problem
       if (record.length < width) row.shapeError = `has ${record.length} cell${record.length === 1 ? '' : 's'} but the header has ${width}`;
       else checkWidth(row, lastNonEmpty(record) + 1, width);
@@ -103,6 +104,14 @@ export class CsvRows {
       yield row;
     }
   }
+}
+
+/** A row of more cells than any export has: invalid, its cells past the header's width dropped. */
+function markWide(row: SourceRow, width: number): void {
+  const n = droppedCells(row.cells[row.cells.length - 1] as string) ?? row.cells.length;
+  row.shapeError = `has ${n} cells, more than ${MAX_CELLS} (the header has ${width}); the rest of the row was not read: is the delimiter repeated by mistake?`;
+  row.shapeCode = 'E_ROW_SHAPE';
+  row.cells = row.cells.slice(0, width);
 }
 
 /** Flags a row holding cells the guard cut off (their text is dropped); returns how many it holds. */

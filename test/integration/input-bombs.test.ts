@@ -189,6 +189,22 @@ describe('input bombs', () => {
     expect(rows[0]!.error_message).toContain('has a cell of 3000000 bytes in column "Note", more than input.maxCellBytes (1048576); the cell was not read');
   });
 
+  it('a row of ten million delimiters is invalid with its number of cells, never held whole; the next row goes on', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'wide.csv');
+    writeFileSync(file, `Call ID,Customer,Note\nCALL-1004,C-1,${','.repeat(10_000_000)}\nCALL-1003,C-2,after\n`);
+    const reportDir = tempDir();
+    const r = await runMeasured(['validate', '-i', file, '-m', mapping(dir), '--report-dir', reportDir], {});
+    expect(r.code).toBe(1);
+    const rows = readResults(reportDir);
+    expect(rows.map((x) => [x.row, x.status, x.error_code])).toEqual([
+      ['2', 'invalid', 'E_ROW_SHAPE'],
+      ['3', 'valid', ''],
+    ]);
+    expect(rows[0]!.error_message).toContain('the row has 10000003 cells, more than 100000 (the header has 3); the rest of the row was not read');
+    expect(r.rssMb).toBeLessThanOrEqual(256);
+  });
+
   it('a value whose PUT body would pass --max-body-kb is invalid before sending', async () => {
     const dir = tempDir();
     const file = join(dir, 'wide.csv');

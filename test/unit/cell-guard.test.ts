@@ -1,12 +1,12 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CellGuard, oversizedBytes } from '../../src/input/cell-guard.js';
+import { CellGuard, droppedCells, oversizedBytes } from '../../src/input/cell-guard.js';
 
 const COMMA = 44;
 
 /** The text through a guard, in chunks of the given sizes (the last one takes the rest). */
-function guarded(text: string, max: number, chunks: number[] = [], delimiter = COMMA): { out: string; guard: CellGuard } {
-  const guard = new CellGuard(max, delimiter);
+function guarded(text: string, max: number, chunks: number[] = [], delimiter = COMMA, maxCells?: number): { out: string; guard: CellGuard } {
+  const guard = new CellGuard(max, delimiter, maxCells);
   let out = '';
   let at = 0;
   for (const n of chunks) {
@@ -49,6 +49,35 @@ describe('CellGuard', () => {
       ['c', 53, 'd'],
     ]);
     expect(oversizedBytes('an ordinary cell')).toBeUndefined();
+  });
+
+  it('drops the cells of a row past maxCells, leaving their number in a last cell; the next row is whole', () => {
+    const wide = `K1,${','.repeat(999)}`;
+    for (const tail of ['\nK2,b\n', '\r\nK2,b\r\n']) {
+      // read a few characters at a time, as a row that spans reads is
+      const { out } = guarded(
+        `${wide}${tail}`,
+        1000,
+        Array.from({ length: 400 }, () => 3),
+        COMMA,
+        10,
+      );
+      const [first, second] = parse(out, { relax_column_count: true }) as string[][];
+      expect(first!.length).toBeLessThan(20);
+      expect(droppedCells(first!.at(-1)!)).toBe(1001);
+      expect(second).toEqual(['K2', 'b']);
+    }
+    // a delimiter inside quotes is no cell; a row cut off at the end of the input is told too
+    const quoted = `K1,${'"a,b",'.repeat(50)}"c,d"`;
+    const { out } = guarded(
+      quoted,
+      1000,
+      Array.from({ length: 100 }, () => 4),
+      COMMA,
+      10,
+    );
+    expect(droppedCells((parse(out, { relax_column_count: true }) as string[][])[0]!.at(-1)!)).toBe(52);
+    expect(droppedCells('an ordinary cell')).toBeUndefined();
   });
 
   it('names the line an unclosed quote opened on', () => {
