@@ -57,7 +57,7 @@ export class TypeGuess {
   see(c: Cell): void {
     if (c === null || (typeof c === 'string' && c.trim() === '')) return;
     this.filled++;
-    const t = c instanceof Date ? excelText(c) : cellText(c).trim();
+    const t = cellText(c).trim();
     if (typeof c === 'string' && NULL_MARKERS.has(t.toLowerCase())) {
       this.markers.set(t, (this.markers.get(t) ?? 0) + 1);
       return;
@@ -113,10 +113,4 @@ export class TypeGuess {
     if (this.lists * 3 >= this.counted) return { guess: { type: 'list' } };
     return { guess: { type: 'string' } };
   }
-}
-
-/** An Excel date cell holds wall-clock time with no zone: shown so, not as UTC. */
-function excelText(d: Date): string {
-  const iso = d.toISOString();
-  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.slice(0, 19).replace('T', ' ');
 }

@@ -132,7 +132,7 @@ export class ReportWriter {
       this.failed.set(signature, f);
     }
     if (!f.inputs.includes(result.file)) f.inputs.push(result.file);
-    const line = f.header.map((_, i) => (i === f.errorIndex ? `${result.status}: ${scrub(result.errorMessage ?? '')}` : cellToText(cells[i] ?? null)));
+    const line = f.header.map((_, i) => (i === f.errorIndex ? `${result.status}: ${scrub(result.errorMessage ?? '')}` : cellText(cells[i] ?? null)));
     return f.file.add(csvLine(line));
   }
 
@@ -189,15 +189,6 @@ export class ReportWriter {
     clearInterval(this.ticker);
     await Promise.all([this.results, this.changes, ...[...this.failed.values()].map((f) => f.file)].map((f) => f.close()));
   }
-}
-
-/** Cell text for failed.csv: what a user would type back in (dates at midnight as YYYY-MM-DD). */
-function cellToText(c: Cell): string {
-  if (c instanceof Date) {
-    const iso = c.toISOString();
-    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
-  }
-  return cellText(c);
 }
 
 /** The per-status table printed on stderr at the end of a run. */

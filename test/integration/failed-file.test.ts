@@ -58,4 +58,46 @@ describe('failed.csv fed back', () => {
       await without.close();
     }
   });
+
+  it('an XLSX date-time cell fed back through failed.csv is read as the same instant and the same text', async () => {
+    const { default: ExcelJS } = await import('exceljs');
+    const mapping = [
+      'match: { column: Call ID }',
+      'fields:',
+      '  csi: { column: CSAT, type: integer, min: 1, max: 5 }',
+      '  started: { column: Started, type: datetime, timezone: Europe/Berlin }',
+      '  shown: { column: Started }',
+      '  day: { column: Day, type: date }',
+    ].join('\n');
+    const workbook = async (csat: number) => {
+      const dir = tempDir();
+      const wb = new ExcelJS.Workbook();
+      const sheet = wb.addWorksheet('Calls');
+      sheet.addRow(['Call ID', 'CSAT', 'Started', 'Day']);
+      // Excel date cells: wall-clock time, no zone (exceljs takes and gives them as UTC fields)
+      for (let i = 0; i < 3; i++) sheet.addRow([bulkKey(i), csat, new Date(Date.UTC(2025, 5, 29, 11 + i, 48, 0)), new Date(Date.UTC(2025, 5, 29 + i))]);
+      await wb.xlsx.writeFile(join(dir, 'export.xlsx'));
+      writeFileSync(join(dir, 'm.yaml'), mapping);
+      return dir;
+    };
+    const reference = await startSandbox({ sessions: bulkSessions(5) });
+    const fedBack = await startSandbox({ sessions: bulkSessions(5) });
+    try {
+      const good = await workbook(3);
+      await importInto(reference.url, { inputs: [join(good, 'export.xlsx')], mapping: join(good, 'm.yaml') });
+      const bad = await workbook(9);
+      const first = await importInto(fedBack.url, { inputs: [join(bad, 'export.xlsx')], mapping: join(bad, 'm.yaml') });
+      expect(first.counts.invalid).toBe(3);
+      const fixed = join(tempDir(), 'fixed.csv');
+      writeFileSync(fixed, readFileSync(join(first.reportDir, 'failed.csv'), 'utf8').replace(/^(K-\d+),9,/gm, '$1,3,'));
+      const again = await importInto(fedBack.url, { inputs: [fixed], mapping: join(bad, 'm.yaml') });
+      expect(again.counts.updated).toBe(3);
+      expect(metadataById(fedBack)).toEqual(metadataById(reference));
+      // 11:48 in Berlin in June is 09:48 UTC; the text is the spreadsheet's
+      expect(Object.values(metadataById(reference))[0]).toMatchObject({ started: '2025-06-29T09:48:00Z', shown: '2025-06-29 11:48:00', day: '2025-06-29' });
+    } finally {
+      await reference.close();
+      await fedBack.close();
+    }
+  });
 });
