@@ -128,7 +128,9 @@ export class CellGuard {
     if (this.dropping || this.skipping || this.pendingQuote || this.quoted || this.bytes + text.length * 3 > this.maxBytes || text.includes('"')) return false;
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lf++;
     if (this.lf === 0) for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) this.cr++;
-    const last = Math.max(text.lastIndexOf(String.fromCharCode(this.delimiter)), text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    const d = String.fromCharCode(this.delimiter);
+    const lineEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    const last = Math.max(text.lastIndexOf(d), lineEnd);
     // bytes, not characters: a cell cut later tells its size in the file, and this chunk is at
     // most a third of the limit long
     if (last < 0) {
@@ -145,9 +147,7 @@ export class CellGuard {
       this.startedQuoted = false;
     }
     // the row's cells: those after the chunk's last line end (a row within one chunk is bounded by it)
-    const lineEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
     if (lineEnd >= 0) this.cells = 1;
-    const d = String.fromCharCode(this.delimiter);
     for (let i = text.indexOf(d, lineEnd + 1); i >= 0; i = text.indexOf(d, i + 1)) this.cells++;
     // past the limit: what this chunk passed on is bounded by its length, the rest of the row is dropped
     if (this.cells > this.maxCells) this.skipping = true;

@@ -88,6 +88,8 @@ async function readArchive(file: string, maxEntries: number, snap: Snapshot, inO
     const dir = Buffer.alloc(dirSize);
     await fh.read(dir, 0, dirSize, dirOffset);
     const entries: Entry[] = [];
+    /** Each listed entry's local header, by where it is: the walk in file order reads them. */
+    const locals = new Map<number, Buffer>();
     for (let p = 0, n = 0; n < count; n++) {
       if (p + 46 > dir.length || dir.readUInt32LE(p) !== 0x02014b50) throw broken(file, 'its zip directory is damaged');
       const nameLength = dir.readUInt16LE(p + 28);
@@ -96,6 +98,7 @@ async function readArchive(file: string, maxEntries: number, snap: Snapshot, inO
       const header = Buffer.alloc(30);
       await fh.read(header, 0, 30, local);
       if (header.readUInt32LE(0) !== 0x04034b50) throw broken(file, `entry ${JSON.stringify(name)} has no local header`);
+      locals.set(local, header);
       entries.push({
         name,
         method: dir.readUInt16LE(p + 10),
@@ -105,7 +108,7 @@ async function readArchive(file: string, maxEntries: number, snap: Snapshot, inO
       });
       p += 46 + nameLength + dir.readUInt16LE(p + 30) + dir.readUInt16LE(p + 32);
     }
-    return inOrder ? await entriesInOrder(file, fh, entries, dirOffset) : entries;
+    return inOrder ? await entriesInOrder(file, fh, entries, locals, dirOffset) : entries;
   } finally {
     await fh.close();
   }
@@ -119,18 +122,17 @@ async function readArchive(file: string, maxEntries: number, snap: Snapshot, inO
  * the directory, bytes in a gap) is refused, or the check would inflate one set of files and
  * exceljs another. Names and sizes are the local headers', as that reader takes them.
  */
-async function entriesInOrder(file: string, fh: SnapshotHandle, listed: Entry[], dirOffset: number): Promise<Entry[]> {
+async function entriesInOrder(file: string, fh: SnapshotHandle, listed: Entry[], locals: Map<number, Buffer>, dirOffset: number): Promise<Entry[]> {
   const byHeader = new Map(listed.map((e) => [e.header, e]));
   const out: Entry[] = [];
-  const head = Buffer.alloc(30);
   for (let p = 0; p < dirOffset; ) {
     const l = byHeader.get(p);
-    if (!l)
+    const head = locals.get(p);
+    if (!l || !head)
       throw refuse(
         file,
         `its bytes at offset ${p} are no entry its directory lists: a reader going through the file in order would find files the check would not`,
       );
-    await fh.read(head, 0, 30, p);
     const flags = head.readUInt16LE(6);
     const method = head.readUInt16LE(8);
     const size = head.readUInt32LE(18);

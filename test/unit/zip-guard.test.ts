@@ -4,74 +4,19 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { checkZip, DEFAULT_ZIP_LIMITS, readDirectory, type ZipLimits } from '../../src/input/zip-guard.js';
 import { tempDir } from '../helpers/sandbox.js';
+import { buildZip, type ZipEntry } from '../helpers/zip.js';
 
-interface Part {
-  name: string;
-  text?: string;
-  /** The deflated bytes as written (default: `text` deflated). */
-  data?: Buffer;
-  /** Sizes after the data (flag bit 3), as streaming writers (LibreOffice, exceljs) write them. */
-  descriptor?: boolean;
-  /** In the file but in no directory record. */
-  hidden?: boolean;
-}
+/** An entry as the tests write it: text deflated here, or deflated bytes as given for that text. */
+type Part = Omit<ZipEntry, 'data'> & { text?: string; data?: Buffer };
 
-/** A zip of the parts in order, with `gap` bytes of junk before the directory. */
 function zip(parts: Part[], gap = 0): Buffer {
-  const chunks: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const p of parts) {
-    const text = Buffer.from(p.text ?? '');
-    const data = p.data ?? deflateRawSync(text);
-    const name = Buffer.from(p.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(p.descriptor ? 8 : 0, 6);
-    local.writeUInt16LE(8, 8);
-    if (!p.descriptor) {
-      local.writeUInt32LE(crc32(text) >>> 0, 14);
-      local.writeUInt32LE(data.length, 18);
-      local.writeUInt32LE(text.length, 22);
-    }
-    local.writeUInt16LE(name.length, 26);
-    const part = [local, name, data];
-    if (p.descriptor) {
-      const d = Buffer.alloc(16);
-      d.writeUInt32LE(0x08074b50, 0);
-      d.writeUInt32LE(crc32(text) >>> 0, 4);
-      d.writeUInt32LE(data.length, 8);
-      d.writeUInt32LE(text.length, 12);
-      part.push(d);
-    }
-    if (!p.hidden) {
-      const c = Buffer.alloc(46);
-      c.writeUInt32LE(0x02014b50, 0);
-      c.writeUInt16LE(20, 4);
-      c.writeUInt16LE(20, 6);
-      c.writeUInt16LE(p.descriptor ? 8 : 0, 8);
-      c.writeUInt16LE(8, 10);
-      c.writeUInt32LE(crc32(text) >>> 0, 16);
-      c.writeUInt32LE(data.length, 20);
-      c.writeUInt32LE(text.length, 24);
-      c.writeUInt16LE(name.length, 28);
-      c.writeUInt32LE(offset, 42);
-      central.push(c, name);
-    }
-    chunks.push(...part);
-    offset += part.reduce((n, b) => n + b.length, 0);
-  }
-  chunks.push(Buffer.alloc(gap, 0x20));
-  offset += gap;
-  const dir = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(central.length / 2, 8);
-  end.writeUInt16LE(central.length / 2, 10);
-  end.writeUInt32LE(dir.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...chunks, dir, end]);
+  return buildZip(
+    parts.map(({ text = '', data, ...p }) => ({
+      ...p,
+      data: { deflated: data ?? deflateRawSync(Buffer.from(text)), size: Buffer.byteLength(text), crc: crc32(Buffer.from(text)) },
+    })),
+    gap,
+  );
 }
 
 function file(bytes: Buffer): string {
